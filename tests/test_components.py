@@ -1,0 +1,98 @@
+"""Tests of the shared torch components: acyclicity measures and the axial encoder."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skcausal_meta.models.components.acyclicity import polynomial_acyclicity, spectral_radius_penalty
+
+
+def _random_dag(rng, d, p=0.5):
+    upper = np.triu(rng.random((d, d)) < p, k=1).astype(np.float64)
+    perm = rng.permutation(d)
+    return upper[np.ix_(perm, perm)]
+
+
+def _explicit_h(G):
+    d = G.shape[0]
+    M = np.eye(d)
+    step = np.eye(d) + G / d
+    for _ in range(d):
+        M = M @ step
+    return np.trace(M) - d
+
+
+# --------------------------------------------------------------------------- acyclicity
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), d=st.integers(2, 9))
+def test_polynomial_acyclicity_zero_on_dags_positive_with_a_cycle(seed, d):
+    rng = np.random.default_rng(seed)
+    dag = _random_dag(rng, d)
+    assert abs(polynomial_acyclicity(torch.tensor(dag)).item()) < 1e-10
+    cyclic = dag.copy()
+    i, j = rng.choice(d, size=2, replace=False)
+    cyclic[i, j] = cyclic[j, i] = 1.0  # a 2-cycle
+    assert polynomial_acyclicity(torch.tensor(cyclic)).item() > 1e-3
+
+
+def test_polynomial_acyclicity_matches_explicit_matrix_power_batched():
+    rng = np.random.default_rng(0)
+    G = rng.random((3, 2, 6, 6))
+    h = polynomial_acyclicity(torch.tensor(G)).numpy()
+    assert h.shape == (3, 2)
+    expected = np.array([[_explicit_h(g) for g in row] for row in G])
+    np.testing.assert_allclose(h, expected, rtol=1e-10)
+
+
+def test_polynomial_acyclicity_of_a_three_cycle_closed_form():
+    # only closed walks of length 3 exist: tr[(I + C/d)^d] - d = 3 * (C(3, 3) / 3^3) * 1 = 1/9
+    C = torch.tensor([[0, 1, 0], [0, 0, 1], [1, 0, 0]], dtype=torch.float64)
+    assert polynomial_acyclicity(C).item() == pytest.approx(3 / 27)
+
+
+def test_spectral_radius_matches_numpy_eigvals():
+    rng = np.random.default_rng(1)
+    P = rng.random((4, 7, 7))
+    for k in range(4):
+        np.fill_diagonal(P[k], 0.0)
+    rho = spectral_radius_penalty(torch.tensor(P), n_iter=100).numpy()
+    expected = np.abs(np.linalg.eigvals(P)).max(axis=-1)
+    np.testing.assert_allclose(rho, expected, rtol=1e-8)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), d=st.integers(2, 9))
+def test_spectral_radius_zero_on_dags_positive_with_a_cycle(seed, d):
+    rng = np.random.default_rng(seed)
+    dag = _random_dag(rng, d) * rng.random((d, d))
+    assert spectral_radius_penalty(torch.tensor(dag), n_iter=d + 1).item() == pytest.approx(0.0, abs=1e-8)
+    cyclic = dag.copy()
+    i, j = rng.choice(d, size=2, replace=False)
+    cyclic[i, j] = cyclic[j, i] = 0.5
+    assert spectral_radius_penalty(torch.tensor(cyclic), n_iter=20).item() > 1e-3
+
+
+def test_spectral_radius_gradient_is_eigenvalue_derivative():
+    # for a symmetric positive matrix the Perron vector w gives d rho / d P = w w^T
+    rng = np.random.default_rng(2)
+    A = rng.random((5, 5))
+    P = torch.tensor(A + A.T, requires_grad=True)
+    spectral_radius_penalty(P, n_iter=200).backward()
+    vals, vecs = np.linalg.eigh((A + A.T))
+    w = np.abs(vecs[:, -1])
+    np.testing.assert_allclose(P.grad.numpy(), np.outer(w, w), atol=1e-8)
+
+
+@pytest.mark.parametrize("bad", [torch.zeros(3), torch.zeros(2, 3)])
+def test_acyclicity_rejects_non_square(bad):
+    with pytest.raises(ValueError, match="shape"):
+        polynomial_acyclicity(bad)
+    with pytest.raises(ValueError, match="shape"):
+        spectral_radius_penalty(bad)
+
+
+def test_spectral_radius_rejects_bad_n_iter():
+    with pytest.raises(ValueError, match="n_iter"):
+        spectral_radius_penalty(torch.zeros(2, 2), n_iter=0)
