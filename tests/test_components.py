@@ -96,3 +96,66 @@ def test_acyclicity_rejects_non_square(bad):
 def test_spectral_radius_rejects_bad_n_iter():
     with pytest.raises(ValueError, match="n_iter"):
         spectral_radius_penalty(torch.zeros(2, 2), n_iter=0)
+
+
+# --------------------------------------------------------------------------- encoder
+from skcausal_meta.models.components.encoder import (  # noqa: E402
+    AlternatingAxialEncoder,
+    AxialMultiHeadAttention,
+)
+
+
+def _encoder(**kw):
+    torch.manual_seed(0)
+    return AlternatingAxialEncoder(in_features=2, dim=16, n_layers=2, n_heads=2, **kw).double().eval()
+
+
+def test_axial_attention_matches_torch_multihead_attention():
+    torch.manual_seed(0)
+    ours = AxialMultiHeadAttention(dim=8, n_heads=2).double()
+    ref = torch.nn.MultiheadAttention(8, 2, batch_first=True).double()
+    with torch.no_grad():
+        ref.in_proj_weight.copy_(ours.qkv.weight)
+        ref.in_proj_bias.copy_(ours.qkv.bias)
+        ref.out_proj.weight.copy_(ours.out.weight)
+        ref.out_proj.bias.copy_(ours.out.bias)
+    z = torch.randn(3, 5, 4, 8, dtype=torch.float64)
+    # over variables (axis -2): sequences are z[b, r]
+    expected = ref(*(z.reshape(15, 4, 8),) * 3, need_weights=False)[0].reshape(3, 5, 4, 8)
+    torch.testing.assert_close(ours(z, axis=-2), expected)
+    # over samples (axis -3): sequences are z[b, :, j]
+    zt = z.transpose(1, 2).reshape(12, 5, 8)
+    expected = ref(zt, zt, zt, need_weights=False)[0].reshape(3, 4, 5, 8).transpose(1, 2)
+    torch.testing.assert_close(ours(z, axis=-3), expected)
+
+
+def test_encoder_is_equivariant_over_variables_and_samples():
+    enc = _encoder()
+    x = torch.randn(2, 7, 5, 2, dtype=torch.float64)
+    out = enc(x)
+    assert out.shape == (2, 7, 5, 16)
+    pv, ps = torch.randperm(5), torch.randperm(7)
+    torch.testing.assert_close(enc(x[:, :, pv]), out[:, :, pv])
+    torch.testing.assert_close(enc(x[:, ps]), out[:, ps])
+
+
+def test_encoder_query_rows_are_invariant_readouts_and_do_not_leak_into_data_rows():
+    enc = _encoder(n_query_rows=2)
+    x = torch.randn(2, 6, 4, 2, dtype=torch.float64)
+    out = enc(x)
+    assert out.shape == (2, 8, 4, 16)
+    torch.testing.assert_close(enc(x[:, torch.randperm(6)])[:, 6:], out[:, 6:])
+    with torch.no_grad():
+        enc.query.add_(torch.randn_like(enc.query))
+    changed = enc(x)
+    torch.testing.assert_close(changed[:, :6], out[:, :6])
+    assert not torch.allclose(changed[:, 6:], out[:, 6:])
+
+
+def test_encoder_validates_arguments():
+    with pytest.raises(ValueError, match="n_heads"):
+        AlternatingAxialEncoder(in_features=2, dim=10, n_heads=3)
+    with pytest.raises(ValueError, match="dropout"):
+        AlternatingAxialEncoder(in_features=2, dropout=1.5)
+    with pytest.raises(ValueError, match="x must have shape"):
+        _encoder()(torch.zeros(3, 4, 2, dtype=torch.float64))
