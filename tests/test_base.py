@@ -1,0 +1,248 @@
+"""Tests of the estimator contract and GraphPosterior (skcausal_meta.models.base)."""
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+import torch
+from scipy.stats import norm
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import get_tags
+
+from skcausal_meta.models.base import (
+    BaseCausalEstimator,
+    GraphPosterior,
+    plugin_linear_gaussian_log_likelihood,
+    resolve_device,
+)
+
+
+class _FixedGraphEstimator(BaseCausalEstimator):
+    """Minimal subclass: the posterior is one fixed graph (the empty one by default)."""
+
+    def __init__(self, graph=None, standardize=True, device="auto", random_state=None):
+        self.graph = graph
+        self.standardize = standardize
+        self.device = device
+        self.random_state = random_state
+
+    def _fit(self, X, mask):
+        d = X.shape[1]
+        self.graph_ = np.zeros((d, d), np.int8) if self.graph is None else np.asarray(self.graph)
+        self.seen_mask_ = mask
+
+    def _posterior(self, n_samples, rng):
+        return GraphPosterior(self.graph_[None])
+
+
+CHAIN = np.array([[0, 1, 0], [0, 0, 1], [0, 0, 0]], dtype=np.int8)
+CYCLE = np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0]], dtype=np.int8)
+
+
+def _data(n=60, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * np.arange(1, d + 1) + 5.0
+    return X
+
+
+# ----------------------------------------------------------------------------- GraphPosterior
+def test_posterior_weights_and_marginals():
+    samples = np.stack([CHAIN, CHAIN.T, np.zeros((3, 3), np.int8)])
+    post = GraphPosterior(samples, log_weights=np.log([2.0, 1.0, 1.0]) + 7.0)
+    np.testing.assert_allclose(post.weights, [0.5, 0.25, 0.25])
+    np.testing.assert_allclose(post.edge_probs, 0.5 * CHAIN + 0.25 * CHAIN.T)
+    assert post.is_dag.tolist() == [True, True, True]
+    assert GraphPosterior(CYCLE).is_dag.tolist() == [False]
+    assert post.samples.dtype == np.int8 and post.node_names == ["x0", "x1", "x2"]
+
+
+def test_posterior_uniform_and_explicit_edge_probs():
+    post = GraphPosterior(np.stack([CHAIN, CHAIN]))
+    np.testing.assert_allclose(post.weights, [0.5, 0.5])
+    probs = np.full((3, 3), 0.3)
+    np.fill_diagonal(probs, 0)
+    post = GraphPosterior(CHAIN[None], edge_probs=probs)
+    np.testing.assert_allclose(post.edge_probs, probs)
+
+
+def test_posterior_entropy_merges_duplicates():
+    # Two distinct graphs with weights (0.5+0.25, 0.25): entropy of that distribution.
+    samples = np.stack([CHAIN, CHAIN, CHAIN.T])
+    post = GraphPosterior(samples, log_weights=np.log([0.5, 0.25, 0.25]))
+    expected = -(0.75 * np.log(0.75) + 0.25 * np.log(0.25))
+    assert post.entropy() == pytest.approx(expected)
+    assert GraphPosterior(np.stack([CHAIN, CHAIN])).entropy() == pytest.approx(0.0)
+
+
+def test_posterior_log_prob():
+    post = GraphPosterior(CHAIN[None])
+    assert not post.has_log_prob
+    with pytest.raises(NotImplementedError):
+        post.log_prob(CHAIN)
+    post = GraphPosterior(CHAIN[None], log_prob=lambda g: -float(g.sum()))
+    assert post.log_prob(CHAIN) == -2.0
+
+
+def test_posterior_to_networkx_uses_names_and_weights():
+    post = GraphPosterior(np.stack([CHAIN, np.zeros((3, 3), np.int8)]), node_names=["a", "b", "c"])
+    graph = post.to_networkx()
+    assert list(graph.nodes) == ["a", "b", "c"]
+    assert sorted(graph.edges) == [("a", "b"), ("b", "c")]
+    assert graph["a"]["b"]["weight"] == pytest.approx(0.5)
+
+
+def test_posterior_save_load_roundtrip(tmp_path):
+    post = GraphPosterior(
+        np.stack([CHAIN, CYCLE]), log_weights=[0.0, -1.0], node_names=["a", "b", "c"]
+    )
+    path = tmp_path / "post.npz"
+    post.save(path)
+    assert os.listdir(tmp_path) == ["post.npz"]  # no temp file left behind
+    back = GraphPosterior.load(path)
+    np.testing.assert_array_equal(back.samples, post.samples)
+    np.testing.assert_allclose(back.log_weights, post.log_weights)
+    np.testing.assert_allclose(back.edge_probs, post.edge_probs)
+    assert back.node_names == ["a", "b", "c"]
+    probs = np.full((3, 3), 0.25)
+    np.fill_diagonal(probs, 0)
+    GraphPosterior(CHAIN[None], edge_probs=probs).save(path)
+    np.testing.assert_allclose(GraphPosterior.load(path).edge_probs, probs)
+
+
+def test_posterior_sample_follows_weights():
+    post = GraphPosterior(np.stack([CHAIN, CHAIN.T]), log_weights=np.log([0.9, 0.1]))
+    draws = post.sample(2000, random_state=0)
+    frac = (draws == CHAIN).all(axis=(1, 2)).mean()
+    assert abs(frac - 0.9) < 0.03
+    np.testing.assert_array_equal(draws, post.sample(2000, random_state=0))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"samples": np.ones((1, 3, 3))}, "diagonal"),
+        ({"samples": CHAIN[None], "log_weights": [np.nan]}, "log_weights"),
+        ({"samples": CHAIN[None], "log_weights": [0.0, 0.0]}, "log_weights"),
+        ({"samples": CHAIN[None], "edge_probs": np.full((3, 3), 2.0)}, "edge_probs"),
+        ({"samples": CHAIN[None], "node_names": ["a"]}, "node_names"),
+        ({"samples": np.zeros((0, 3, 3))}, "at least one"),
+    ],
+)
+def test_posterior_rejects_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        GraphPosterior(**kwargs)
+
+
+# ----------------------------------------------------------------------------- estimator
+def test_resolve_device():
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == expected
+    assert resolve_device("cpu").type == "cpu"
+    with pytest.raises(ValueError, match="device"):
+        resolve_device("banana")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA"):
+            resolve_device("cuda")
+
+
+def test_score_matches_independent_gaussian_density():
+    """Empty graph + plug-in likelihood = independent Gaussians fitted by maximum likelihood.
+
+    Checked against scipy in the original units, with and without standardisation (the
+    log-Jacobian must make both identical).
+    """
+    X, X_test = _data(seed=0), _data(n=30, seed=1)
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    expected = norm.logpdf(X_test, mu, sd).sum(axis=1).mean()
+    for standardize in (True, False):
+        est = _FixedGraphEstimator(standardize=standardize).fit(X)
+        assert est.score(X_test) == pytest.approx(expected, rel=1e-9)
+
+
+def test_score_drops_intervened_terms():
+    X, X_test = _data(seed=0), _data(n=30, seed=1)
+    mask = np.zeros(X_test.shape, bool)
+    mask[:, 0] = True
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    expected = norm.logpdf(X_test[:, 1:], mu[1:], sd[1:]).sum(axis=1).mean()
+    est = _FixedGraphEstimator().fit(X)
+    assert est.score(X_test, interventions=mask) == pytest.approx(expected)
+
+
+def test_plugin_likelihood_matches_ols_for_chain():
+    rng = np.random.default_rng(3)
+    n = 200
+    x0 = rng.normal(size=n)
+    x1 = 2 * x0 + rng.normal(size=n)
+    x2 = -x1 + 0.5 * rng.normal(size=n)
+    X = np.column_stack([x0, x1, x2])
+    mask = np.zeros_like(X, dtype=bool)
+    ll = plugin_linear_gaussian_log_likelihood(CHAIN[None], X, mask, X, mask)
+    # Independent: statsmodels-free OLS through numpy.polyfit per node.
+    expected = norm.logpdf(x0, x0.mean(), x0.std())
+    for child, parent in ((x1, x0), (x2, x1)):
+        slope, icpt = np.polyfit(parent, child, 1)
+        resid = child - (icpt + slope * parent)
+        expected = expected + norm.logpdf(resid, 0, np.sqrt(np.mean(resid**2)))
+    np.testing.assert_allclose(ll[0], expected, rtol=1e-8)
+
+
+def test_pandas_names_flow_into_posterior():
+    X = pd.DataFrame(_data(), columns=["rain", "wet", "slip"])
+    est = _FixedGraphEstimator(graph=CHAIN).fit(X)
+    assert list(est.feature_names_in_) == ["rain", "wet", "slip"]
+    post = est.predict_graph_posterior()
+    assert post.node_names == ["rain", "wet", "slip"]
+    assert ("rain", "wet") in post.to_networkx().edges
+    assert est.sample_graphs(4, random_state=0).shape == (4, 3, 3)
+
+
+@pytest.mark.parametrize(
+    "X, interventions, match",
+    [
+        (np.column_stack([np.ones(20), np.arange(20.0)]), None, "constant"),
+        (np.where(np.eye(20, 3) == 1, np.nan, 1.0) + np.arange(20.0)[:, None], None, "NaN"),
+        (np.arange(20.0)[:, None], None, "feature"),
+        (_data(n=1), None, "sample"),
+        (_data(n=20), np.ones((20, 3), bool), "every node"),
+        (_data(n=20), np.zeros((20, 2), bool), "shape"),
+        (_data(n=20), np.zeros((20, 3), float), "dtype"),
+    ],
+)
+def test_fit_rejects_bad_input(X, interventions, match):
+    with pytest.raises(ValueError, match=match):
+        _FixedGraphEstimator().fit(X, interventions=interventions)
+
+
+def test_fit_rejects_bad_standardize():
+    with pytest.raises(ValueError, match="standardize"):
+        _FixedGraphEstimator(standardize="yes").fit(_data())
+
+
+def test_trainable_tag():
+    assert get_tags(_FixedGraphEstimator()).trainable is False
+
+    class _Trainable(_FixedGraphEstimator):
+        _trainable = True
+
+    assert get_tags(_Trainable()).trainable is True
+
+
+def test_interventions_routed_through_pipeline():
+    X = _data(n=40)
+    mask = np.zeros(X.shape, bool)
+    mask[:10, 1] = True
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = _FixedGraphEstimator().set_fit_request(interventions=True)
+        est.set_score_request(interventions=True)
+        pipe = make_pipeline(StandardScaler(), est).fit(X, interventions=mask)
+        np.testing.assert_array_equal(pipe[-1].seen_mask_, mask)
+        assert np.isfinite(pipe.score(X, interventions=mask))
+
+
+def test_infer_mechanism_posterior_not_defined():
+    with pytest.raises(NotImplementedError, match="_FixedGraphEstimator"):
+        _FixedGraphEstimator().fit(_data()).infer_mechanism_posterior()
