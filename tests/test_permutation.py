@@ -135,8 +135,10 @@ def test_sample_permutations_shapes_hard_values_and_seed():
     assert is_permutation_matrix(hard.detach().numpy())
     again, _ = sample_permutations(log_alpha, n_samples=7, generator=torch.Generator().manual_seed(4))
     torch.testing.assert_close(hard, again)
-    mode, _ = sample_permutations(log_alpha, n_samples=2, noise=False)
+    mode, _ = sample_permutations(log_alpha, gumbel=torch.zeros(3, 2, 5, 5))
     torch.testing.assert_close(mode, hungarian(log_alpha).unsqueeze(1).expand_as(mode))
+    with pytest.raises(ValueError, match="gumbel"):
+        sample_permutations(log_alpha, gumbel=torch.zeros(3, 4, 4))
 
 
 def test_sample_permutations_follows_gumbel_matching_distribution():
@@ -164,3 +166,17 @@ def test_sample_permutations_follows_gumbel_matching_distribution():
 def test_sample_permutations_rejects_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         sample_permutations(torch.zeros(3, 3), **kwargs)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 6), st.integers(0, 2**31 - 1))
+def test_fixed_noise_sample_is_equivariant_to_relabelling_rows(d, seed):
+    # Relabelling the rows (nodes) of the logits and of the noise relabels the hard sample's rows.
+    gen = torch.Generator().manual_seed(seed)
+    log_alpha = torch.randn(d, d, generator=gen, dtype=torch.float64)
+    gumbel = sample_gumbel((3, d, d), generator=gen, dtype=torch.float64)
+    perm = torch.randperm(d, generator=gen)
+    hard, soft = sample_permutations(log_alpha, gumbel=gumbel)
+    hard_p, soft_p = sample_permutations(log_alpha[perm], gumbel=gumbel[:, perm])
+    torch.testing.assert_close(hard_p, hard[:, perm])
+    torch.testing.assert_close(soft_p, soft[:, perm])

@@ -169,7 +169,7 @@ def sample_permutations(
     temperature: float = 1.0,
     n_iters: int = 20,
     generator: torch.Generator | None = None,
-    noise: bool = True,
+    gumbel: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Draw Gumbel-Sinkhorn permutations, rounded by the Hungarian algorithm.
 
@@ -193,8 +193,10 @@ def sample_permutations(
         Sinkhorn iterations.
     generator : torch.Generator or None, default=None
         Source of the Gumbel noise (``None`` uses torch's default generator).
-    noise : bool, default=True
-        If False, no Gumbel noise is added (every draw is the mode).
+    gumbel : torch.Tensor of shape (..., K, d, d) or None, default=None
+        Noise to use instead of drawing it (``K`` then overrides ``n_samples``): zeros give the
+        mode, and fixing the noise makes the draw a deterministic function of ``log_alpha``,
+        which is how equivariance is tested.
 
     Returns
     -------
@@ -208,11 +210,15 @@ def sample_permutations(
         raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
     temperature = _check_temperature(temperature)
     d = log_alpha.shape[-1]
-    shape = (*log_alpha.shape[:-2], n_samples, d, d)
-    perturbed = log_alpha.unsqueeze(-3).expand(shape)
-    if noise:
+    if gumbel is None:
+        shape = (*log_alpha.shape[:-2], n_samples, d, d)
         gumbel = sample_gumbel(shape, generator=generator, dtype=log_alpha.dtype, device=log_alpha.device)
-        perturbed = perturbed + gumbel
+    elif gumbel.ndim != log_alpha.ndim + 1 or gumbel.shape[-2:] != (d, d):
+        raise ValueError(
+            f"gumbel must have shape (..., K, {d}, {d}) matching log_alpha {tuple(log_alpha.shape)}, "
+            f"got {tuple(gumbel.shape)}"
+        )
+    perturbed = log_alpha.unsqueeze(-3) + gumbel
     soft = sinkhorn(perturbed, temperature=temperature, n_iters=n_iters)
     hard = hungarian(perturbed)
     return straight_through(hard, soft), soft
