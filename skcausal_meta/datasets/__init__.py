@@ -1,0 +1,31 @@
+"""Seeded SCM families (in- and out-of-distribution), their distances, and a data-set cache.
+
+No torch here: data generation is numpy, vectorised over rows.
+"""
+
+from .families import SCMFamily, SHIFT_AXES, get_family, list_families, make_scm_family, register_family
+from .graphs import (
+    ErdosRenyi,
+    FixedGraph,
+    GeometricRandom,
+    GraphPrior,
+    ScaleFree,
+    StochasticBlock,
+    WattsStrogatz,
+    canonical_graph_hash,
+    graphs_isomorphic,
+)
+from .interventions import Interventions, InterventionSpec
+from .mechanisms import MLP, GaussianProcess, Linear, Mixture, Periodic, PostNonlinear, RandomFourier, Square
+from .noise import Gaussian, Heteroscedastic, Laplace, StudentT, Uniform
+from .scm import SCMInstance
+
+__all__ = [
+    "SCMFamily", "SHIFT_AXES", "get_family", "list_families", "make_scm_family", "register_family",
+    "GraphPrior", "ErdosRenyi", "ScaleFree", "WattsStrogatz", "StochasticBlock", "GeometricRandom", "FixedGraph",
+    "canonical_graph_hash", "graphs_isomorphic",
+    "Interventions", "InterventionSpec",
+    "Linear", "RandomFourier", "MLP", "GaussianProcess", "Square", "Periodic", "PostNonlinear", "Mixture",
+    "Gaussian", "Laplace", "StudentT", "Uniform", "Heteroscedastic",
+    "SCMInstance",
+]
