@@ -1,0 +1,197 @@
+"""Save and load model weights and training state: ``safetensors`` + JSON, never pickle.
+
+A *model checkpoint* is a pair of files sharing one stem, ``STEM.safetensors`` (the state dict)
+and ``STEM.json`` (``{"format": ..., "model": name, "config": {...}, "info": {...}}``), so a
+user can read what a checkpoint is without loading it, and loading executes no code. A *training
+state* is one ``.safetensors`` file holding the model and optimizer tensors, with the step, the
+configs and the optimizer's hyperparameters as JSON in its metadata, so that it is replaced in a
+single atomic step.
+
+Every file is written to a temporary name in the target folder and moved into place with
+:func:`os.replace`, so an interrupted run leaves the previous file intact. Every loading error
+(missing, truncated or foreign file, a checkpoint of another model, mismatched tensors) is a
+``ValueError`` or ``FileNotFoundError`` naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+__all__ = [
+    "FORMAT",
+    "SHIPPED_DIR",
+    "list_shipped_checkpoints",
+    "resolve_checkpoint",
+    "save_model",
+    "load_model",
+    "save_training_state",
+    "load_training_state",
+]
+
+FORMAT = "skcausal_meta-checkpoint-v1"
+SHIPPED_DIR = Path(str(resources.files("skcausal_meta.models").joinpath("checkpoints")))
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` then move ``tmp_path`` onto ``path`` atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _cpu_tensors(state: dict, prefix: str = "") -> dict:
+    return {prefix + k: v.detach().cpu().contiguous() for k, v in state.items()}
+
+
+def _read_tensors(path: Path) -> tuple[dict, dict]:
+    """Tensors and metadata of a safetensors file; any decoding error names the file."""
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
+    try:
+        tensors = load_file(path)
+        with open(path, "rb") as fh:
+            header_len = int.from_bytes(fh.read(8), "little")
+            header = json.loads(fh.read(header_len))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ValueError(f"checkpoint file {str(path)!r} is not a readable safetensors file "
+                         f"(truncated or corrupt?): {exc}") from exc
+    return tensors, header.get("__metadata__", {}) or {}
+
+
+def _load_state_dict(model: torch.nn.Module, tensors: dict, path: Path) -> None:
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        raise ValueError(f"checkpoint file {str(path)!r} does not match the model "
+                         f"{type(model).__name__}: {exc}") from exc
+
+
+def _stem(path) -> Path:
+    path = Path(os.fspath(path))
+    return path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
+
+
+def list_shipped_checkpoints() -> list[str]:
+    """Names of the checkpoints shipped inside the package (``STEM`` of each JSON file)."""
+    return sorted(p.stem for p in SHIPPED_DIR.glob("*.json"))
+
+
+def resolve_checkpoint(checkpoint, default: str) -> Path:
+    """The stem of a checkpoint given a shipped name, a path (with or without suffix) or None.
+
+    ``None`` means the shipped ``default``. A bare name found among the shipped checkpoints wins
+    over a relative path of the same name.
+    """
+    if checkpoint is None:
+        checkpoint = default
+    if not isinstance(checkpoint, (str, os.PathLike)):
+        raise ValueError(f"checkpoint must be None, a shipped name or a path, got {checkpoint!r}")
+    if isinstance(checkpoint, str) and checkpoint in list_shipped_checkpoints():
+        return SHIPPED_DIR / checkpoint
+    stem = _stem(checkpoint)
+    if not stem.with_suffix(".json").is_file():
+        raise FileNotFoundError(
+            f"checkpoint {os.fspath(checkpoint)!r} is neither a shipped checkpoint "
+            f"{list_shipped_checkpoints()} nor an existing file {str(stem.with_suffix('.json'))!r}"
+        )
+    return stem
+
+
+def save_model(path, model: torch.nn.Module, info: dict | None = None) -> Path:
+    """Write ``STEM.safetensors`` and ``STEM.json`` for ``model``; returns the stem.
+
+    ``model`` must have a ``model_name`` class attribute and a JSON-serialisable ``config``
+    dict (its constructor keyword arguments). ``info`` is free JSON metadata (training command,
+    steps, ...).
+    """
+    stem = _stem(path)
+    meta = {"format": FORMAT, "model": model.model_name, "config": model.config, "info": info or {}}
+    text = json.dumps(meta, indent=2, sort_keys=True)
+    tensors = _cpu_tensors(model.state_dict())
+    _atomic_write(stem.with_suffix(".safetensors"),
+                  lambda tmp: save_file(tensors, tmp, metadata={"model": model.model_name}))
+    _atomic_write(stem.with_suffix(".json"), lambda tmp: Path(tmp).write_text(text + "\n"))
+    return stem
+
+
+def load_model(path, model_cls, map_location="cpu") -> tuple[torch.nn.Module, dict]:
+    """Build ``model_cls(**config)`` from ``STEM.json`` and load ``STEM.safetensors`` into it.
+
+    Returns the model (in eval mode) and the JSON metadata.
+    """
+    stem = _stem(path)
+    json_path = stem.with_suffix(".json")
+    if not json_path.is_file():
+        raise FileNotFoundError(f"checkpoint file {str(json_path)!r} does not exist")
+    try:
+        meta = json.loads(json_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"checkpoint file {str(json_path)!r} is not valid JSON: {exc}") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"checkpoint file {str(json_path)!r} is not a {FORMAT} checkpoint")
+    if meta.get("model") != model_cls.model_name:
+        raise ValueError(f"checkpoint file {str(json_path)!r} holds a {meta.get('model')!r} model, "
+                         f"not {model_cls.model_name!r}")
+    weights_path = stem.with_suffix(".safetensors")
+    tensors, file_meta = _read_tensors(weights_path)
+    if file_meta.get("model") != model_cls.model_name:
+        raise ValueError(f"checkpoint file {str(weights_path)!r} holds a {file_meta.get('model')!r} "
+                         f"model, not {model_cls.model_name!r}")
+    model = model_cls(**meta["config"])
+    _load_state_dict(model, tensors, weights_path)
+    return model.to(map_location).eval(), meta
+
+
+def save_training_state(path, model, optimizer: torch.optim.Optimizer, step: int, train_config: dict) -> None:
+    """Write model + optimizer tensors, the step and the configs to one safetensors file."""
+    path = Path(os.fspath(path))
+    optim = optimizer.state_dict()
+    tensors = _cpu_tensors(model.state_dict(), "model.")
+    for idx, state in optim["state"].items():
+        for key, value in state.items():
+            tensors[f"optim.{idx}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    metadata = {
+        "format": FORMAT,
+        "model": model.model_name,
+        "config": json.dumps(model.config),
+        "step": str(int(step)),
+        "train_config": json.dumps(train_config),
+        "param_groups": json.dumps(optim["param_groups"]),
+    }
+    _atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
+
+
+def load_training_state(path, model, optimizer: torch.optim.Optimizer) -> tuple[int, dict]:
+    """Restore ``model`` and ``optimizer`` in place; return ``(step, train_config)``."""
+    path = Path(os.fspath(path))
+    tensors, meta = _read_tensors(path)
+    if meta.get("format") != FORMAT or meta.get("model") != model.model_name:
+        raise ValueError(f"training state {str(path)!r} holds a {meta.get('model')!r} model, "
+                         f"not {model.model_name!r}")
+    if json.loads(meta["config"]) != json.loads(json.dumps(model.config)):
+        raise ValueError(f"training state {str(path)!r} was saved for another model config: "
+                         f"{meta['config']} != {json.dumps(model.config)}")
+    device = next(model.parameters()).device
+    _load_state_dict(model, {k[6:]: v.to(device) for k, v in tensors.items() if k.startswith("model.")}, path)
+    state: dict = {}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = value if name == "step" else value.to(device)
+    optimizer.load_state_dict({"state": state, "param_groups": json.loads(meta["param_groups"])})
+    return int(meta["step"]), json.loads(meta["train_config"])

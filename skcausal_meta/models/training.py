@@ -1,0 +1,374 @@
+"""Meta-training loop for amortized causal-discovery models (AVICI, BCNP).
+
+Model contract
+--------------
+Any ``torch.nn.Module`` that provides the following can be meta-trained by :func:`meta_train`,
+saved by :mod:`~skcausal_meta.models.checkpoint_io` and trained from the command line:
+
+``model_name`` : str (class attribute)
+    Registry name, e.g. ``"avici"``; checkpoints record it so that loading the wrong model fails.
+``config`` : dict
+    JSON-serialisable constructor keyword arguments, so ``type(model)(**model.config)``
+    rebuilds the architecture (use lists, not tuples).
+``loss(x, graphs, generator) -> (loss, stats)``
+    ``x`` is a float32 tensor ``[B, n, d, 2]`` (per-data-set z-scored values in channel 0, the
+    0/1 intervention flag in channel 1, see :func:`make_model_input`), ``graphs`` a float32
+    0/1 tensor ``[B, d, d]`` (``graphs[b, i, j] == 1`` for ``i -> j``), ``generator`` a seeded
+    ``torch.Generator`` on the model's device for any sampling inside the loss (Gumbel noise,
+    power-iteration starts). Returns a scalar tensor to minimise and a dict of floats to log.
+``edge_probs(x) -> [B, d, d]``
+    Marginal edge probabilities with a zero diagonal (used for validation AUROC and by the
+    estimators).
+``after_step(step, stats)`` (optional)
+    Called under ``torch.no_grad()`` after every optimizer step with the 0-based step index and
+    the stats of that step; AVICI updates its dual variable here. State it changes must live in
+    registered buffers so that it is checkpointed with the weights.
+
+Every source of randomness is a pure function of ``(seed, step)``: the training batch of step
+``t`` is drawn from ``SeedSequence([seed, 0, t])``, the loss generator and the (forked, restored)
+global torch RNG used by dropout are seeded from it, and the learning rate is a function of
+``t``. A training state therefore only needs the weights, the optimizer moments and ``t`` to
+resume exactly: training ``2k`` steps equals training ``k``, saving, loading and training ``k``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import roc_auc_score
+from tqdm.auto import tqdm
+
+from .._validation import check_positive_int
+from .base import resolve_device
+from .checkpoint_io import load_training_state, save_model, save_training_state
+
+__all__ = [
+    "TrainConfig",
+    "DatasetStream",
+    "make_model_input",
+    "learning_rate",
+    "validation_auroc",
+    "meta_train",
+]
+
+_TRAIN, _VALIDATION = 0, 1
+
+
+def make_model_input(X, masks) -> np.ndarray:
+    """Stack z-scored data and intervention flags into the ``[..., n, d, 2]`` model input.
+
+    Each data set (the last two axes of ``X``) is standardised per column over its rows, so the
+    network sees neither the scale nor the location of a variable (both are shortcuts in
+    simulated data, e.g. variance growing along the causal order).
+
+    Parameters
+    ----------
+    X : array-like of shape (..., n, d)
+    masks : array-like of bool, shape (..., n, d), or None
+
+    Returns
+    -------
+    ndarray of float32, shape (..., n, d, 2)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    flags = np.zeros(X.shape, dtype=bool) if masks is None else np.asarray(masks, dtype=bool)
+    if flags.shape != X.shape:
+        raise ValueError(f"masks must have the shape of X {X.shape}, got {flags.shape}")
+    std = X.std(axis=-2, keepdims=True)
+    Z = (X - X.mean(axis=-2, keepdims=True)) / np.where(std > 0, std, 1.0)
+    return np.stack([Z, flags], axis=-1).astype(np.float32)
+
+
+@dataclass
+class TrainConfig:
+    """Hyperparameters of :func:`meta_train` (all JSON-serialisable; saved with every state).
+
+    Parameters
+    ----------
+    steps : int
+        Total number of optimizer steps.
+    batch_size : int
+        Data sets per step; all share one number of nodes ``d``.
+    n_nodes : list of two ints
+        Inclusive range of ``d``, drawn uniformly per step.
+    n_samples : int
+        Observational rows per data set.
+    n_interventional : int
+        Interventional rows appended to each data set in steps that have them.
+    p_observational_only : float
+        Probability that a step's data sets are purely observational (as in AVICI training, so
+        the model works with and without interventions).
+    lr, weight_decay : float
+        AdamW learning rate (peak) and decoupled weight decay.
+    warmup_steps : int
+        Linear warm-up from 0 to ``lr``.
+    decay : {"cosine", "inverse_sqrt", "constant"}
+        Schedule after the warm-up (cosine decays to ``min_lr_ratio * lr`` at ``steps``).
+    min_lr_ratio : float
+        Floor of the cosine schedule, as a fraction of ``lr``.
+    grad_clip : float
+        Maximal global gradient norm.
+    seed : int
+        Seed of the data stream and of every random draw in training.
+    checkpoint_every, eval_every : int
+        Steps between training-state checkpoints and between validation AUROC evaluations.
+    n_validation_batches : int
+        Fixed validation batches (drawn from their own stream with the same seed).
+    amp : bool
+        bfloat16 autocast on CUDA (ignored on CPU, where training stays float32).
+    num_workers : int
+        Data-loading worker processes; each data set is a pure function of (seed, step), so
+        the stream does not depend on this number.
+    """
+
+    steps: int = 10_000
+    batch_size: int = 8
+    n_nodes: list = field(default_factory=lambda: [5, 20])
+    n_samples: int = 200
+    n_interventional: int = 50
+    p_observational_only: float = 0.5
+    lr: float = 3e-4
+    weight_decay: float = 1e-2
+    warmup_steps: int = 500
+    decay: str = "cosine"
+    min_lr_ratio: float = 0.05
+    grad_clip: float = 1.0
+    seed: int = 0
+    checkpoint_every: int = 500
+    eval_every: int = 250
+    n_validation_batches: int = 4
+    amp: bool = True
+    num_workers: int = 0
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "n_samples", "warmup_steps", "checkpoint_every",
+                     "eval_every", "n_validation_batches", "n_interventional", "num_workers", "seed"):
+            minimum = 0 if name in ("warmup_steps", "n_interventional", "num_workers", "seed") else 1
+            check_positive_int(getattr(self, name), name, minimum=minimum)
+        lo_hi = list(self.n_nodes)
+        if len(lo_hi) != 2 or not 2 <= lo_hi[0] <= lo_hi[1]:
+            raise ValueError(f"n_nodes must be [low, high] with 2 <= low <= high, got {self.n_nodes!r}")
+        self.n_nodes = [int(lo_hi[0]), int(lo_hi[1])]
+        if self.decay not in ("cosine", "inverse_sqrt", "constant"):
+            raise ValueError(f"decay must be 'cosine', 'inverse_sqrt' or 'constant', got {self.decay!r}")
+        for name in ("p_observational_only", "min_lr_ratio"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
+        for name in ("lr", "grad_clip"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        if self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+
+
+def learning_rate(step: int, config: TrainConfig) -> float:
+    """Learning rate at (0-based) ``step``: linear warm-up, then the configured decay."""
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    if config.decay == "constant":
+        return config.lr
+    if config.decay == "inverse_sqrt":
+        return config.lr * math.sqrt(max(config.warmup_steps, 1) / (step + 1))
+    span = max(config.steps - config.warmup_steps, 1)
+    progress = min((step - config.warmup_steps) / span, 1.0)
+    floor = config.min_lr_ratio
+    return config.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+class DatasetStream(torch.utils.data.Dataset):
+    """Endless, seeded stream of training batches from an SCM family, indexed by step.
+
+    ``stream[t]`` is the batch of step ``t``: a number of nodes ``d`` and whether the step has
+    interventional rows are drawn from ``SeedSequence([seed, stream_id, t])``, then
+    ``batch_size`` data sets from :func:`skcausal_meta.datasets.make_scm_family`. Data sets whose
+    graph hash is in ``exclude_hashes`` (the test graphs) are redrawn with the next attempt
+    counter, so the batch is a pure function of ``(seed, stream_id, t)`` whatever process draws
+    it (this is what makes multi-worker loading and resuming exact).
+
+    Parameters
+    ----------
+    family : str or SCMFamily
+        Passed to ``make_scm_family``.
+    config : TrainConfig
+    stream_id : int, default=0
+        0 for training, 1 for validation (independent streams with the same seed).
+    exclude_hashes : collection of str, default=()
+        Canonical hashes of graphs that must never be trained on.
+    graph_hash : callable, default=None
+        ``graph_hash(adjacency) -> str``; required when ``exclude_hashes`` is not empty.
+    """
+
+    def __init__(self, family, config: TrainConfig, stream_id: int = _TRAIN,
+                 exclude_hashes=(), graph_hash=None):
+        self.family = family
+        self.config = config
+        self.stream_id = stream_id
+        self.exclude_hashes = frozenset(exclude_hashes)
+        if self.exclude_hashes and graph_hash is None:
+            raise ValueError("graph_hash must be given when exclude_hashes is not empty")
+        self.graph_hash = graph_hash
+
+    def __len__(self) -> int:  # a DataLoader needs a length; steps beyond it are still valid
+        return self.config.steps
+
+    def _draw(self, step: int, attempt: int):
+        from ..datasets import make_scm_family
+
+        c = self.config
+        rng = np.random.default_rng(np.random.SeedSequence([c.seed, self.stream_id, step, attempt]))
+        d = int(rng.integers(c.n_nodes[0], c.n_nodes[1] + 1))
+        n_int = 0 if rng.random() < c.p_observational_only else c.n_interventional
+        return make_scm_family(self.family, n_datasets=c.batch_size, n_nodes=d, n_samples=c.n_samples,
+                               n_interventional=n_int, random_state=rng)
+
+    def __getitem__(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        kept, attempt = [], 0
+        while len(kept) < self.config.batch_size:
+            X, masks, graphs = self._draw(int(step), attempt)
+            kept += [(x, m, g) for x, m, g in zip(X, masks, graphs)
+                     if not self.exclude_hashes or self.graph_hash(g) not in self.exclude_hashes]
+            attempt += 1
+        X, masks, graphs = (np.stack(arrays) for arrays in zip(*kept[: self.config.batch_size]))
+        x = make_model_input(X, masks)
+        return torch.from_numpy(x), torch.from_numpy(graphs.astype(np.float32))
+
+
+def _auroc(probs: np.ndarray, graph: np.ndarray) -> float:
+    off = ~np.eye(graph.shape[0], dtype=bool)
+    labels = graph[off]
+    if labels.min() == labels.max():
+        return float("nan")
+    return float(roc_auc_score(labels, probs[off]))
+
+
+@torch.no_grad()
+def validation_auroc(model, batches, device) -> float:
+    """Mean per-data-set edge AUROC (off-diagonal) of ``model.edge_probs`` on fixed batches.
+
+    Data sets whose graph is empty or complete (AUROC undefined) are skipped.
+    """
+    was_training = model.training
+    model.eval()
+    scores = []
+    for x, graphs in batches:
+        probs = model.edge_probs(x.to(device)).float().cpu().numpy()
+        scores += [_auroc(p, g) for p, g in zip(probs, graphs.numpy())]
+    model.train(was_training)
+    return float(np.nanmean(scores)) if not np.isnan(scores).all() else float("nan")
+
+
+def _step_seed(seed: int, step: int) -> int:
+    return int(np.random.SeedSequence([seed, 2, step]).generate_state(1, dtype=np.uint64)[0] >> 1)
+
+
+def _train_step(model, optimizer, x, graphs, step, config, device):
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(step, config)
+    seed = _step_seed(config.seed, step)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    cuda_devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.manual_seed(seed)  # dropout draws, restored on exit
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda"):
+            loss, stats = model.loss(x, graphs, generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+    optimizer.step()
+    stats = {"loss": float(loss.detach()), "grad_norm": float(grad_norm), **stats}
+    if hasattr(model, "after_step"):
+        with torch.no_grad():
+            model.after_step(step, stats)
+    return stats
+
+
+def meta_train(model, family, config: TrainConfig | None = None, out=None, resume: bool = True,
+               device="auto", progress: bool = True, log_path=None, exclude_hashes=(),
+               graph_hash=None, info: dict | None = None) -> list[dict]:
+    """Meta-train an amortized model on an endless seeded stream of data sets from ``family``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A model following the contract in this module's docstring; trained in place.
+    family : str or SCMFamily
+        The SCM family to draw training (and validation) data sets from.
+    config : TrainConfig, default=None
+        Hyperparameters; ``None`` uses the defaults.
+    out : path-like, default=None
+        Checkpoint stem. Every ``checkpoint_every`` steps and at the end, the training state is
+        written to ``OUT.train.safetensors`` and the model to ``OUT.safetensors`` + ``OUT.json``
+        (loadable by the estimators' ``checkpoint=``). ``None`` keeps everything in memory.
+    resume : bool, default=True
+        Continue from ``OUT.train.safetensors`` if it exists (the saved training config must
+        match ``config`` except for ``steps``).
+    device : "auto", str or torch.device, default="auto"
+    progress : bool, default=True
+        Show a tqdm bar with the running loss and the last validation AUROC.
+    log_path : path-like, default=None
+        Append one JSON line per evaluation (step, mean loss, validation AUROC, lr, elapsed s).
+    exclude_hashes, graph_hash
+        Test-graph hashes never to train on, and the hash function (see :class:`DatasetStream`).
+    info : dict, default=None
+        Extra JSON metadata stored in the exported model checkpoint (e.g. the command line).
+
+    Returns
+    -------
+    history : list of dict
+        The logged evaluation records of this call.
+    """
+    config = TrainConfig() if config is None else config
+    device = resolve_device(device)
+    model.to(device).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    state_path = None if out is None else Path(os.fspath(out) + ".train.safetensors")
+    start = 0
+    if state_path is not None and resume and state_path.is_file():
+        start, saved = load_training_state(state_path, model, optimizer)
+        mismatched = {k for k, v in saved.items() if k != "steps" and asdict(config).get(k) != v}
+        if mismatched:
+            raise ValueError(f"training state {str(state_path)!r} was written with other settings "
+                             f"for {sorted(mismatched)}; use a new out path or resume=False")
+
+    stream = DatasetStream(family, config, _TRAIN, exclude_hashes, graph_hash)
+    validation = [DatasetStream(family, config, _VALIDATION, exclude_hashes, graph_hash)[i]
+                  for i in range(config.n_validation_batches)]
+    loader = torch.utils.data.DataLoader(stream, batch_size=None, sampler=range(start, config.steps),
+                                         num_workers=config.num_workers)
+
+    def checkpoint(step):
+        if out is None:
+            return
+        save_training_state(state_path, model, optimizer, step, asdict(config))
+        save_model(out, model, {**(info or {}), "steps": step, "train_config": asdict(config)})
+
+    history, running, t0, auroc = [], [], time.perf_counter(), float("nan")
+    bar = tqdm(total=config.steps, initial=start, disable=not progress, dynamic_ncols=True)
+    for step, (x, graphs) in zip(range(start, config.steps), loader):
+        stats = _train_step(model, optimizer, x.to(device), graphs.to(device), step, config, device)
+        running.append(stats["loss"])
+        done = step + 1
+        if done % config.eval_every == 0 or done == config.steps:
+            auroc = validation_auroc(model, validation, device)
+            record = {"step": done, "loss": float(np.mean(running)), "val_auroc": auroc,
+                      "lr": learning_rate(step, config), "elapsed_s": time.perf_counter() - t0,
+                      **{k: v for k, v in stats.items() if k != "loss"}}
+            history.append(record)
+            running = []
+            if log_path is not None:
+                with open(log_path, "a") as fh:
+                    fh.write(json.dumps(record) + "\n")
+        if done % config.checkpoint_every == 0 or done == config.steps:
+            checkpoint(done)
+        bar.update(1)
+        bar.set_postfix(loss=f"{stats['loss']:.4f}", val_auroc=f"{auroc:.3f}")
+    bar.close()
+    model.eval()
+    return history
