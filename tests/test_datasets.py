@@ -1,0 +1,244 @@
+"""SCM families: DAGs, densities, seeding, serialisation, exact log densities, bad input."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import multivariate_normal
+
+from skcausal_meta._validation import is_dag
+from skcausal_meta.datasets import (
+    ErdosRenyi,
+    FixedGraph,
+    Gaussian,
+    Interventions,
+    InterventionSpec,
+    Linear,
+    SCMFamily,
+    SCMInstance,
+    ScaleFree,
+    get_family,
+    list_families,
+    make_scm_family,
+    register_family,
+)
+from skcausal_meta.datasets.families import SHIFT_AXES
+
+FAMILIES = list_families()
+SMALL = dict(n_datasets=2, n_samples=40, n_interventional=12)
+
+
+def _small_nodes(name):
+    lo_hi = get_family(name).n_nodes
+    lo = lo_hi[0] if isinstance(lo_hi, (list, tuple)) else lo_hi
+    return max(lo, 3) if lo <= 8 else lo
+
+
+def test_registry_covers_every_shift_axis():
+    assert "id" in FAMILIES
+    ood = [f for f in FAMILIES if f != "id"]
+    assert len(ood) >= 12
+    for axis in SHIFT_AXES:
+        assert list_families(shift=axis), axis
+    assert sum(len(get_family(f).shift) >= 2 for f in ood) >= 2
+
+
+@settings(max_examples=len(FAMILIES) * 2, deadline=None)
+@given(name=st.sampled_from(FAMILIES), seed=st.integers(0, 2**31 - 1))
+def test_family_properties(name, seed):
+    """Every family: DAGs, finite samples, seeded, intervened columns hold do-values."""
+    d = _small_nodes(name)
+    X, masks, graphs, scms = make_scm_family(name, n_nodes=d, random_state=seed, return_scm=True, **SMALL)
+    assert X.shape == (2, 52, d) and masks.shape == X.shape and graphs.shape == (2, d, d)
+    assert graphs.dtype == np.int8 and masks.dtype == bool
+    assert all(is_dag(g) for g in graphs)
+    assert np.isfinite(X).all()
+    assert not masks[:, :40].any()  # observational rows first
+    X2, masks2, graphs2 = make_scm_family(name, n_nodes=d, random_state=seed, **SMALL)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(masks, masks2)
+    np.testing.assert_array_equal(graphs, graphs2)
+    fam = get_family(name)
+    if fam.interventions.kind == "perfect" and not fam.interventions.unknown_targets:
+        for x, m in zip(X, masks):
+            # each block of do-rows holds one constant value per intervened column
+            for j in range(d):
+                vals = x[m[:, j], j]
+                if vals.size:
+                    assert np.all(np.abs(vals) >= 1.0) and np.all(np.abs(vals) <= 3.0)
+                    assert len(np.unique(vals)) <= 12
+
+
+@settings(max_examples=len(FAMILIES), deadline=None)
+@given(name=st.sampled_from(FAMILIES))
+def test_to_dict_round_trip_reproduces_samples(name):
+    d = _small_nodes(name)
+    _, _, _, scms = make_scm_family(name, n_nodes=d, random_state=3, return_scm=True, **SMALL)
+    scm = scms[0]
+    again = SCMInstance.from_dict(json.loads(json.dumps(scm.to_dict())))
+    np.testing.assert_array_equal(scm.sample(30, random_state=7), again.sample(30, random_state=7))
+    X = scm.sample(30, random_state=8)
+    np.testing.assert_allclose(scm.log_prob(X), again.log_prob(X))
+
+
+@pytest.mark.parametrize("k", [1.0, 2.0, 3.5])
+def test_er_expected_edges(k):
+    d, reps = 20, 400
+    counts = np.array([ErdosRenyi(edges_per_node=k).sample(d, s).sum() for s in range(reps)])
+    # edge count is Binomial(d(d-1)/2, p): its mean over reps has standard error sqrt(var / reps)
+    p = 2 * k / (d - 1)
+    se = np.sqrt(d * (d - 1) / 2 * p * (1 - p) / reps)
+    assert abs(counts.mean() - k * d) < 4 * se
+
+
+def test_scale_free_degree_is_heavy_tailed():
+    g = np.stack([ScaleFree(edges_per_node=2).sample(50, s) for s in range(50)])
+    out_deg = g.sum(axis=2).ravel()
+    in_deg = g.sum(axis=1).ravel()
+    assert out_deg.max() > 3 * in_deg.max() / 2 and in_deg.max() <= 2
+    g_in = np.stack([ScaleFree(edges_per_node=2, in_degree=True).sample(50, s) for s in range(50)])
+    assert g_in.sum(axis=1).max() > 10 and g_in.sum(axis=2).max() <= 2
+
+
+def _linear_gaussian_scm(seed=0, d=4):
+    graph = np.array([[0, 1, 1, 0], [0, 0, 1, 1], [0, 0, 0, 1], [0, 0, 0, 0]])
+    fam = SCMFamily(name="lg", graph=FixedGraph(graph), mechanism=Linear(), noise=Gaussian(), n_nodes=d)
+    return fam.sample_instance(seed)
+
+
+def _implied_gaussian(scm, fixed=None):
+    """Mean and covariance of a linear-Gaussian SCM from (I - W^T)^-1, computed independently."""
+    d = scm.n_nodes
+    W = np.zeros((d, d))
+    bias = np.zeros(d)
+    var = np.zeros(d)
+    for j, node in enumerate(scm.nodes):
+        W[scm.parents[j], j] = node.mechanism_params["weights"]
+        bias[j] = node.mechanism_params["bias"]
+        var[j] = node.noise_params["scale"] ** 2
+    for j, value in (fixed or {}).items():
+        W[:, j], bias[j], var[j] = 0.0, value, 0.0
+    A = np.linalg.inv(np.eye(d) - W.T)
+    return A @ bias, A @ np.diag(var) @ A.T
+
+
+def test_log_prob_matches_implied_multivariate_normal():
+    scm = _linear_gaussian_scm()
+    X = scm.sample(50, random_state=1)
+    mean, cov = _implied_gaussian(scm)
+    np.testing.assert_allclose(scm.log_prob(X), multivariate_normal(mean, cov).logpdf(X), rtol=1e-8, atol=1e-8)
+    # the sample moments agree with the implied ones
+    big = scm.sample(200_000, random_state=2)
+    np.testing.assert_allclose(big.mean(0), mean, atol=0.05 * np.sqrt(np.diag(cov)).max())
+
+
+def test_log_prob_under_do_is_truncated_factorisation():
+    scm = _linear_gaussian_scm(seed=5)
+    k, value = 1, 2.5
+    X = scm.sample(40, interventions={k: value}, random_state=3)
+    assert np.all(X[:, k] == value)
+    mean, cov = _implied_gaussian(scm, fixed={k: value})
+    keep = [j for j in range(scm.n_nodes) if j != k]
+    expected = multivariate_normal(mean[keep], cov[np.ix_(keep, keep)]).logpdf(X[:, keep])
+    mask = np.zeros_like(X, dtype=bool)
+    mask[:, k] = True
+    np.testing.assert_allclose(scm.log_prob(X, interventions=mask), expected, rtol=1e-8)
+    # do() gives a mutilated SCM with the same interventional distribution and density
+    mutilated = scm.do({k: value})
+    assert mutilated.graph[:, k].sum() == 0
+    np.testing.assert_allclose(mutilated.log_prob(X), expected, rtol=1e-8)
+    np.testing.assert_array_equal(mutilated.sample(10, random_state=4)[:, k], value)
+
+
+def test_shift_intervention_moves_the_mean():
+    scm = _linear_gaussian_scm(seed=2)
+    n = 20_000
+    mask = np.zeros((n, 4), dtype=bool)
+    mask[:, 3] = True
+    values = np.where(mask, 5.0, 0.0)
+    X_obs = scm.sample(n, random_state=0)
+    X_int = scm.sample(n, Interventions(mask, values, "shift"), random_state=0)
+    np.testing.assert_allclose(X_int[:, 3] - X_obs[:, 3], 5.0)  # same noise, shifted node
+    np.testing.assert_array_equal(X_int[:, :3], X_obs[:, :3])
+    lp_shift = scm.log_prob(X_int, Interventions(mask, values, "shift"))
+    np.testing.assert_allclose(lp_shift, scm.log_prob(X_obs))
+
+
+def test_soft_family_shifts_means():
+    X, masks, _ = make_scm_family("ood_interv_soft", n_datasets=1, n_nodes=6, n_samples=50, n_interventional=60,
+                                  random_state=0)
+    assert masks.any() and np.isfinite(X).all()
+
+
+def test_fraction_targets_several_nodes_per_row():
+    _, masks, _ = make_scm_family("ood_interv_fraction", n_datasets=1, n_nodes=10, n_samples=5,
+                                  n_interventional=30, random_state=0)
+    per_row = masks[0, 5:].sum(axis=1)
+    assert np.all(per_row == 3)
+
+
+def test_unknown_targets_hide_the_mask():
+    _, masks, _ = make_scm_family("ood_interv_unknown", n_datasets=1, n_nodes=6, random_state=0, **{
+        "n_samples": 10, "n_interventional": 10})
+    assert not masks.any()
+
+
+def test_prefix_stability():
+    a = make_scm_family("id", n_datasets=2, n_nodes=6, n_samples=10, n_interventional=0, random_state=9)
+    b = make_scm_family("id", n_datasets=4, n_nodes=6, n_samples=10, n_interventional=0, random_state=9)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y[:2])
+
+
+def test_register_family_from_dict_and_yaml(tmp_path):
+    spec = {
+        "name": "user_family_test",
+        "graph": {"type": "er", "edges_per_node": 1.0},
+        "mechanism": [{"type": "mlp", "hidden": 8}],
+        "noise": {"type": "laplace", "scale": 0.5},
+        "n_nodes": 6,
+        "interventions": {"kind": "shift", "value": [0.5, 1.0]},
+    }
+    fam = register_family(spec)
+    assert get_family("user_family_test") is fam
+    X, _, g = make_scm_family("user_family_test", n_datasets=1, n_samples=20, n_interventional=5, random_state=0)
+    assert X.shape == (1, 25, 6)
+    path = tmp_path / "fam.yml"
+    path.write_text("name: user_yaml_test\ngraph: {type: sf, edges_per_node: 1}\nn_nodes: [4, 6]\n")
+    fam2 = register_family(str(path))
+    assert fam2.graph[0].kind == "sf"
+    with pytest.raises(ValueError, match="already registered"):
+        register_family(spec)
+    again = SCMFamily.from_dict(fam.to_dict())
+    assert again.to_dict() == fam.to_dict()
+
+
+def test_unknown_family_lists_known_ones():
+    with pytest.raises(ValueError, match="known families:.*'id'"):
+        get_family("no_such_family")
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: ErdosRenyi(edges_per_node=5).sample(6, 0), "edges_per_node=5"),
+        (lambda: ScaleFree(edges_per_node=7).sample(5, 0), "edges_per_node=7"),
+        (lambda: make_scm_family("id", n_datasets=1, n_samples=0), "n_samples must be"),
+        (lambda: make_scm_family("id", n_datasets=0), "n_datasets must be"),
+        (lambda: make_scm_family("id", n_datasets=1, n_nodes=1), "n_nodes must be"),
+        (lambda: make_scm_family("id", n_datasets=1, random_state=-1), "random_state"),
+        (lambda: SCMFamily.from_dict({"name": "x", "graph": {"type": "nope"}}), "unknown graph prior type 'nope'"),
+        (lambda: SCMFamily.from_dict({"name": "x", "colour": 1}), "unknown family keys"),
+        (lambda: SCMFamily(name="x", mechanism={"type": "linear", "weight": [3, 1]}), "weight range"),
+        (lambda: InterventionSpec(targets=1.5), "targets must be"),
+        (lambda: _linear_gaussian_scm().log_prob(np.full((2, 4), np.nan)), "NaN"),
+        (lambda: _linear_gaussian_scm().log_prob(np.zeros((2, 4)), np.zeros((2, 3), bool)), r"shape \(n, d\)"),
+        (lambda: _linear_gaussian_scm().log_prob(np.zeros((2, 4)), np.zeros((2, 4))), "boolean"),
+        (lambda: FixedGraph([[0, 1], [1, 0]]), "DAG"),
+    ],
+)
+def test_bad_input_raises_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
