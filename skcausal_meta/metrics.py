@@ -75,7 +75,9 @@ def _check_weights(weights, n_samples: int, name: str = "weights") -> np.ndarray
         return np.full(n_samples, 1.0 / n_samples)
     w = np.asarray(weights, dtype=float)
     if w.shape != (n_samples,):
-        raise ValueError(f"{name} must have shape ({n_samples},) to match the samples, got {w.shape}")
+        raise ValueError(
+            f"{name} must have shape ({n_samples},) to match the samples, got {w.shape}"
+        )
     if not np.isfinite(w).all():
         raise ValueError(f"{name} must be finite, got {w[~np.isfinite(w)][:3]}")
     if (w < 0).any():
@@ -134,13 +136,17 @@ def _edge_marginals(prediction, weights=None, name: str = "prediction") -> np.nd
             samples, w = _graph_samples(arr, weights, name)
             return np.tensordot(w, samples.astype(float), axes=1)
         if weights is not None:
-            raise ValueError(f"weights must be None when {name} is a (d, d) edge-probability matrix")
+            raise ValueError(
+                f"weights must be None when {name} is a (d, d) edge-probability matrix"
+            )
         probs, label = arr.astype(float), name
     if probs.ndim != 2 or probs.shape[0] != probs.shape[1]:
         raise ValueError(f"{label} must be a square (d, d) matrix, got shape {probs.shape}")
     off = _off_diagonal(probs)
     if np.isnan(off).any() or (off < 0).any() or (off > 1).any():
-        raise ValueError(f"{label} must hold probabilities in [0, 1] off the diagonal, got {off[:5]}")
+        raise ValueError(
+            f"{label} must hold probabilities in [0, 1] off the diagonal, got {off[:5]}"
+        )
     return probs
 
 

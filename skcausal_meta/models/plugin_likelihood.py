@@ -49,7 +49,7 @@ class LinearMechanism(NamedTuple):
 
 
 class NodeMechanism(NamedTuple):
-    """A node's fitted mechanism: a predictor of its mean from its parents, and the noise variance."""
+    """A node's fitted mechanism: a predictor of its mean from its parents, and noise variance."""
 
     predictor: object  # has ``predict(X_parents)``: a LinearMechanism or a fitted sklearn regressor
     variance: float
@@ -166,7 +166,7 @@ class PluginLikelihood:
         for parents in parent_sets:
             p = list(parents)
             if not p or isinstance(self.regressor, str):
-                # OLS from the moments: coef solves Cov[pa, pa] b = Cov[pa, j] (min-norm if singular).
+                # OLS from the moments: Cov[pa, pa] b = Cov[pa, j], min-norm if singular
                 coef = np.linalg.lstsq(cov[np.ix_(p, p)], cov[p, j], rcond=None)[0]
                 predictor = LinearMechanism(float(mean[j] - mean[p] @ coef), coef)
             else:
@@ -192,7 +192,7 @@ class PluginLikelihood:
         ndarray of shape (S, N)
         """
         if not hasattr(self, "mechanisms_"):
-            raise ValueError("This PluginLikelihood is not fitted yet; call fit(graphs, X_train) first")
+            raise ValueError("This PluginLikelihood is not fitted; call fit(graphs, X_train) first")
         X = check_array(X, dtype=np.float64, input_name="X")
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
