@@ -110,9 +110,9 @@ def _graph_samples(prediction, weights=None, name: str = "prediction"):
     arr = np.asarray(prediction)
     if arr.ndim in (2, 3) and not np.isin(arr, (0, 1)).all():
         raise ValueError(
-            f"{name} must hold sampled 0/1 graphs for this metric; edge probabilities are only "
-            "accepted by the marginal metrics (edge_auroc, edge_auprc, edge_ece, edge_entropy, "
-            "log_prob_true_graph)"
+            f"{name} must hold sampled 0/1 graphs (S, d, d) or (d, d); edge probabilities are "
+            "accepted only as a (d, d) matrix, by the marginal metrics (edge_auroc, edge_auprc, "
+            "edge_ece, edge_entropy, log_prob_true_graph)"
         )
     samples = check_adjacency_stack(arr, name=name)
     return samples, _check_weights(weights, samples.shape[0])

@@ -454,7 +454,7 @@ def test_bad_graph_and_prediction_inputs():
         shd(np.zeros((2, 3)), CHAIN)
     with pytest.raises(ValueError, match="reversal_cost must be 1 or 2"):
         shd(CHAIN, CHAIN, reversal_cost=3)
-    with pytest.raises(ValueError, match="edge probabilities are only accepted"):
+    with pytest.raises(ValueError, match="edge probabilities are accepted only as a"):
         e_shd(CHAIN, PROBS)
     with pytest.raises(ValueError, match=r"probabilities in \[0, 1\]"):
         edge_auroc(CHAIN, np.where(np.eye(3) == 1, 0, np.nan))
