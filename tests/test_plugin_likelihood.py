@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import multivariate_normal
+from sklearn.exceptions import NotFittedError
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.linear_model import LinearRegression
 
@@ -170,7 +171,7 @@ def test_bad_input():
         PluginLikelihood(regressor=3).fit(np.zeros((2, 2)), X)
     with pytest.raises(ValueError, match="min_variance must be a positive float"):
         PluginLikelihood(min_variance=0).fit(np.zeros((2, 2)), X)
-    with pytest.raises(ValueError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         PluginLikelihood().log_likelihood(X)
     mask = np.zeros((10, 2), dtype=bool)
     mask[1:, 0] = True

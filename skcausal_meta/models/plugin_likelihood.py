@@ -30,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import sparse
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
 
 from skcausal_meta._validation import check_adjacency_stack, check_interventions, is_dag
@@ -192,7 +193,7 @@ class PluginLikelihood:
         ndarray of shape (S, N)
         """
         if not hasattr(self, "mechanisms_"):
-            raise ValueError("This PluginLikelihood is not fitted; call fit(graphs, X_train) first")
+            raise NotFittedError("This PluginLikelihood is not fitted; call fit(graphs, X_train)")
         X = check_array(X, dtype=np.float64, input_name="X")
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
