@@ -47,6 +47,7 @@ def _atomic_write(path: Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; checkpoints are shared package data
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

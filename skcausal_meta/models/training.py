@@ -337,6 +337,8 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
             raise ValueError(f"training state {str(state_path)!r} was written with other settings "
                              f"for {sorted(mismatched)}; use a new out path or resume=False")
 
+    if log_path is not None:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     stream = DatasetStream(family, config, _TRAIN, exclude_hashes, graph_hash)
     validation = [DatasetStream(family, config, _VALIDATION, exclude_hashes, graph_hash)[i]
                   for i in range(config.n_validation_batches)]

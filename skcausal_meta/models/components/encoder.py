@@ -60,12 +60,12 @@ class AxialMultiHeadAttention(nn.Module):
         if axis == -3:
             z = z.transpose(-3, -2)
         *lead, length, dim = z.shape
-        q, k, v = self.qkv(z).view(*lead, length, 3, self.n_heads, dim // self.n_heads).unbind(-3)
-        # [..., heads, length, head_dim]
-        q, k, v = (t.transpose(-3, -2) for t in (q, k, v))
+        # one flat batch axis: the fused (flash) CPU kernel needs contiguous 4-d [batch, heads, L, k]
+        qkv = self.qkv(z).reshape(-1, length, 3, self.n_heads, dim // self.n_heads)
+        q, k, v = (t.transpose(1, 2).contiguous() for t in qkv.unbind(2))
         p = self.dropout if self.training else 0.0
         att = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=p)
-        att = att.transpose(-3, -2).reshape(*lead, length, dim)
+        att = att.transpose(1, 2).reshape(*lead, length, dim)
         out = self.out(att)
         return out.transpose(-3, -2) if axis == -3 else out
 

@@ -1,0 +1,123 @@
+"""The AVICI network (Lorch et al. 2022, "Amortized Inference for Causal Structure Learning").
+
+A data set ``x`` of shape ``[B, n, d, 2]`` (z-scored values and the intervention flag) is
+embedded linearly and passed through the alternating axial-attention encoder
+(:class:`~skcausal_meta.models.components.encoder.AlternatingAxialEncoder`). Max-pooling over the
+sample axis gives one permutation-invariant vector per variable; two heads (LayerNorm + linear)
+map it to ``u_i`` and ``v_j``, both L2-normalised, and the edge logit is
+
+``logit(i -> j) = exp(tau) <u_i, v_j> + b``
+
+with a learned temperature ``tau`` and bias ``b``; the diagonal is masked (no self loops). The
+posterior is a product of independent Bernoulli edges, so sampled graphs may be cyclic.
+
+Training minimises the mean edge-wise binary cross-entropy (off-diagonal entries) plus
+``lambda * rho(P)``, where ``rho`` is the spectral radius of the edge-probability matrix ``P``
+(power iteration, zero iff ``P`` is acyclic). ``lambda`` is a dual variable updated by dual ascent
+in :meth:`AviciModel.after_step`: it grows by ``dual_lr`` times an exponential moving average of
+the penalty every ``dual_every`` steps once ``dual_burnin`` steps have passed, so the constraint
+tightens only after the network has learnt to predict edges (AVICI's schedule, scaled down to
+short training runs). ``lambda`` and the moving average are buffers, saved with the weights.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..components.acyclicity import spectral_radius_penalty
+from ..components.encoder import AlternatingAxialEncoder
+
+__all__ = ["AviciModel"]
+
+
+class AviciModel(nn.Module):
+    """AVICI edge-probability network; follows the amortized-model contract of ``training.py``.
+
+    Parameters
+    ----------
+    dim : int, default=64
+        Width of the encoder.
+    n_layers : int, default=4
+        Encoder layers (each: one attention block over variables, one over samples).
+    n_heads : int, default=4
+        Attention heads.
+    widening_factor : int, default=4
+        Feed-forward widening.
+    dropout : float, default=0.0
+        Encoder dropout (training only).
+    out_dim : int, default=None
+        Width of the ``u``, ``v`` embeddings; ``None`` means ``dim``.
+    logit_bias_init : float, default=-3.0
+        Initial edge-logit bias ``b`` (sparse graphs are the prior guess).
+    temperature_init : float, default=0.0
+        Initial log-temperature ``tau``.
+    acyclicity_iters : int, default=10
+        Power iterations of the spectral-radius penalty.
+    dual_lr : float, default=1e-2
+        Dual-ascent step of ``lambda`` (0 disables the acyclicity penalty).
+    dual_every : int, default=100
+        Steps between dual updates.
+    dual_burnin : int, default=1000
+        Steps before the first dual update.
+    penalty_ema : float, default=0.01
+        Rate of the exponential moving average of the penalty used by the dual update.
+    """
+
+    model_name = "avici"
+
+    def __init__(self, dim=64, n_layers=4, n_heads=4, widening_factor=4, dropout=0.0, out_dim=None,
+                 logit_bias_init=-3.0, temperature_init=0.0, acyclicity_iters=10, dual_lr=1e-2,
+                 dual_every=100, dual_burnin=1000, penalty_ema=0.01):
+        super().__init__()
+        self.config = dict(dim=dim, n_layers=n_layers, n_heads=n_heads, widening_factor=widening_factor,
+                           dropout=dropout, out_dim=out_dim, logit_bias_init=logit_bias_init,
+                           temperature_init=temperature_init, acyclicity_iters=acyclicity_iters,
+                           dual_lr=dual_lr, dual_every=dual_every, dual_burnin=dual_burnin,
+                           penalty_ema=penalty_ema)
+        if dual_lr < 0 or not 0 < penalty_ema <= 1:
+            raise ValueError(f"dual_lr must be >= 0 and penalty_ema in (0, 1], got {dual_lr!r}, {penalty_ema!r}")
+        out_dim = out_dim or dim
+        self.encoder = AlternatingAxialEncoder(2, dim, n_layers, n_heads, widening_factor, dropout)
+        self.head_u = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, out_dim))
+        self.head_v = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, out_dim))
+        self.log_temperature = nn.Parameter(torch.tensor(float(temperature_init)))
+        self.logit_bias = nn.Parameter(torch.tensor(float(logit_bias_init)))
+        self.register_buffer("dual", torch.zeros(()))
+        self.register_buffer("penalty_average", torch.zeros(()))
+
+    def edge_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Edge logits ``[B, d, d]`` (diagonal not yet masked) for inputs ``[B, n, d, 2]``."""
+        if x.ndim != 4 or x.shape[-1] != 2:
+            raise ValueError(f"x must have shape [B, n, d, 2], got {tuple(x.shape)}")
+        z = self.encoder(x).amax(dim=1)  # [B, d, dim], invariant to the row order
+        u = F.normalize(self.head_u(z), dim=-1)
+        v = F.normalize(self.head_v(z), dim=-1)
+        return self.log_temperature.exp() * (u @ v.transpose(-1, -2)) + self.logit_bias
+
+    def edge_probs(self, x: torch.Tensor) -> torch.Tensor:
+        """Edge probabilities ``[B, d, d]`` with a zero diagonal."""
+        probs = torch.sigmoid(self.edge_logits(x).float())
+        return probs * (1 - torch.eye(probs.shape[-1], device=probs.device))
+
+    def loss(self, x: torch.Tensor, graphs: torch.Tensor, generator=None):
+        """Mean off-diagonal edge BCE + ``lambda`` * spectral-radius penalty.
+
+        ``generator`` is unused: the power iteration starts deterministically (see
+        :func:`~skcausal_meta.models.components.acyclicity.spectral_radius_penalty`).
+        """
+        logits = self.edge_logits(x).float()
+        off = 1 - torch.eye(logits.shape[-1], device=logits.device)
+        bce = F.binary_cross_entropy_with_logits(logits, graphs.float(), reduction="none")
+        bce = ((bce * off).sum((-1, -2)) / off.sum()).mean()
+        rho = spectral_radius_penalty(torch.sigmoid(logits) * off, self.config["acyclicity_iters"]).mean()
+        loss = bce + self.dual * rho
+        return loss, {"bce": float(bce.detach()), "acyclicity": float(rho.detach()), "dual": float(self.dual)}
+
+    def after_step(self, step: int, stats: dict) -> None:
+        """Dual ascent on ``lambda`` from the moving average of the acyclicity penalty."""
+        c = self.config
+        self.penalty_average.mul_(1 - c["penalty_ema"]).add_(c["penalty_ema"] * stats["acyclicity"])
+        if step + 1 >= c["dual_burnin"] and (step + 1) % c["dual_every"] == 0:
+            self.dual.add_(c["dual_lr"] * self.penalty_average)
