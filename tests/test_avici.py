@@ -1,0 +1,168 @@
+"""Tests of the AVICI network and AviciEstimator (tiny networks, a few seconds each)."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+
+from skcausal_meta._validation import is_dag
+from skcausal_meta.models.avici import AviciEstimator, AviciModel, project_to_dag
+from skcausal_meta.models.checkpoint_io import save_model
+from skcausal_meta.models.training import make_model_input
+
+TINY = dict(dim=16, n_layers=1, n_heads=2)
+
+
+def _model(seed=0, **kw):
+    torch.manual_seed(seed)
+    return AviciModel(**{**TINY, **kw})
+
+
+def _linear_data(graph, n, rng):
+    """Linear-Gaussian data on a DAG whose nodes are in topological order 0..d-1."""
+    d = graph.shape[0]
+    W = graph * rng.choice([-1, 1], size=graph.shape) * rng.uniform(1, 2, size=graph.shape)
+    X = np.zeros((n, d))
+    for j in range(d):
+        X[:, j] = X @ W[:, j] + rng.normal(size=n)
+    return X
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    model = _model()
+    return save_model(tmp_path / "tiny_avici", model), model
+
+
+def test_edge_probs_are_equivariant_to_variables_and_invariant_to_rows():
+    model = _model().double().eval()
+    x = torch.randn(2, 40, 6, 2, dtype=torch.float64)
+    probs = model.edge_probs(x)
+    assert probs.shape == (2, 6, 6)
+    assert torch.all(torch.diagonal(probs, dim1=-2, dim2=-1) == 0)
+    perm_vars, perm_rows = torch.randperm(6), torch.randperm(40)
+    torch.testing.assert_close(model.edge_probs(x[:, :, perm_vars]), probs[:, perm_vars][:, :, perm_vars])
+    torch.testing.assert_close(model.edge_probs(x[:, perm_rows]), probs)
+    assert not torch.allclose(model.edge_probs(torch.randn_like(x)), probs)
+
+
+def test_tiny_model_overfits_one_fixed_scm():
+    rng = np.random.default_rng(0)
+    graph = np.triu(rng.random((6, 6)) < 0.5, k=1).astype(np.int8)
+    X = _linear_data(graph, 200, rng)
+    x = torch.from_numpy(make_model_input(X, None))[None]
+    g = torch.from_numpy(graph.astype(np.float32))[None]
+    model = _model(seed=1, dual_lr=0.0)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    initial_bce = model.loss(x, g)[1]["bce"]
+    for _ in range(150):
+        loss, stats = model.loss(x, g)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    probs = model.eval().edge_probs(x)[0].detach().numpy()
+    off = ~np.eye(6, dtype=bool)
+    assert roc_auc_score(graph[off], probs[off]) > 0.95
+    assert stats["bce"] < 0.75 * initial_bce
+
+
+def test_loss_adds_dual_weighted_spectral_radius_and_dual_ascent_updates_it():
+    model = _model(dual_lr=0.5, dual_every=2, dual_burnin=2, penalty_ema=1.0)
+    x, g = torch.randn(2, 20, 4, 2), torch.zeros(2, 4, 4)
+    loss, stats = model.loss(x, g)
+    assert stats["dual"] == 0.0 and loss.item() == pytest.approx(stats["bce"], rel=1e-6)
+    model.after_step(0, {"acyclicity": 0.4})  # before burn-in: only the average moves
+    assert model.dual.item() == 0.0 and model.penalty_average.item() == pytest.approx(0.4)
+    model.after_step(1, {"acyclicity": 0.2})
+    assert model.dual.item() == pytest.approx(0.5 * 0.2)
+    loss, stats = model.loss(x, g)
+    assert loss.item() == pytest.approx(stats["bce"] + 0.1 * stats["acyclicity"], rel=1e-5)
+    assert "dual" in dict(model.named_buffers()) and "penalty_average" in dict(model.named_buffers())
+
+
+def test_estimator_matches_network_and_round_trips_exactly(checkpoint):
+    stem, model = checkpoint
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 5))
+    mask = np.zeros((50, 5), dtype=bool)
+    mask[40:, 2] = True
+    est = AviciEstimator(checkpoint=str(stem), device="cpu").fit(X, interventions=mask)
+    Z = (X - X.mean(0)) / X.std(0)
+    expected = model.eval().edge_probs(torch.from_numpy(make_model_input(Z, mask))[None])[0]
+    np.testing.assert_array_equal(est.edge_probs_, expected.detach().double().numpy())
+    again = AviciEstimator(checkpoint=str(stem) + ".safetensors", device="cpu").fit(X, interventions=mask)
+    np.testing.assert_array_equal(again.edge_probs_, est.edge_probs_)
+    assert est.checkpoint_path_ == str(stem)
+
+
+def test_posterior_is_factorised_bernoulli_with_exact_log_prob(checkpoint):
+    stem, _ = checkpoint
+    X = np.random.default_rng(2).normal(size=(30, 3))
+    est = AviciEstimator(checkpoint=stem, n_samples=4000, random_state=0, device="cpu").fit(X)
+    post = est.predict_graph_posterior()
+    assert post.samples.shape == (4000, 3, 3)
+    np.testing.assert_array_equal(post.edge_probs, est.edge_probs_)
+    # sample frequencies agree with the marginals (4000 draws: standard error < 0.008)
+    np.testing.assert_allclose(post.samples.mean(0), est.edge_probs_, atol=0.04)
+    # exp(log_prob) sums to one over all 2^6 graphs with a zero diagonal (brute force)
+    total = 0.0
+    for bits in itertools.product([0, 1], repeat=6):
+        g = np.zeros((3, 3), dtype=np.int8)
+        g[~np.eye(3, dtype=bool)] = bits
+        total += np.exp(post.log_prob(g))
+    assert total == pytest.approx(1.0)
+    assert post.is_dag.dtype == bool
+
+
+def test_project_to_dag_breaks_cycles_at_the_least_probable_edge():
+    probs = np.array([[0, 0.9, 0.1], [0.1, 0, 0.8], [0.3, 0.1, 0]])
+    cyclic = np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0]], dtype=np.int8)
+    dag = project_to_dag(cyclic, probs)
+    np.testing.assert_array_equal(dag, [[0, 1, 0], [0, 0, 1], [0, 0, 0]])
+    assert is_dag(dag)
+    np.testing.assert_array_equal(project_to_dag(dag, probs), dag)
+
+
+def test_score_is_finite_and_prefers_matching_data(checkpoint):
+    stem, _ = checkpoint
+    rng = np.random.default_rng(3)
+    graph = np.triu(np.ones((4, 4), dtype=np.int8), k=1)
+    X = _linear_data(graph, 300, rng)
+    est = AviciEstimator(checkpoint=stem, n_samples=20, random_state=0, device="cpu").fit(X[:200])
+    held_out = est.score(X[200:])
+    assert np.isfinite(held_out)
+    assert held_out > est.score(rng.permutation(X[200:].ravel()).reshape(100, 4))
+
+
+def test_meta_fit_trains_and_fit_uses_the_trained_network(tmp_path):
+    est = AviciEstimator(random_state=0, device="cpu")
+    est.meta_fit("id", steps=2, model_config=TINY, out=tmp_path / "m", progress=False, batch_size=2,
+                 n_nodes=[3, 4], n_samples=20, n_interventional=5, eval_every=2, n_validation_batches=1)
+    assert len(est.meta_history_) == 1 and np.isfinite(est.meta_history_[0]["loss"])
+    X = np.random.default_rng(4).normal(size=(30, 4))
+    est.fit(X)
+    from_file = AviciEstimator(checkpoint=tmp_path / "m", device="cpu").fit(X)
+    np.testing.assert_array_equal(est.edge_probs_, from_file.edge_probs_)
+
+
+def test_bad_checkpoints_and_inputs_fail_naming_the_file(checkpoint, tmp_path):
+    stem, _ = checkpoint
+    X = np.random.default_rng(5).normal(size=(30, 5))
+    with pytest.raises(ValueError, match="tiny_avici.*max_nodes=4"):
+        AviciEstimator(checkpoint=stem, max_nodes=4, device="cpu").fit(X)
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        AviciEstimator(checkpoint=tmp_path / "nowhere", device="cpu").fit(X)
+    # truncated weights
+    weights = stem.with_suffix(".safetensors")
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(ValueError, match="tiny_avici.safetensors"):
+        AviciEstimator(checkpoint=stem, device="cpu").fit(X)
+    # a checkpoint of another model
+    other = tmp_path / "other.json"
+    meta = json.loads(stem.with_suffix(".json").read_text())
+    other.write_text(json.dumps({**meta, "model": "bcnp"}))
+    with pytest.raises(ValueError, match="other.json.*'bcnp'"):
+        AviciEstimator(checkpoint=other, device="cpu").fit(X)
