@@ -1,0 +1,184 @@
+"""Tests of the meta-training loop, its data stream, checkpoint I/O and the train CLI."""
+
+import json
+import math
+from dataclasses import asdict
+
+import numpy as np
+import pytest
+import torch
+
+from skcausal_meta.datasets import canonical_graph_hash
+from skcausal_meta.models.avici import AviciModel
+from skcausal_meta.models.checkpoint_io import (
+    load_model,
+    load_training_state,
+    save_model,
+    save_training_state,
+)
+from skcausal_meta.models.training import (
+    DatasetStream,
+    TrainConfig,
+    learning_rate,
+    make_model_input,
+    meta_train,
+    validation_auroc,
+)
+from skcausal_meta.train import main
+
+TINY_DATA = dict(batch_size=2, n_nodes=[3, 4], n_samples=16, n_interventional=4, eval_every=2,
+                 n_validation_batches=1, checkpoint_every=2)
+
+
+def _tiny_model(seed=0):
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        # dropout and an early dual ascent make the resume test cover RNG and buffer state
+        return AviciModel(dim=8, n_layers=1, n_heads=2, dropout=0.2, dual_burnin=1, dual_every=1, dual_lr=0.5)
+
+
+def test_learning_rate_schedules():
+    cfg = TrainConfig(steps=100, lr=1.0, warmup_steps=10, min_lr_ratio=0.1)
+    assert [learning_rate(t, cfg) for t in (0, 4, 9)] == pytest.approx([0.1, 0.5, 1.0])
+    assert learning_rate(10, cfg) == pytest.approx(1.0)
+    assert learning_rate(55, cfg) == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 0.5)))
+    assert learning_rate(100, cfg) == pytest.approx(0.1)
+    cosine = [learning_rate(t, cfg) for t in range(10, 100)]
+    assert all(a >= b for a, b in zip(cosine, cosine[1:]))
+    inv = TrainConfig(steps=100, lr=1.0, warmup_steps=10, decay="inverse_sqrt")
+    assert learning_rate(39, inv) == pytest.approx(math.sqrt(10 / 40))
+    assert learning_rate(50, TrainConfig(lr=0.3, warmup_steps=0, decay="constant")) == 0.3
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(decay="step"), "decay"), (dict(n_nodes=[5, 3]), "n_nodes"), (dict(steps=0), "steps"),
+    (dict(p_observational_only=2.0), "p_observational_only"), (dict(lr=0.0), "lr"),
+])
+def test_train_config_rejects_bad_values(bad, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**bad)
+
+
+def test_make_model_input_zscores_each_dataset_and_stacks_flags():
+    rng = np.random.default_rng(0)
+    X = rng.normal(3.0, 5.0, size=(2, 50, 3))
+    X[1, :, 2] = 7.0  # constant column: zeros, not NaN
+    masks = rng.random((2, 50, 3)) < 0.2
+    x = make_model_input(X, masks)
+    assert x.shape == (2, 50, 3, 2) and x.dtype == np.float32
+    np.testing.assert_allclose(x[0, :, :, 0].mean(0), 0, atol=1e-6)
+    np.testing.assert_allclose(x[0, :, :, 0].std(0), 1, atol=1e-5)
+    np.testing.assert_array_equal(x[1, :, 2, 0], 0)
+    np.testing.assert_array_equal(x[..., 1], masks)
+    with pytest.raises(ValueError, match="masks"):
+        make_model_input(X, masks[:, :10])
+
+
+def test_stream_is_a_pure_function_of_seed_and_step():
+    cfg = TrainConfig(seed=3, **TINY_DATA)
+    a, b = DatasetStream("id", cfg), DatasetStream("id", cfg)
+    x5, g5 = a[5]
+    torch.testing.assert_close(b[5][0], x5)
+    torch.testing.assert_close(b[5][1], g5)
+    assert x5.shape[0] == 2 and x5.shape[-1] == 2 and 3 <= x5.shape[2] <= 4
+    assert g5.shape == (2, x5.shape[2], x5.shape[2])
+    assert not torch.equal(a[6][0], x5) or not torch.equal(a[6][1], g5)
+    validation = DatasetStream("id", cfg, stream_id=1)[5][0]
+    assert validation.shape != x5.shape or not torch.equal(validation, x5)
+
+
+def test_stream_skips_excluded_graphs():
+    cfg = TrainConfig(seed=0, **TINY_DATA)
+    banned = {canonical_graph_hash(g) for g in DatasetStream("id", cfg)[0][1].numpy().astype(int)}
+    stream = DatasetStream("id", cfg, exclude_hashes=banned, graph_hash=canonical_graph_hash)
+    x, graphs = stream[0]
+    assert graphs.shape[0] == 2
+    assert not {canonical_graph_hash(g) for g in graphs.numpy().astype(int)} & banned
+    with pytest.raises(ValueError, match="graph_hash"):
+        DatasetStream("id", cfg, exclude_hashes=banned)
+
+
+def _state(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_resumed_training_equals_uninterrupted_training(tmp_path):
+    cfg = dict(seed=1, lr=1e-2, warmup_steps=1, **TINY_DATA)
+    straight = _tiny_model()
+    history = meta_train(straight, "id", TrainConfig(steps=4, **cfg), progress=False, device="cpu")
+    assert [r["step"] for r in history] == [2, 4]
+
+    resumed = _tiny_model()
+    meta_train(resumed, "id", TrainConfig(steps=2, **cfg), out=tmp_path / "run", progress=False, device="cpu")
+    fresh = _tiny_model()  # a new process would rebuild the model and load the state
+    meta_train(fresh, "id", TrainConfig(steps=4, **cfg), out=tmp_path / "run", progress=False, device="cpu",
+               log_path=tmp_path / "log" / "train.jsonl")
+    expected, got = _state(straight), _state(fresh)
+    assert expected.keys() == got.keys()
+    for key in expected:
+        assert torch.equal(expected[key], got[key]), key
+    assert got["dual"] > 0
+    logged = [json.loads(line) for line in (tmp_path / "log" / "train.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in logged] == [4] and set(logged[0]) >= {"loss", "val_auroc", "lr"}
+    with pytest.raises(ValueError, match="lr"):
+        meta_train(_tiny_model(), "id", TrainConfig(steps=6, **{**cfg, "lr": 0.5}), out=tmp_path / "run",
+                   progress=False, device="cpu")
+
+
+def test_validation_auroc_of_a_perfect_and_of_an_inverted_model():
+    graphs = torch.tensor([[[0, 1, 1], [0, 0, 1], [0, 0, 0]]], dtype=torch.float32)
+
+    class Oracle(torch.nn.Module):
+        def __init__(self, sign):
+            super().__init__()
+            self.sign = sign
+
+        def edge_probs(self, x):
+            return 0.5 + self.sign * (graphs - 0.5)
+
+    batches = [(torch.zeros(1, 5, 3, 2), graphs)]
+    assert validation_auroc(Oracle(1), batches, "cpu") == 1.0
+    assert validation_auroc(Oracle(-1), batches, "cpu") == 0.0
+
+
+def test_checkpoint_round_trips_and_errors_name_the_file(tmp_path):
+    model = _tiny_model()
+    stem = save_model(tmp_path / "ckpt", model, info={"note": "x"})
+    loaded, meta = load_model(tmp_path / "ckpt.json", AviciModel)
+    assert meta["info"] == {"note": "x"} and meta["model"] == "avici"
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.json", "ckpt.safetensors"]  # no temp files
+
+    class Other(AviciModel):
+        model_name = "bcnp"
+
+    with pytest.raises(ValueError, match="ckpt.json.*'avici'"):
+        load_model(stem, Other)
+
+    optimizer = torch.optim.AdamW(model.parameters())
+    model.loss(torch.randn(1, 8, 3, 2), torch.zeros(1, 3, 3))[0].backward()
+    optimizer.step()
+    save_training_state(tmp_path / "state.safetensors", model, optimizer, 7, asdict(TrainConfig()))
+    other_opt = torch.optim.AdamW(_tiny_model(seed=1).parameters())
+    step, cfg = load_training_state(tmp_path / "state.safetensors", copy := _tiny_model(seed=1), other_opt)
+    assert step == 7 and cfg == json.loads(json.dumps(asdict(TrainConfig())))
+    assert torch.equal(copy.encoder.embed.weight, model.encoder.embed.weight)
+    assert torch.equal(other_opt.state_dict()["state"][0]["exp_avg"], optimizer.state_dict()["state"][0]["exp_avg"])
+    raw = (tmp_path / "state.safetensors").read_bytes()
+    (tmp_path / "state.safetensors").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ValueError, match="state.safetensors"):
+        load_training_state(tmp_path / "state.safetensors", copy, other_opt)
+
+
+def test_cli_trains_and_writes_a_loadable_checkpoint(tmp_path):
+    out = tmp_path / "cli_model"
+    history = main(["--model", "avici", "--family", "id", "--steps", "2", "--out", str(out), "--quiet",
+                    "--batch-size", "2", "--n-nodes", "3", "4", "--n-samples", "16", "--eval-every", "2",
+                    "--n-validation-batches", "1", "--device", "cpu",
+                    "--model-config", '{"dim": 8, "n_layers": 1, "n_heads": 2}'])
+    assert len(history) == 1
+    model, meta = load_model(out, AviciModel)
+    assert model.config["dim"] == 8
+    assert meta["info"]["command"].startswith("python -m skcausal_meta.train --model avici")
+    assert meta["info"]["steps"] == 2 and (tmp_path / "cli_model.train.safetensors").is_file()
