@@ -362,7 +362,7 @@ class BaseCausalEstimator(BaseEstimator):
             reset=reset,
             dtype=np.float64,
             ensure_min_samples=self._min_samples() if reset else 1,
-            ensure_min_features=2,
+            ensure_min_features=2 if reset else 1,
         )
         mask = check_interventions(interventions, X.shape[0], X.shape[1])
         return X, mask
