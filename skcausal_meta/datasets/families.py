@@ -11,6 +11,7 @@ builds one from a dict or YAML, and :func:`register_family` adds it to the regis
 from __future__ import annotations
 
 import copy
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,6 +153,29 @@ class SCMFamily:
             masks.append(np.zeros_like(iv.mask) if self.interventions.unknown_targets else iv.mask)
         return np.concatenate(parts), np.concatenate(masks)
 
+    def iter_datasets(self, random_state=None, n_nodes: int | None = None, n_samples: int | None = None,
+                      n_interventional: int | None = None):
+        """An endless stream of ``(X, mask, scm)`` data sets sharing one number of nodes.
+
+        Item ``i`` depends only on ``random_state`` and ``i`` (each item has its own seed
+        stream), so a prefix of the stream never changes. Sizes default to the family's; a
+        ``n_nodes`` range is drawn once for the whole stream.
+        """
+        n_samples = check_positive_int(self.n_samples if n_samples is None else n_samples, "n_samples")
+        n_int = check_positive_int(self.n_interventional if n_interventional is None else n_interventional,
+                                   "n_interventional", minimum=0)
+        rng = check_random_state(random_state)
+        d = check_positive_int(int(draw(self.n_nodes, rng)) if n_nodes is None else n_nodes, "n_nodes", minimum=2)
+        base = int(rng.integers(2**62))
+
+        def stream():
+            for i in itertools.count():
+                scm = self.sample_instance(np.random.default_rng([base, i, 0]), n_nodes=d)
+                X, mask = self.sample_dataset(scm, n_samples, n_int, np.random.default_rng([base, i, 1]))
+                yield X, mask, scm
+
+        return stream()
+
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict:
         """Plain-data description (the inverse of :meth:`from_dict`)."""
@@ -266,24 +290,13 @@ def make_scm_family(
     """
     fam = get_family(family)
     n_datasets = check_positive_int(n_datasets, "n_datasets")
-    n_samples = check_positive_int(fam.n_samples if n_samples is None else n_samples, "n_samples")
-    n_int = check_positive_int(fam.n_interventional if n_interventional is None else n_interventional,
-                               "n_interventional", minimum=0)
-    rng = check_random_state(random_state)
-    d = check_positive_int(int(draw(fam.n_nodes, rng)) if n_nodes is None else n_nodes, "n_nodes", minimum=2)
-    base = int(rng.integers(2**62))
-    X = np.empty((n_datasets, n_samples + n_int, d))
-    masks = np.empty((n_datasets, n_samples + n_int, d), dtype=bool)
-    graphs = np.empty((n_datasets, d, d), dtype=np.int8)
-    scms = []
-    for i in range(n_datasets):
-        scm = fam.sample_instance(np.random.default_rng([base, i, 0]), n_nodes=d)
-        X[i], masks[i] = fam.sample_dataset(scm, n_samples, n_int, np.random.default_rng([base, i, 1]))
-        graphs[i] = scm.graph
-        scms.append(scm)
+    stream = fam.iter_datasets(random_state, n_nodes=n_nodes, n_samples=n_samples, n_interventional=n_interventional)
+    X, masks, scms = zip(*itertools.islice(stream, n_datasets))
+    X, masks = np.stack(X), np.stack(masks)
+    graphs = np.stack([scm.graph for scm in scms])
     if not np.isfinite(X).all():
         raise FloatingPointError(f"family {fam.name!r} produced non-finite data; check its mechanism scales")
-    return (X, masks, graphs, scms) if return_scm else (X, masks, graphs)
+    return (X, masks, graphs, list(scms)) if return_scm else (X, masks, graphs)
 
 
 # ---------------------------------------------------------------------- built-in families
