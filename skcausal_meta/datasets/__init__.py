@@ -19,6 +19,8 @@ from .interventions import Interventions, InterventionSpec
 from .mechanisms import MLP, GaussianProcess, Linear, Mixture, Periodic, PostNonlinear, RandomFourier, Square
 from .noise import Gaussian, Heteroscedastic, Laplace, StudentT, Uniform
 from .scm import SCMInstance
+from .spec import DatasetBundle, DatasetSpec, check_disjoint_graphs
+from .distances import distance_matrix, family_distance, summarize_datasets, summarize_family
 
 __all__ = [
     "SCMFamily", "SHIFT_AXES", "get_family", "list_families", "make_scm_family", "register_family",
@@ -28,4 +30,6 @@ __all__ = [
     "Linear", "RandomFourier", "MLP", "GaussianProcess", "Square", "Periodic", "PostNonlinear", "Mixture",
     "Gaussian", "Laplace", "StudentT", "Uniform", "Heteroscedastic",
     "SCMInstance",
+    "DatasetSpec", "DatasetBundle", "check_disjoint_graphs",
+    "family_distance", "distance_matrix", "summarize_family", "summarize_datasets",
 ]
