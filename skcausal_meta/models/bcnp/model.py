@@ -43,15 +43,13 @@ permutation that forbids a true edge costs ``log eps`` per such edge instead of 
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from ..._validation import check_positive_int
 from ..components.decoders import BilinearEdgeDecoder
 from ..components.encoder import AlternatingAxialEncoder, AxialBlock
-from ..components.permutation import sample_gumbel, sample_permutations
+from .distribution import DAGDistribution
 
 __all__ = ["BCNP"]
 
@@ -157,59 +155,18 @@ class BCNP(nn.Module):
         for block in self.order_blocks:
             nodes = block(nodes, axis=-2)
         scores = self.order_head(nodes).squeeze(-1)  # [B, d]
-        positions = torch.arange(x.shape[2], dtype=scores.dtype, device=scores.device)
+        positions = torch.linspace(0, 1, x.shape[2], dtype=scores.dtype, device=scores.device)
         perm_logits = scores[:, :, None] * positions
         for block in self.edge_blocks:
             nodes = block(nodes, axis=-2)
         edge_logits = self.edge_decoder(self.edge_norm(nodes))
         return perm_logits, edge_logits
 
-    def permutation_noise(self, x: torch.Tensor, n_samples: int, generator: torch.Generator | None):
-        """Gumbel noise ``[B, K, d, d]`` for :meth:`dag_probs` (``K = n_samples``)."""
-        B, _, d, _ = x.shape
-        return sample_gumbel((B, n_samples, d, d), generator=generator, dtype=x.dtype, device=x.device)
-
-    def dag_probs(self, x: torch.Tensor, gumbel: torch.Tensor) -> torch.Tensor:
-        """Edge probabilities ``sigmoid(L) * P T P^T`` given each permutation sample, ``[B, K, d, d]``.
-
-        ``gumbel`` (``[B, K, d, d]``, from :meth:`permutation_noise`) fixes the permutations; the
-        result carries the straight-through gradient to the permutation logits.
-        """
+    def distribution(self, x: torch.Tensor) -> "DAGDistribution":
+        """The distribution over DAGs for each data set in ``x`` (one forward pass)."""
         perm_logits, edge_logits = self.decode(x)
-        perms, _ = sample_permutations(
-            perm_logits,
-            temperature=self.config["temperature"],
-            n_iters=self.config["sinkhorn_iters"],
-            gumbel=gumbel,
-        )
-        d = x.shape[2]
-        lower = torch.ones(d, d, dtype=perms.dtype, device=perms.device).tril(-1)
-        allowed = perms @ lower @ perms.transpose(-1, -2)  # 1 where i comes after j in the order
-        return torch.sigmoid(edge_logits).unsqueeze(1) * allowed
-
-    def _sampled_dag_probs(self, x, n_samples, generator):
-        n_samples = self.config["n_perm_samples"] if n_samples is None else check_positive_int(n_samples, "n_samples")
-        return self.dag_probs(x, self.permutation_noise(x, n_samples, generator))
-
-    @staticmethod
-    def _default_generator(generator, device):
-        """Use ``generator``, or a fixed-seed one so that an evaluation call is deterministic."""
-        return generator if generator is not None else torch.Generator(device=device).manual_seed(0)
-
-    # ------------------------------------------------------------------ likelihoods
-    def _graph_log_likelihood(self, probs: torch.Tensor, graphs: torch.Tensor) -> torch.Tensor:
-        """``sum_{i != j} log Bernoulli(G_ij; p_k,ij)`` for every sample k: ``[B, K]``."""
-        eps = self.config["eps"]
-        p = probs.clamp(eps, 1 - eps)
-        g = graphs.to(p.dtype).unsqueeze(1)
-        per_edge = g * p.log() + (1 - g) * torch.log1p(-p)
-        d = graphs.shape[-1]
-        off_diagonal = 1 - torch.eye(d, dtype=p.dtype, device=p.device)
-        return (per_edge * off_diagonal).sum(dim=(-1, -2))
-
-    def _mixture_log_prob(self, probs, graphs):
-        log_lik = self._graph_log_likelihood(probs, graphs)
-        return torch.logsumexp(log_lik, dim=1) - math.log(log_lik.shape[1])
+        c = self.config
+        return DAGDistribution(perm_logits, edge_logits, c["temperature"], c["sinkhorn_iters"], c["eps"])
 
     def loss(self, x: torch.Tensor, graphs: torch.Tensor, generator: torch.Generator | None = None):
         """Per-graph Monte-Carlo mixture loss (see the module docstring) and diagnostics.
@@ -226,46 +183,26 @@ class BCNP(nn.Module):
         Returns
         -------
         loss : scalar torch.Tensor
-            ``-mean_b log q(G_b | D_b) / (d (d - 1))``.
+            ``-mean_b log q(G_b | D_b) / (d (d - 1))`` with ``n_perm_samples`` permutations.
         info : dict of float
-            ``nll_per_edge`` (the loss) and ``edge_bce`` (the mean per-edge log loss of the
-            Monte-Carlo marginals, comparable with AVICI's edge BCE).
+            ``edge_bce``: the mean per-edge log loss of the Monte-Carlo marginals (comparable
+            with AVICI's edge BCE).
         """
-        probs = self._sampled_dag_probs(x, None, generator)
+        dist = self.distribution(x)
+        probs = dist.probs(dist.noise(self.config["n_perm_samples"], generator))
         d = x.shape[2]
-        loss = -self._mixture_log_prob(probs, graphs).mean() / (d * (d - 1))
+        loss = -dist.mixture_log_prob(probs, graphs).mean() / (d * (d - 1))
         with torch.no_grad():
-            marginals = probs.mean(dim=1)
-            edge_bce = -self._graph_log_likelihood(marginals.unsqueeze(1), graphs).mean() / (d * (d - 1))
-        return loss, {"nll_per_edge": float(loss.detach()), "edge_bce": float(edge_bce)}
+            marginals = probs.mean(dim=1, keepdim=True)
+            edge_bce = -dist.graph_log_likelihood(marginals, graphs).mean() / (d * (d - 1))
+        return loss, {"edge_bce": float(edge_bce)}
 
     @torch.no_grad()
-    def log_prob(self, x, graphs, n_samples=None, generator=None) -> torch.Tensor:
-        """Monte-Carlo estimate of ``log q(G | D)`` per data set, ``[B]`` (see module docstring)."""
-        probs = self._sampled_dag_probs(x, n_samples, self._default_generator(generator, x.device))
-        return self._mixture_log_prob(probs, graphs)
+    def edge_probs(self, x: torch.Tensor, n_samples: int | None = None, generator=None) -> torch.Tensor:
+        """Monte-Carlo edge marginals ``[B, d, d]`` (see :meth:`DAGDistribution.edge_probs`).
 
-    @torch.no_grad()
-    def edge_probs(self, x, n_samples=None, generator=None) -> torch.Tensor:
-        """Monte-Carlo edge marginals ``E_P[sigmoid(L) * P T P^T]``, ``[B, d, d]``.
-
-        Averaging the Bernoulli means rather than sampled graphs (Rao-Blackwellisation) lowers
-        the variance. Without ``generator`` a fixed seed is used, so repeated calls agree.
+        ``n_samples`` defaults to ``n_perm_samples``; without ``generator`` a fixed seed is used,
+        so repeated calls agree.
         """
-        probs = self._sampled_dag_probs(x, n_samples, self._default_generator(generator, x.device))
-        return probs.mean(dim=1)
-
-    @torch.no_grad()
-    def sample(self, x, n_samples, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Draw ``n_samples`` DAGs per data set.
-
-        Returns
-        -------
-        graphs : torch.Tensor of shape [B, n_samples, d, d]
-            0/1 adjacency matrices, all acyclic.
-        probs : torch.Tensor of shape [B, n_samples, d, d]
-            The Bernoulli means each graph was drawn from.
-        """
-        generator = self._default_generator(generator, x.device)
-        probs = self._sampled_dag_probs(x, n_samples, generator)
-        return torch.bernoulli(probs, generator=generator), probs
+        n_samples = self.config["n_perm_samples"] if n_samples is None else n_samples
+        return self.distribution(x).edge_probs(n_samples, generator)
