@@ -11,9 +11,11 @@ samples are always acyclic:
    first into an *order* representation that an MLP turns into one score ``s_i`` per node, then
    into an *edge* representation that a multi-head bilinear decoder turns into symmetric edge
    logits ``L`` (``L_ij = L_ji``).
-3. **Graph distribution** - permutation logits ``log_alpha[i, m] = s_i * m`` (node ``i`` at
-   position ``m``; ``sum_i s_i m_sigma(i)`` is largest when the nodes are sorted by score, so
-   the mode is the sort order). A permutation ``P`` is drawn by Gumbel-Sinkhorn and rounded
+3. **Graph distribution** - permutation logits ``log_alpha[i, m] = s_i * m / (d - 1)`` (node
+   ``i`` at position ``m``; ``sum_i s_i m_sigma(i)`` is largest when the nodes are sorted by
+   score, so the mode is the sort order; scaling the positions to ``[0, 1]`` keeps the logits'
+   range independent of ``d``, which in our runs avoided early over-confident orders whose
+   saturated Sinkhorn gradient could not be undone). A permutation ``P`` is drawn by Gumbel-Sinkhorn and rounded
    by the Hungarian algorithm with the straight-through gradient
    (:func:`~skcausal_meta.models.components.permutation.sample_permutations`). Given ``P``,
    ``M = P T P^T`` with ``T`` strictly lower triangular allows ``i -> j`` exactly when ``i`` comes
