@@ -2,7 +2,7 @@
 
 Like noises, a mechanism object is a family-level specification whose parameters may be ranges;
 ``draw_node(n_parents, rng)`` returns one node's concrete parameters (a dict of floats and
-lists, JSON-serialisable), and ``apply(params, parent_values)`` evaluates ``f`` on an
+numpy arrays; :meth:`SCMInstance.to_dict` turns them into JSON), and ``apply(params, parent_values)`` evaluates ``f`` on an
 ``(n, n_parents)`` array of parent values, vectorised over rows.
 
 Mechanisms whose outputs would otherwise blow up along long causal chains (square, MLP, GP,
@@ -81,7 +81,7 @@ class Linear(Mechanism):
         validate_range(self.bias, "bias")
 
     def draw_node(self, n_parents, rng):
-        return {"weights": draw_signed(self.weight, n_parents, rng).tolist(), "bias": float(draw(self.bias, rng))}
+        return {"weights": draw_signed(self.weight, n_parents, rng), "bias": float(draw(self.bias, rng))}
 
     def _apply(self, params, pa):
         return pa @ np.asarray(params["weights"], dtype=float) + params["bias"]
@@ -110,9 +110,9 @@ class RandomFourier(Mechanism):
         m = self.n_features
         ls = draw(self.length_scale, rng)
         return {
-            "omega": (rng.standard_normal((m, n_parents)) / ls).tolist(),
-            "phase": rng.uniform(0.0, 2.0 * np.pi, m).tolist(),
-            "coef": (rng.standard_normal(m) * draw(self.output_scale, rng) * np.sqrt(2.0 / m)).tolist(),
+            "omega": (rng.standard_normal((m, n_parents)) / ls),
+            "phase": rng.uniform(0.0, 2.0 * np.pi, m),
+            "coef": (rng.standard_normal(m) * draw(self.output_scale, rng) * np.sqrt(2.0 / m)),
             "bias": float(draw(self.bias, rng)),
         }
 
@@ -139,9 +139,9 @@ class MLP(Mechanism):
         s = draw(self.weight_scale, rng)
         h = self.hidden
         return {
-            "w1": (rng.standard_normal((n_parents, h)) * s).tolist(),
-            "b1": rng.standard_normal(h).tolist(),
-            "w2": (rng.standard_normal(h) / np.sqrt(h)).tolist(),
+            "w1": (rng.standard_normal((n_parents, h)) * s),
+            "b1": rng.standard_normal(h),
+            "w2": (rng.standard_normal(h) / np.sqrt(h)),
         }
 
     def _apply(self, params, pa):
@@ -177,7 +177,7 @@ class GaussianProcess(Mechanism):
         chol = np.linalg.cholesky(gram)
         values = chol @ rng.standard_normal(self.n_anchors)
         alpha = np.linalg.solve(chol.T, np.linalg.solve(chol, values))
-        return {"anchors": anchors.tolist(), "alpha": alpha.tolist(), "length_scale": float(ls)}
+        return {"anchors": anchors, "alpha": alpha, "length_scale": float(ls)}
 
     @staticmethod
     def _kernel(a, b, ls):
@@ -202,8 +202,8 @@ class Square(Mechanism):
         validate_range(self.weight, "weight", low=0.0)
 
     def draw_node(self, n_parents, rng):
-        return {"weights": draw_signed(self.weight, n_parents, rng).tolist(),
-                "linear": draw_signed(self.weight, n_parents, rng).tolist()}
+        return {"weights": draw_signed(self.weight, n_parents, rng),
+                "linear": draw_signed(self.weight, n_parents, rng)}
 
     def _apply(self, params, pa):
         return (pa * pa) @ np.asarray(params["weights"]) + pa @ np.asarray(params["linear"])
@@ -224,9 +224,9 @@ class Periodic(Mechanism):
 
     def draw_node(self, n_parents, rng):
         return {
-            "weights": draw_signed(self.weight, n_parents, rng).tolist(),
-            "frequency": draw_many(self.frequency, n_parents, rng).tolist(),
-            "phase": rng.uniform(0.0, 2.0 * np.pi, n_parents).tolist(),
+            "weights": draw_signed(self.weight, n_parents, rng),
+            "frequency": draw_many(self.frequency, n_parents, rng),
+            "phase": rng.uniform(0.0, 2.0 * np.pi, n_parents),
         }
 
     def _apply(self, params, pa):

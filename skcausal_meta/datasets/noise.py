@@ -149,7 +149,7 @@ class Heteroscedastic(Noise):
         strength = draw(self.strength, rng)
         return {
             "scale": float(draw(self.scale, rng)),
-            "weights": (rng.standard_normal(n_parents) * strength).tolist(),
+            "weights": (rng.standard_normal(n_parents) * strength),
             "offset": float(draw_many((0.5, 1.5), 1, rng)[0]),
         }
 
