@@ -21,10 +21,16 @@ __all__ = [
 _LOG_2PI = np.log(2.0 * np.pi)
 
 
+@dataclass
 class Noise:
-    """Base class of noise specifications."""
+    """Base class of noise specifications; ``scale`` (a number or a range, drawn per node) is the
+    standard deviation of every noise kind except Student-t, where it multiplies the variate."""
 
-    kind: str = ""
+    scale: float | list = (0.2, 2.0)
+    kind = ""
+
+    def __post_init__(self):
+        validate_range(self.scale, "scale", low=1e-12)
 
     def draw_node(self, n_parents: int, rng: np.random.Generator) -> dict:
         """Concrete parameters of one node's noise."""
@@ -58,11 +64,7 @@ class Noise:
 class Gaussian(Noise):
     """Gaussian noise ``N(0, scale^2)``."""
 
-    scale: float | list = (0.2, 2.0)
     kind = "gaussian"
-
-    def __post_init__(self):
-        validate_range(self.scale, "scale", low=1e-12)
 
     def _standard_sample(self, params, n, rng):
         return rng.standard_normal(n)
@@ -75,11 +77,7 @@ class Gaussian(Noise):
 class Laplace(Noise):
     """Laplace noise with standard deviation ``scale`` (so it is comparable to Gaussian)."""
 
-    scale: float | list = (0.2, 2.0)
     kind = "laplace"
-
-    def __post_init__(self):
-        validate_range(self.scale, "scale", low=1e-12)
 
     def _standard_sample(self, params, n, rng):
         return rng.laplace(0.0, 1.0 / np.sqrt(2.0), n)
@@ -93,12 +91,11 @@ class Laplace(Noise):
 class StudentT(Noise):
     """Student-t noise with ``df`` degrees of freedom, multiplied by ``scale`` (``df=1``: Cauchy)."""
 
-    scale: float | list = (0.2, 2.0)
     df: float | list = (2.0, 4.0)
     kind = "student_t"
 
     def __post_init__(self):
-        validate_range(self.scale, "scale", low=1e-12)
+        super().__post_init__()
         validate_range(self.df, "df", low=1e-3)
 
     def draw_node(self, n_parents, rng):
@@ -115,11 +112,7 @@ class StudentT(Noise):
 class Uniform(Noise):
     """Uniform noise with standard deviation ``scale``: ``U(-sqrt(3) scale, sqrt(3) scale)``."""
 
-    scale: float | list = (0.2, 2.0)
     kind = "uniform"
-
-    def __post_init__(self):
-        validate_range(self.scale, "scale", low=1e-12)
 
     def _standard_sample(self, params, n, rng):
         return rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), n)
@@ -137,12 +130,11 @@ class Heteroscedastic(Noise):
     Roots have no parents, so their scale is the constant ``scale``.
     """
 
-    scale: float | list = (0.2, 2.0)
     strength: float | list = 0.5
     kind = "heteroscedastic"
 
     def __post_init__(self):
-        validate_range(self.scale, "scale", low=1e-12)
+        super().__post_init__()
         validate_range(self.strength, "strength", low=0.0)
 
     def draw_node(self, n_parents, rng):
