@@ -1,0 +1,179 @@
+"""PC and GES (through causal-learn) as point estimates and as bootstrap posteriors.
+
+Both return a CPDAG; :mod:`.cpdag` turns each one into random DAGs. With ``n_bootstrap=0`` the
+posterior holds ``n_extensions`` random consistent extensions of the CPDAG fitted on all rows (a
+point estimate of the equivalence class). With ``n_bootstrap=B`` the rows are resampled with
+replacement ``B`` times, the algorithm is refitted on each resample, and the ``B *
+n_extensions`` sampled DAGs form the posterior with equal weights: the "bootstrap PC/GES"
+baselines of the Bayesian structure-learning literature (Friedman, Goldszmidt & Wyner 1999).
+
+causal-learn is an optional dependency (``pip install skcausal-meta[baselines]``); it is
+imported when an estimator is fitted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import numbers
+
+import numpy as np
+
+from ..._validation import check_positive_int, check_random_state
+from ._empirical import EmpiricalGraphEstimator
+from .cpdag import pdag_from_causallearn, sample_consistent_extension
+
+__all__ = ["PCEstimator", "GESEstimator"]
+
+_EXTRA_HINT = "pip install skcausal-meta[baselines]"
+_PC_TESTS = ("fisherz", "chisq", "gsq", "kci")
+_GES_SCORES = ("local_score_BIC", "local_score_BIC_from_cov")
+
+
+def _causallearn(module: str, owner: str):
+    """Import ``causallearn.<module>``, or raise an ImportError that names the extra to install."""
+    try:
+        return importlib.import_module(f"causallearn.{module}")
+    except ImportError as exc:
+        raise ImportError(f"{owner} needs the optional dependency causal-learn: {_EXTRA_HINT}") from exc
+
+
+class _CausalLearnEstimator(EmpiricalGraphEstimator):
+    """Bootstrap loop and CPDAG-to-DAG sampling shared by PC and GES.
+
+    Subclasses implement ``_learn_pdag(X) -> causal-learn endpoint matrix (d, d)``.
+
+    Interventions are not used for structure learning: every row is pooled as an observation
+    (the mask still enters :meth:`score` through the plug-in likelihood). Pass only
+    observational rows to reproduce the purely observational setting.
+    """
+
+    def _learn_pdag(self, X) -> np.ndarray:
+        raise NotImplementedError
+
+    def _check_params(self):
+        """Validate the algorithm's parameters (before any work)."""
+
+    def _fit(self, X, mask):
+        n_bootstrap = check_positive_int(self.n_bootstrap, "n_bootstrap", minimum=0)
+        n_extensions = check_positive_int(self.n_extensions, "n_extensions")
+        self._check_params()
+        rng = check_random_state(self.random_state)
+        fits = []
+        for b in range(max(n_bootstrap, 1)):
+            rows = rng.integers(X.shape[0], size=X.shape[0]) if n_bootstrap else np.arange(X.shape[0])
+            fits.append(pdag_from_causallearn(self._learn_pdag(X[rows])))
+        self.cpdag_directed_ = np.stack([D for D, _ in fits]).astype(np.int8)
+        self.cpdag_undirected_ = np.stack([U for _, U in fits]).astype(np.int8)
+        self.graphs_ = np.stack(
+            [sample_consistent_extension(D, U, rng) for D, U in fits for _ in range(n_extensions)]
+        )
+
+
+class PCEstimator(_CausalLearnEstimator):
+    """The PC algorithm (Spirtes & Glymour 1991) from causal-learn, with bootstrap posterior.
+
+    Parameters
+    ----------
+    alpha : float, default=0.05
+        Significance level of the conditional-independence tests, in (0, 1).
+    indep_test : {"fisherz", "chisq", "gsq", "kci"}, default="fisherz"
+        causal-learn's conditional-independence test (Fisher's z for Gaussian data).
+    n_bootstrap : int, default=0
+        0: one fit on all rows (point estimate). ``B > 0``: ``B`` fits on row resamples drawn
+        with replacement, forming an equally weighted posterior.
+    n_extensions : int, default=10
+        Random consistent extensions drawn per fitted CPDAG (see
+        :mod:`skcausal_meta.models.baselines.cpdag`), so undirected edges show up as edge
+        marginals strictly between 0 and 1.
+    standardize : bool, default=True
+        z-score the columns first (see :class:`BaseCausalEstimator`); Fisher's z is invariant
+        to it.
+    device : str, default="auto"
+        Accepted for a uniform API; PC runs on the CPU in causal-learn.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seeds the resampling and the extensions.
+
+    Attributes
+    ----------
+    cpdag_directed_, cpdag_undirected_ : ndarray of shape (max(B, 1), d, d), dtype int8
+        Directed edges (``[b, i, j]`` for ``i -> j``) and symmetric undirected edges of each
+        fitted graph (bidirected conflict edges count as undirected).
+    graphs_ : ndarray of shape (max(B, 1) * n_extensions, d, d)
+        The posterior's DAGs.
+
+    Notes
+    -----
+    Interventions are ignored for structure learning (all rows are pooled as observations).
+    """
+
+    def __init__(self, alpha=0.05, indep_test="fisherz", *, n_bootstrap=0, n_extensions=10, standardize=True,
+                 device="auto", random_state=None):
+        self.alpha = alpha
+        self.indep_test = indep_test
+        self.n_bootstrap = n_bootstrap
+        self.n_extensions = n_extensions
+        self.standardize = standardize
+        self.device = device
+        self.random_state = random_state
+
+    def _check_params(self):
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, numbers.Real) or not 0 < self.alpha < 1:
+            raise ValueError(f"alpha must be a float in (0, 1), got {self.alpha!r}")
+        if self.indep_test not in _PC_TESTS:
+            raise ValueError(f"indep_test must be one of {_PC_TESTS}, got {self.indep_test!r}")
+
+    def _learn_pdag(self, X):
+        pc = _causallearn("search.ConstraintBased.PC", type(self).__name__).pc
+        return pc(X, alpha=float(self.alpha), indep_test=self.indep_test, show_progress=False).G.graph
+
+
+class GESEstimator(_CausalLearnEstimator):
+    """Greedy equivalence search (Chickering 2002) from causal-learn, with bootstrap posterior.
+
+    Parameters
+    ----------
+    score_func : {"local_score_BIC", "local_score_BIC_from_cov"}, default="local_score_BIC"
+        causal-learn's Gaussian BIC score, computed from the data or from its covariance.
+    max_parents : int, default=None
+        Largest number of parents a node may have; ``None`` for no limit.
+    n_bootstrap : int, default=0
+        0: one fit on all rows (point estimate). ``B > 0``: ``B`` fits on row resamples drawn
+        with replacement, forming an equally weighted posterior.
+    n_extensions : int, default=10
+        Random consistent extensions drawn per fitted CPDAG.
+    standardize : bool, default=True
+        z-score the columns first (see :class:`BaseCausalEstimator`).
+    device : str, default="auto"
+        Accepted for a uniform API; GES runs on the CPU in causal-learn.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seeds the resampling and the extensions.
+
+    Attributes
+    ----------
+    cpdag_directed_, cpdag_undirected_ : ndarray of shape (max(B, 1), d, d), dtype int8
+    graphs_ : ndarray of shape (max(B, 1) * n_extensions, d, d)
+
+    Notes
+    -----
+    Interventions are ignored for structure learning (all rows are pooled as observations).
+    """
+
+    def __init__(self, score_func="local_score_BIC", max_parents=None, *, n_bootstrap=0, n_extensions=10,
+                 standardize=True, device="auto", random_state=None):
+        self.score_func = score_func
+        self.max_parents = max_parents
+        self.n_bootstrap = n_bootstrap
+        self.n_extensions = n_extensions
+        self.standardize = standardize
+        self.device = device
+        self.random_state = random_state
+
+    def _check_params(self):
+        if self.score_func not in _GES_SCORES:
+            raise ValueError(f"score_func must be one of {_GES_SCORES}, got {self.score_func!r}")
+        if self.max_parents is not None:
+            check_positive_int(self.max_parents, "max_parents")
+
+    def _learn_pdag(self, X):
+        ges = _causallearn("search.ScoreBased.GES", type(self).__name__).ges
+        return ges(X, score_func=self.score_func, maxP=self.max_parents)["G"].graph

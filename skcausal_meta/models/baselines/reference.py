@@ -1,0 +1,87 @@
+"""Reference baselines that look at the data only through its number of columns."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..._validation import check_positive_int, check_random_state
+from ...datasets.graphs import ErdosRenyi
+from ._empirical import EmpiricalGraphEstimator
+
+__all__ = ["EmptyGraphEstimator", "RandomDAGEstimator"]
+
+
+class EmptyGraphEstimator(EmpiricalGraphEstimator):
+    """The graph without edges, as a one-sample posterior.
+
+    The reference row of every benchmark: its SHD equals the number of true edges, and a method
+    that does not beat it has learnt nothing about the structure.
+
+    Parameters
+    ----------
+    standardize : bool, default=True
+        z-score the columns (affects :meth:`score` only; see :class:`BaseCausalEstimator`).
+    device : str, default="auto"
+        Accepted for a uniform API; the estimator runs in numpy.
+    random_state : int, numpy.random.Generator or None, default=None
+        Unused (the estimator is deterministic); accepted for a uniform API.
+
+    Attributes
+    ----------
+    graphs_ : ndarray of shape (1, d, d)
+        The empty graph.
+    """
+
+    def __init__(self, *, standardize=True, device="auto", random_state=None):
+        self.standardize = standardize
+        self.device = device
+        self.random_state = random_state
+
+    def _fit(self, X, mask):
+        d = X.shape[1]
+        self.graphs_ = np.zeros((1, d, d), dtype=np.int8)
+
+
+class RandomDAGEstimator(EmpiricalGraphEstimator):
+    """Random DAGs from an Erdos-Renyi prior, ignoring the data: the chance-level baseline.
+
+    Graphs are drawn from :class:`~skcausal_meta.datasets.graphs.ErdosRenyi` with
+    ``edges_per_node * d`` expected edges and a uniformly random node order. The default
+    ``edges_per_node=1`` (ER-1) is a sparse prior that needs no knowledge of the true graph; set
+    it to the true density (e.g. ``17 / 11`` for Sachs) for a chance level matched in density.
+    Values above ``(d - 1) / 2`` are lowered to the complete DAG.
+
+    Parameters
+    ----------
+    edges_per_node : float, default=1.0
+        Expected edges per node ``k`` (edge probability ``2k / (d - 1)`` per pair).
+    n_graphs : int, default=100
+        Number of DAGs in the posterior.
+    standardize : bool, default=True
+    device : str, default="auto"
+        Accepted for a uniform API; the estimator runs in numpy.
+    random_state : int, numpy.random.Generator or None, default=None
+
+    Attributes
+    ----------
+    graphs_ : ndarray of shape (n_graphs, d, d)
+        The sampled DAGs (equal weights).
+    """
+
+    def __init__(self, edges_per_node=1.0, n_graphs=100, *, standardize=True, device="auto", random_state=None):
+        self.edges_per_node = edges_per_node
+        self.n_graphs = n_graphs
+        self.standardize = standardize
+        self.device = device
+        self.random_state = random_state
+
+    def _fit(self, X, mask):
+        if isinstance(self.edges_per_node, bool) or not isinstance(self.edges_per_node, numbers.Real) \
+                or not self.edges_per_node >= 0:
+            raise ValueError(f"edges_per_node must be a float >= 0, got {self.edges_per_node!r}")
+        n_graphs = check_positive_int(self.n_graphs, "n_graphs")
+        rng = check_random_state(self.random_state)
+        prior = ErdosRenyi(edges_per_node=float(self.edges_per_node), cap_density=True)
+        self.graphs_ = np.stack([prior.sample(X.shape[1], rng) for _ in range(n_graphs)])
