@@ -1,0 +1,114 @@
+"""Per-task artifacts: ``{run_dir}/artifacts/{model}/{run_id}/``, written atomically, hash-checked.
+
+A task folder holds ``config.json`` (the resolved task), ``metrics.json`` (status, metric values,
+per-metric errors, the traceback of a failed task), ``timings.json``, ``environment.json``,
+``posterior.npz`` (successful tasks only) and ``manifest.json``, the SHA-256 of every other file.
+
+Atomicity: all files are written into a hidden temporary folder beside the target, which is then
+renamed into place (a directory rename is atomic on POSIX). A reader therefore sees either no
+folder or a complete one; leftovers of a killed writer are hidden folders removed by
+:func:`clean_partial`. Corruption after the fact (an edited or truncated file) is caught by the
+manifest hashes: :func:`read_artifact` then returns ``None`` and the task is rerun.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+__all__ = ["ARTIFACTS", "MANIFEST", "task_dir", "write_artifact", "read_artifact", "clean_partial",
+           "iter_artifacts"]
+
+ARTIFACTS = "artifacts"
+MANIFEST = "manifest.json"
+
+
+def task_dir(run_dir, model: str, run_id: str) -> Path:
+    """The folder of one task's artifacts."""
+    return Path(run_dir) / ARTIFACTS / model / run_id
+
+
+def _sha256(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _write(path: Path, payload: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(payload)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_artifact(folder, files: dict[str, bytes]) -> None:
+    """Write ``files`` (name -> content) plus a manifest as the folder ``folder``, atomically.
+
+    An existing folder (a corrupt or failed earlier attempt) is replaced: it is first renamed
+    to a hidden name, so that at no moment a partial folder sits under the task's name.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
+    try:
+        for name, payload in files.items():
+            _write(tmp / name, payload)
+        manifest = {name: _sha256(payload) for name, payload in files.items()}
+        _write(tmp / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".old"))
+            os.replace(folder, old / "replaced")
+            os.rename(tmp, folder)
+            shutil.rmtree(old)
+        else:
+            os.rename(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def read_artifact(folder) -> dict | None:
+    """The parsed ``config.json``, ``metrics.json`` and ``timings.json`` of a task folder.
+
+    Returns ``None`` (with a warning unless the folder is simply missing) when the folder is
+    absent, has no manifest, lacks a listed file, or a file's hash does not match.
+    """
+    folder = Path(folder)
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        if folder.exists():
+            warnings.warn(f"artifact {folder} has no manifest; the task will be rerun", stacklevel=2)
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        for name, digest in manifest.items():
+            if _sha256((folder / name).read_bytes()) != digest:
+                raise ValueError(f"{name} does not match its hash")
+        return {key: json.loads((folder / f"{key}.json").read_text()) for key in ("config", "metrics", "timings")}
+    except (OSError, ValueError) as exc:
+        warnings.warn(f"corrupt artifact {folder} ({exc}); the task will be rerun", stacklevel=2)
+        return None
+
+
+def clean_partial(run_dir) -> int:
+    """Remove the hidden temporary folders a killed writer left behind; returns their number."""
+    root = Path(run_dir) / ARTIFACTS
+    if not root.is_dir():
+        return 0
+    leftovers = [p for p in root.glob("*/.*") if p.is_dir() and p.suffix in (".tmp", ".old")]
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+    return len(leftovers)
+
+
+def iter_artifacts(run_dir):
+    """Yield ``(folder, record)`` for every valid task folder of a run, in sorted order."""
+    root = Path(run_dir) / ARTIFACTS
+    for folder in sorted(root.glob("*/*")) if root.is_dir() else []:
+        if folder.is_dir() and not folder.name.startswith("."):
+            record = read_artifact(folder)
+            if record is not None:
+                yield folder, record

@@ -1,0 +1,172 @@
+"""What a worker does with one task: fit the estimator, read its posterior, compute the metrics.
+
+This is the only part of the pipeline that runs in worker processes. It returns a
+:class:`TaskResult` and writes nothing: the parent process owns the artifacts and the logging.
+Heavy libraries (torch, the model packages) are imported here, inside the functions.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+import time
+import traceback
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+
+from .. import metrics as M
+from .tasks import Task, TaskData
+
+__all__ = ["METRICS", "LOWER_IS_BETTER", "TaskResult", "run_task", "interventional_nil"]
+
+
+def interventional_nil(estimator, X, mask) -> float:
+    """I-NIL: mean over distinct intervention targets of ``-estimator.score`` on their rows.
+
+    Rows are grouped by their mask row, each group is scored with its mask (the estimator drops
+    the intervened nodes' terms), and the groups' NILs are averaged with equal weight: the
+    definition of :func:`skcausal_meta.metrics.i_nil`, computed through the public ``score``.
+    """
+    _, group = np.unique(mask, axis=0, return_inverse=True)
+    group = group.ravel()
+    return float(np.mean([-estimator.score(X[group == g], interventions=mask[group == g])
+                          for g in np.unique(group)]))
+
+
+@dataclass
+class _Context:
+    """Everything a metric may look at."""
+
+    truth: np.ndarray
+    posterior: object
+    estimator: object
+    data: TaskData
+    inference_s: float
+
+
+# name -> function(context) -> float
+METRICS = {
+    "e_shd": lambda c: M.e_shd(c.truth, c.posterior),
+    "e_sid": lambda c: M.e_sid(c.truth, c.posterior),
+    "edge_auroc": lambda c: M.edge_auroc(c.truth, c.posterior),
+    "edge_auprc": lambda c: M.edge_auprc(c.truth, c.posterior),
+    "e_edge_f1": lambda c: M.e_edge_f1(c.truth, c.posterior),
+    "edge_ece": lambda c: M.edge_ece(c.truth, c.posterior),
+    "log_prob_true_graph": lambda c: M.log_prob_true_graph(c.truth, c.posterior),
+    "graph_entropy": lambda c: M.graph_entropy(c.posterior),
+    "edge_entropy": lambda c: M.edge_entropy(c.posterior),
+    "nil": lambda c: -c.estimator.score(c.data.X_test),
+    "i_nil": lambda c: interventional_nil(c.estimator, c.data.X_int, c.data.mask_int),
+    "time": lambda c: c.inference_s,
+}
+# for report captions; every other metric is better when higher
+LOWER_IS_BETTER = frozenset({"e_shd", "e_sid", "edge_ece", "nil", "i_nil", "time"})
+
+
+@dataclass
+class TaskResult:
+    """What a worker sends back: metrics, timings, the posterior as ``.npz`` bytes, the error."""
+
+    run_id: str
+    status: str  # "ok" or "error"
+    metrics: dict = field(default_factory=dict)
+    metric_errors: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+    environment: dict = field(default_factory=dict)
+    posterior_npz: bytes | None = None
+    error: str | None = None
+
+
+def _environment(device) -> dict:
+    import torch
+
+    packages = {}
+    for name in ("skcausal-meta", "numpy", "scipy", "scikit-learn", "torch"):
+        try:
+            packages[name] = version(name)
+        except PackageNotFoundError:
+            packages[name] = None
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "hostname": platform.node(),
+        "pid": os.getpid(),
+        "device": str(device),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "torch_threads": torch.get_num_threads(),
+        "packages": packages,
+    }
+
+
+@contextmanager
+def _one_thread():
+    """One BLAS/OpenMP and one torch thread for the task (restored afterwards).
+
+    Several threads per worker on a few cores thrash in the many small linear solves of the
+    estimators and the plug-in likelihoods; the libraries must be loaded before the limit.
+    """
+    import scipy.linalg  # noqa: F401  (loads scipy's bundled BLAS so that the limit reaches it)
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _posterior_bytes(posterior) -> bytes:
+    """The posterior as written by ``GraphPosterior.save`` (an ``.npz`` archive)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "posterior.npz")
+        posterior.save(path)
+        with open(path, "rb") as fh:
+            return fh.read()
+
+
+def _compute_metrics(names, context: _Context):
+    values, errors = {}, {}
+    for name in names:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # undefined metrics return nan with a warning
+            try:
+                values[name] = float(METRICS[name](context))
+            except Exception as exc:  # one failing metric must not lose the others
+                values[name] = float("nan")
+                errors[name] = f"{type(exc).__name__}: {exc}"
+    return values, errors
+
+
+def run_task(task: Task, data: TaskData) -> TaskResult:
+    """Fit ``task``'s estimator on ``data`` and evaluate it; never raises on estimator errors.
+
+    An exception in the estimator is caught and returned as a result with ``status="error"``
+    and its traceback, so that one crashing task does not stop a benchmark.
+    """
+    from ..models.registry import get_estimator_class
+
+    try:
+        estimator = get_estimator_class(task.estimator)(**task.params)
+        with _one_thread():
+            start = time.perf_counter()
+            estimator.fit(data.X, interventions=data.mask)
+            fit_s = time.perf_counter() - start
+            start = time.perf_counter()
+            posterior = estimator.predict_graph_posterior()
+            posterior_s = time.perf_counter() - start
+            start = time.perf_counter()
+            context = _Context(data.graph, posterior, estimator, data, fit_s + posterior_s)
+            values, errors = _compute_metrics(task.metrics, context)
+            timings = {"fit_s": fit_s, "posterior_s": posterior_s, "metrics_s": time.perf_counter() - start}
+            environment = _environment(estimator.get_params().get("device"))
+        return TaskResult(task.run_id, "ok", values, errors, timings, environment, _posterior_bytes(posterior))
+    except Exception:
+        return TaskResult(task.run_id, "error", error=traceback.format_exc(), environment=_environment(None))

@@ -1,0 +1,172 @@
+"""Aggregate a run folder into ``results.csv``, ``report.md`` and PNG plots, from artifacts alone.
+
+- ``results.csv``: one row per task (model, family, shift axes, data set, parameters, status,
+  every metric, timings, the first line of an error);
+- ``report.md``: one table per metric, families x models, ``mean ± s.e.`` over data sets
+  (standard error ``sd / sqrt(n)`` with ``ddof=1``; NaN values, e.g. an undefined AUROC, are
+  left out and the count shown), plus the failed tasks;
+- ``plots/{metric}_by_family.png``: the metric per family per model (bars with s.e.);
+- ``plots/{metric}_vs_distance.png``: the per-family mean against each distance of the family
+  from the reference family (``distances.json``, one panel per distance component).
+
+Plots need matplotlib (the ``plot`` extra); without it they are skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .artifacts import iter_artifacts
+from .distances import read_distances
+from .evaluate import LOWER_IS_BETTER, METRICS
+
+__all__ = ["load_results", "summarize", "write_report"]
+
+
+def load_results(run_dir) -> pd.DataFrame:
+    """One row per valid task artifact of the run (a corrupt artifact is left out, with a warning)."""
+    rows = []
+    for _, record in iter_artifacts(run_dir):
+        config, outcome, timings = record["config"], record["metrics"], record["timings"]
+        params = {k: v for k, v in config["params"].items() if k not in ("random_state", "device")}
+        error = (outcome.get("error") or "").strip().splitlines()
+        rows.append({
+            "model": config["model"], "estimator": config["estimator"], "family": config["family"],
+            "shift": "+".join(config["shift"]) or "none", "dataset": config["dataset"], "run_id": config["run_id"],
+            "params": json.dumps(params, sort_keys=True), "status": outcome["status"],
+            **outcome["metrics"], **{f"timing_{k}": v for k, v in timings.items()},
+            "error": error[-1] if error else "",
+        })
+    frame = pd.DataFrame(rows)
+    return frame.sort_values(["family", "model", "dataset"], kind="stable").reset_index(drop=True) if rows else frame
+
+
+def _metric_columns(frame: pd.DataFrame) -> list[str]:
+    return [m for m in METRICS if m in frame.columns]
+
+
+def summarize(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Mean, standard error and count of ``metric`` per (family, model) over successful tasks."""
+    ok = frame[frame["status"] == "ok"]
+    grouped = ok.groupby(["family", "model"], sort=False)[metric]
+    out = grouped.agg(mean="mean", sd=lambda v: v.std(ddof=1), n="count").reset_index()
+    out["se"] = out["sd"] / np.sqrt(out["n"])
+    return out.drop(columns="sd")
+
+
+def _family_order(frame: pd.DataFrame, reference: str | None) -> list[str]:
+    families = frame[["family", "shift"]].drop_duplicates()
+    key = families.apply(lambda r: (r["family"] != reference, r["shift"] != "none", r["shift"], r["family"]), axis=1)
+    return families.assign(key=key).sort_values("key")["family"].tolist()
+
+
+def _cell(mean, se, n) -> str:
+    if n == 0:
+        return "-"
+    if n == 1 or not np.isfinite(se):
+        return f"{mean:.3g}"
+    return f"{mean:.3g} ± {se if se > 1e-9 * abs(mean) else 0.0:.2g}"
+
+
+def _markdown(frame: pd.DataFrame, families: list[str], models: list[str], distances: dict) -> str:
+    counts = frame.groupby("status").size().to_dict()
+    lines = [f"# Benchmark report", "", f"{len(frame)} tasks: {counts.get('ok', 0)} finished, "
+             f"{counts.get('error', 0)} failed. Cells: mean ± standard error over data sets.", ""]
+    for metric in _metric_columns(frame):
+        table = summarize(frame, metric).set_index(["family", "model"])
+        direction = "lower" if metric in LOWER_IS_BETTER else "higher"
+        lines += [f"## {metric} ({direction} is better)", "", "| family | " + " | ".join(models) + " |",
+                  "|---" * (len(models) + 1) + "|"]
+        for family in families:
+            cells = [_cell(*table.loc[(family, m), ["mean", "se", "n"]]) if (family, m) in table.index else "-"
+                     for m in models]
+            lines.append(f"| {family} | " + " | ".join(cells) + " |")
+        lines.append("")
+    if distances.get("families"):
+        components = [k for k in next(iter(distances["families"].values())) if k != "key"]
+        lines += [f"## Distance of each family from `{distances['reference']}`", "",
+                  "| family | " + " | ".join(components) + " |", "|---" * (len(components) + 1) + "|"]
+        for family in families:
+            values = distances["families"].get(family, {})
+            lines.append(f"| {family} | " + " | ".join(f"{values[c]:.3g}" if c in values else "-"
+                                                       for c in components) + " |")
+        lines.append("")
+    failed = frame[frame["status"] != "ok"]
+    if len(failed):
+        lines += ["## Failed tasks", "", "| model | family | data set | error |", "|---|---|---|---|"]
+        lines += [f"| {r.model} | {r.family} | {r.dataset} | {r.error.replace('|', '/')} |" for r in failed.itertuples()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _plots(frame: pd.DataFrame, families: list[str], models: list[str], distances: dict, folder: Path) -> list[Path]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        warnings.warn("plots skipped: matplotlib is missing (pip install 'skcausal-meta[plot]')", stacklevel=3)
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    width = 0.8 / max(len(models), 1)
+    x = np.arange(len(families))
+    components = [k for k in next(iter(distances.get("families", {}).values()), {}) if k != "key"]
+    for metric in _metric_columns(frame):
+        table = summarize(frame, metric).set_index(["family", "model"])
+        stats = {m: table.reindex([(f, m) for f in families])[["mean", "se"]].to_numpy() for m in models}
+        fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(families) * max(len(models), 1) ** 0.5), 4))
+        for k, m in enumerate(models):
+            ax.bar(x + (k - (len(models) - 1) / 2) * width, stats[m][:, 0], width, yerr=stats[m][:, 1],
+                   label=m, capsize=2)
+        ax.set_xticks(x, families, rotation=45, ha="right")
+        ax.set_ylabel(metric)
+        ax.set_title(f"{metric} per family ({'lower' if metric in LOWER_IS_BETTER else 'higher'} is better)")
+        ax.legend(fontsize="small")
+        fig.tight_layout()
+        written.append(folder / f"{metric}_by_family.png")
+        fig.savefig(written[-1], dpi=100)
+        plt.close(fig)
+        if not components:
+            continue
+        fig, axes = plt.subplots(1, len(components), figsize=(3 * len(components), 3), squeeze=False)
+        for ax, component in zip(axes[0], components):
+            dist = np.array([distances["families"].get(f, {}).get(component, np.nan) for f in families])
+            for m in models:
+                ax.errorbar(dist, stats[m][:, 0], yerr=stats[m][:, 1], fmt="o", label=m, capsize=2, alpha=0.8)
+            ax.set_xlabel(f"{component} from {distances['reference']}")
+        axes[0][0].set_ylabel(metric)
+        axes[0][-1].legend(fontsize="small")
+        fig.tight_layout()
+        written.append(folder / f"{metric}_vs_distance.png")
+        fig.savefig(written[-1], dpi=100)
+        plt.close(fig)
+    return written
+
+
+def write_report(run_dir) -> dict:
+    """Write ``results.csv``, ``report.md`` and the plots of a run folder; returns their paths.
+
+    Raises
+    ------
+    ValueError
+        If the folder holds no valid task artifact.
+    """
+    run_dir = Path(run_dir)
+    frame = load_results(run_dir)
+    if frame.empty:
+        raise ValueError(f"run_dir {str(run_dir)!r} holds no task artifacts under 'artifacts/'")
+    distances = read_distances(run_dir)
+    families = _family_order(frame, distances.get("reference"))
+    models = list(dict.fromkeys(frame["model"]))
+    paths = {"results": run_dir / "results.csv", "report": run_dir / "report.md"}
+    frame.to_csv(paths["results"], index=False)
+    paths["report"].write_text(_markdown(frame, families, models, distances))
+    paths["plots"] = _plots(frame, families, models, distances, run_dir / "plots")
+    return paths

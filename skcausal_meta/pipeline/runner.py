@@ -1,0 +1,169 @@
+"""Run a benchmark: expand the config into tasks, run the unfinished ones in parallel, report.
+
+The parent process expands the grid, skips tasks whose artifact is complete and intact (resume),
+prepares the data of the rest (data-set cache plus held-out rows), and hands them to
+``joblib.Parallel`` (``loky`` by default, ``dask`` on a ``distributed`` cluster, or ``ray``).
+Workers only compute (:func:`~skcausal_meta.pipeline.evaluate.run_task`) and return results; the
+parent writes each task's artifact atomically as soon as its result arrives, updates a tqdm bar,
+and logs to MLflow when asked. Devices are assigned round robin. A task that raises is recorded
+with its traceback (and rerun by the next invocation); the run goes on. Finally the family
+distances and the report are (re)built.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import yaml
+from joblib import Parallel, delayed, parallel_config
+
+from .artifacts import clean_partial, read_artifact, task_dir, write_artifact
+from .config import Config, load_config
+from .distances import compute_distances
+from .evaluate import run_task
+from .report import write_report
+from .tasks import expand_tasks, load_task_data
+
+__all__ = ["RunSummary", "run_benchmark"]
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@dataclass
+class RunSummary:
+    """What a call of :func:`run_benchmark` did."""
+
+    run_dir: Path
+    n_tasks: int
+    n_skipped: int  # already finished
+    n_run: int
+    n_failed: int  # among those run now
+    report: dict  # name -> path of the files written by the report
+
+
+def _devices(config: Config) -> list[str]:
+    if config.runtime.devices != "auto":
+        return list(config.runtime.devices)
+    import torch
+
+    return [f"cuda:{i}" for i in range(torch.cuda.device_count())] or ["cpu"]
+
+
+def _with_device(task, device: str):
+    from ..models.registry import get_estimator_class
+
+    if "device" in task.params or "device" not in get_estimator_class(task.estimator)().get_params():
+        return task
+    return replace(task, params={**task.params, "device": device})
+
+
+def _is_finished(task, run_dir) -> bool:
+    record = read_artifact(task_dir(run_dir, task.model, task.run_id))
+    return record is not None and record["metrics"].get("status") == "ok"
+
+
+def _artifact_files(task, result) -> dict[str, bytes]:
+    dump = lambda obj: json.dumps(obj, indent=1, sort_keys=True, default=str).encode()  # noqa: E731
+    files = {
+        "config.json": dump(task.resolved()),
+        "metrics.json": dump({"status": result.status, "metrics": result.metrics,
+                              "metric_errors": result.metric_errors, "error": result.error}),
+        "timings.json": dump(result.timings),
+        "environment.json": dump(result.environment),
+    }
+    if result.posterior_npz is not None:
+        files["posterior.npz"] = result.posterior_npz
+    return files
+
+
+@contextlib.contextmanager
+def _backend(config: Config):
+    """The joblib backend of the config, with one BLAS thread per worker process."""
+    for name in _THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")  # inherited by loky workers started from now on
+    runtime = config.runtime
+    if runtime.backend == "dask":
+        from distributed import Client
+
+        with Client(runtime.address) as client, parallel_config("dask", client=client, n_jobs=runtime.n_jobs):
+            yield
+    elif runtime.backend == "ray":
+        from ray.util.joblib import register_ray
+
+        register_ray()
+        with parallel_config("ray", n_jobs=runtime.n_jobs):
+            yield
+    else:
+        with parallel_config("loky", n_jobs=runtime.n_jobs, inner_max_num_threads=1):
+            yield
+
+
+def _pending_work(config: Config, tasks):
+    """``(task, data)`` pairs in task order, loading each family's data once."""
+    by_family = {}
+    for task in tasks:
+        by_family.setdefault(task.family, set()).add(task.dataset)
+    entries = {entry.name: entry for entry in config.families}
+    data = {name: load_task_data(config, entries[name], sorted(indices)) for name, indices in by_family.items()}
+    return [(task, data[task.family][task.dataset]) for task in tasks]
+
+
+def run_benchmark(config, output_dir=None, progress: bool = True) -> RunSummary:
+    """Run (or resume) the benchmark described by ``config`` and write its report.
+
+    Parameters
+    ----------
+    config : path, YAML string, dict or Config
+        The benchmark (validated before any work; see :mod:`skcausal_meta.pipeline.config`).
+    output_dir : path-like, default=None
+        Overrides the config's ``output_dir``.
+    progress : bool, default=True
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    RunSummary
+    """
+    from tqdm.auto import tqdm
+
+    config = load_config(config)
+    run_dir = Path(output_dir) if output_dir is not None else config.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+    clean_partial(run_dir)
+
+    tasks = expand_tasks(config)
+    pending = [task for task in tasks if not _is_finished(task, run_dir)]
+    devices = _devices(config)
+    pending = [_with_device(task, devices[i % len(devices)]) for i, task in enumerate(pending)]
+    tracker = None
+    if config.mlflow is not None:
+        from .tracking import MlflowTracker
+
+        tracker = MlflowTracker(config.mlflow, run_dir, default_experiment=config.name)
+
+    n_failed = 0
+    if pending:
+        work = _pending_work(config, pending)
+        by_id = {task.run_id: task for task in pending}
+        with _backend(config), tqdm(total=len(work), desc=config.name, disable=not progress) as bar:
+            results = Parallel(return_as="generator_unordered", batch_size=1)(
+                delayed(run_task)(task, data) for task, data in work)
+            for result in results:
+                task = by_id[result.run_id]
+                folder = task_dir(run_dir, task.model, task.run_id)
+                write_artifact(folder, _artifact_files(task, result))
+                if tracker is not None:
+                    tracker.log(task, result, folder)
+                n_failed += result.status != "ok"
+                bar.set_postfix(failed=n_failed)
+                bar.update()
+
+    if config.report.distances:
+        compute_distances(config, run_dir)
+    report = write_report(run_dir)
+    return RunSummary(run_dir, len(tasks), len(tasks) - len(pending), len(pending), n_failed, report)

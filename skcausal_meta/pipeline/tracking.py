@@ -1,0 +1,64 @@
+"""Optional MLflow logging, done by the parent process only: one MLflow run per finished task.
+
+Each run is named by the task's ``run_id`` and records the task's parameters (model, family,
+data set, estimator parameters), its metrics, its status and timings as tags, and the task's
+artifact folder. The default store is local: an SQLite database ``{run_dir}/mlflow.db`` with
+artifacts under ``{run_dir}/mlartifacts`` (MLflow 3 refuses its plain-file store by default).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from .config import MlflowConfig
+
+__all__ = ["MlflowTracker"]
+
+_MAX_PARAM_CHARS = 500
+
+
+class MlflowTracker:
+    """Logs tasks to MLflow through an explicit client (no global MLflow state is changed).
+
+    Parameters
+    ----------
+    config : MlflowConfig
+        Tracking URI and experiment name (defaults: the local store, ``default_experiment``).
+    run_dir : path-like
+        The benchmark's output folder, home of the default local store.
+    default_experiment : str
+        Experiment name when the config gives none.
+    """
+
+    def __init__(self, config: MlflowConfig, run_dir, default_experiment: str):
+        from mlflow.tracking import MlflowClient
+
+        run_dir = Path(run_dir).resolve()
+        self.tracking_uri = config.tracking_uri or f"sqlite:///{run_dir / 'mlflow.db'}"
+        self.client = MlflowClient(tracking_uri=self.tracking_uri)
+        name = config.experiment or default_experiment
+        experiment = self.client.get_experiment_by_name(name)
+        self.experiment_id = experiment.experiment_id if experiment is not None else self.client.create_experiment(
+            name, artifact_location=None if config.tracking_uri else (run_dir / "mlartifacts").as_uri())
+
+    def log(self, task, result, folder) -> str:
+        """Record one task; returns the MLflow run id."""
+        from mlflow.entities import Metric, Param, RunTag
+
+        run = self.client.create_run(self.experiment_id, run_name=task.run_id)
+        run_id = run.info.run_id
+        now = int(time.time() * 1000)
+        params = {"model": task.model, "estimator": task.estimator, "family": task.family,
+                  "dataset": task.dataset, **{f"param.{k}": v for k, v in task.params.items()}}
+        metrics = {**result.metrics, **{f"timing.{k}": v for k, v in result.timings.items()}}
+        self.client.log_batch(
+            run_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items() if math.isfinite(v)],
+            params=[Param(k, str(v)[:_MAX_PARAM_CHARS]) for k, v in params.items()],
+            tags=[RunTag("status", result.status), RunTag("skcausal_meta.run_id", task.run_id)],
+        )
+        self.client.log_artifacts(run_id, str(folder))
+        self.client.set_terminated(run_id, "FINISHED" if result.status == "ok" else "FAILED")
+        return run_id
