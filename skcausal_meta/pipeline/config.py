@@ -136,6 +136,10 @@ class ModelConfig(_Strict):
             unknown = sorted(set(keys) - set(allowed))
             if unknown:
                 raise ValueError(f"unknown {source} {unknown} of model {self.name!r}; its parameters are {allowed}")
+        empty = sorted({k for g in grids for k, values in g.items() if not values})
+        if empty:
+            raise ValueError(f"grid parameters {empty} of model {self.name!r} have no values, "
+                             "so the grid expands to zero tasks")
         overlap = sorted({k for g in grids for k in g} & set(self.params))
         if overlap:
             raise ValueError(f"parameters {overlap} of model {self.name!r} are both fixed (params) and in the grid")

@@ -1,0 +1,168 @@
+"""Benchmark config: valid files parse and expand into the right tasks; invalid ones fail before
+any work with a message naming the field, the value and what is allowed (one test per kind)."""
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from skcausal_meta.models.registry import get_estimator_class, list_estimators, register_estimator
+from skcausal_meta.pipeline import ConfigError, load_config
+from skcausal_meta.pipeline.tasks import expand_tasks
+
+REPO = Path(__file__).resolve().parents[1]
+
+BASE = {
+    "name": "t",
+    "data": {"n_datasets": 2, "n_nodes": 4, "n_samples": 30, "n_interventional": 8},
+    "families": ["id", {"name": "ood_nodes_small", "n_nodes": 3}],
+    "models": [{"name": "dibs", "params": {"n_particles": 3}, "grid": {"n_steps": [10, 20], "preset": ["marginal"]}}],
+    "metrics": ["e_shd", "nil"],
+}
+
+
+def with_changes(**changes):
+    config = copy.deepcopy(BASE)
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split("__")
+        node = config
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        if isinstance(node, list):
+            node[int(leaf)] = value
+        else:
+            node[leaf] = value
+    return config
+
+
+def test_valid_config_expands_family_dataset_model_params():
+    config = load_config(BASE)
+    tasks = expand_tasks(config)
+    assert len(tasks) == 2 * 2 * 2  # families x data sets x grid points
+    assert len({t.run_id for t in tasks}) == len(tasks)
+    assert {t.params["n_steps"] for t in tasks} == {10, 20}
+    assert all(t.params["n_particles"] == 3 and isinstance(t.params["random_state"], int) for t in tasks)
+    small = [t for t in tasks if t.family == "ood_nodes_small"]
+    assert {t.data_spec["n_nodes"] for t in small} == {3}  # per-family override of data.n_nodes
+    # same data set -> same seed for every model; another data set -> another seed
+    seeds = {(t.family, t.dataset): t.params["random_state"] for t in tasks}
+    assert len(set(seeds.values())) == len(seeds)
+
+
+def test_run_ids_are_stable_and_follow_content():
+    first = [t.run_id for t in expand_tasks(load_config(BASE))]
+    assert first == [t.run_id for t in expand_tasks(load_config(copy.deepcopy(BASE)))]
+    changed = [t.run_id for t in expand_tasks(load_config(with_changes(data__n_samples=31)))]
+    assert not set(first) & set(changed)
+
+
+def test_yaml_file_and_inline_family(tmp_path):
+    path = tmp_path / "c.yml"
+    path.write_text(
+        "name: inline\n"
+        "families:\n"
+        "  - name: my_linear\n"
+        "    definition: {graph: {type: er, edges_per_node: 1.0}, mechanism: linear, n_nodes: 4}\n"
+        "models: [{name: dibs}]\n"
+    )
+    config = load_config(path)
+    assert config.families[0].family().name == "my_linear"
+    assert config.run_dir == Path("runs") / "inline"
+    tasks = expand_tasks(config)
+    assert tasks[0].family_definition["n_nodes"] == 4
+
+
+def test_unknown_family():
+    with pytest.raises(ConfigError, match=r"families\.1.*unknown family 'ood_nope'.*registered families: \[.*'id'"):
+        load_config(with_changes(families__1="ood_nope"))
+
+
+def test_unknown_model():
+    with pytest.raises(ConfigError, match=r"models\.0\.name.*unknown model 'pc'.*registered models: \['dibs'"):
+        load_config(with_changes(models__0__name="pc"))
+
+
+def test_unknown_model_parameter_lists_the_models_parameters():
+    allowed = sorted(get_estimator_class("dibs")().get_params())
+    with pytest.raises(ConfigError) as info:
+        load_config(with_changes(models__0__params={"n_particle": 3}))
+    message = str(info.value)
+    assert "unknown params ['n_particle'] of model 'dibs'" in message
+    assert str(allowed) in message
+
+
+def test_unknown_grid_parameter():
+    with pytest.raises(ConfigError, match=r"unknown grid \['steps'\] of model 'dibs'; its parameters are \["):
+        load_config(with_changes(models__0__grid={"steps": [1]}))
+
+
+def test_wrong_type():
+    with pytest.raises(ConfigError, match=r"runtime\.n_jobs: Input should be a valid integer.*got 'two'"):
+        load_config(with_changes(runtime={"n_jobs": "two"}))
+
+
+def test_negative_size():
+    with pytest.raises(ConfigError, match=r"data\.n_samples: Input should be greater than or equal to 1 \(got -5\)"):
+        load_config(with_changes(data__n_samples=-5))
+
+
+def test_grid_expanding_to_zero_tasks():
+    with pytest.raises(ConfigError, match=r"models\.0: grid parameters \['n_steps'\] of model 'dibs' have no values, "
+                                          r"so the grid expands to zero tasks"):
+        load_config(with_changes(models__0__grid={"n_steps": [], "preset": ["marginal"]}))
+    with pytest.raises(ConfigError, match=r"the grid expands to zero tasks \(0 families x 2 data sets"):
+        load_config(with_changes(families=[]))
+
+
+def test_unknown_top_level_key_and_metric():
+    with pytest.raises(ConfigError, match=r"datasets: Extra inputs are not permitted"):
+        load_config(with_changes(datasets={}))
+    with pytest.raises(ConfigError, match=r"metrics\.0: Input should be 'e_shd', 'e_sid'"):
+        load_config(with_changes(metrics=["shd"]))
+
+
+def test_dask_backend_needs_an_address():
+    with pytest.raises(ConfigError, match=r"runtime: backend 'dask' needs 'address'"):
+        load_config(with_changes(runtime={"backend": "dask"}))
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.yml")
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+
+
+def test_cli_fails_before_any_work(tmp_path):
+    path = tmp_path / "bad.yml"
+    path.write_text("name: bad\nfamilies: [id]\nmodels: [{name: dibs, params: {n_particle: 3}}]\n")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), str(path), "--output-dir", str(out)],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 2
+    assert "models.0" in proc.stderr and "n_particle" in proc.stderr
+    assert not out.exists()
+
+
+def test_registering_an_estimator_is_one_call():
+    register_estimator("dibs_alias", "skcausal_meta.models.dibs:DibsEstimator")
+    try:
+        assert "dibs_alias" in list_estimators()
+        config = load_config(with_changes(models__0__name="dibs_alias"))
+        assert expand_tasks(config)[0].estimator == "dibs_alias"
+        with pytest.raises(ValueError, match="already registered"):
+            register_estimator("dibs_alias", "x:Y")
+    finally:
+        from skcausal_meta.models.registry import ESTIMATORS
+
+        ESTIMATORS.pop("dibs_alias")
+
+
+def test_registry_classes_exist():
+    for name in list_estimators():
+        cls = get_estimator_class(name)
+        assert "random_state" in cls().get_params(), name
