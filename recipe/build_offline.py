@@ -69,11 +69,19 @@ def pyproject_run_requirements(pyproject=PYPROJECT) -> dict[str, str]:
     return {conda_name(r.name): str(r.specifier) for r in requirements}
 
 
+def conda_specs(entries, exclude=("python", "pip")) -> dict[str, str]:
+    """``{name: version specifier}`` of conda match specs such as ``"numpy >=1.24"``.
+
+    Entries that are not strings (the ``pip:`` block of an environment file) and the names in
+    ``exclude`` are left out.
+    """
+    pairs = (entry.split(maxsplit=1) + [""] for entry in entries if isinstance(entry, str))
+    return {name: spec.replace(" ", "") for name, spec, *_ in pairs if name not in exclude}
+
+
 def recipe_run_requirements(recipe=RECIPE_DIR / "recipe.yaml") -> dict[str, str]:
     """``{name: version specifier}`` of the recipe's run requirements, Python excluded."""
-    run = yaml.safe_load(Path(recipe).read_text())["requirements"]["run"]
-    pairs = (entry.split(maxsplit=1) + [""] for entry in run)
-    return {name: spec.replace(" ", "") for name, spec, *_ in pairs if name != "python"}
+    return conda_specs(yaml.safe_load(Path(recipe).read_text())["requirements"]["run"])
 
 
 def _direct_requirements(distribution: metadata.Distribution) -> list[str]:

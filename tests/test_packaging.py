@@ -1,0 +1,117 @@
+"""Packaging checks: the conda recipe, environment.yml and the wheel agree with pyproject.toml.
+
+pyproject.toml is the single source of the requirements; the recipe and environment.yml restate
+them under conda-forge names, and these tests catch the copies drifting apart. The wheel test
+builds the wheel (a few seconds) and checks that it carries the package data: the shipped
+checkpoints and every other file tracked under ``skcausal_meta/``.
+"""
+
+import importlib.util
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPE = ROOT / "recipe" / "recipe.yaml"
+
+
+def _load_build_offline():
+    spec = importlib.util.spec_from_file_location("build_offline", ROOT / "recipe" / "build_offline.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build_offline = _load_build_offline()
+
+
+def _requires_python_min():
+    """``"3.10"`` from ``requires-python = ">=3.10"``."""
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert requires.startswith(">="), requires
+    return requires[2:]
+
+
+def test_conda_names_map_pypi_names():
+    assert build_offline.conda_name("torch") == "pytorch"
+    assert build_offline.conda_name("Typing_Extensions") == "typing_extensions"
+    assert build_offline.conda_name("scikit_learn") == "scikit-learn"
+
+
+def test_conda_specs_parse_match_specs_and_skip_python_and_pip_block():
+    specs = build_offline.conda_specs(["python >=3.10", "numpy >=1.24", "pip", "tqdm", {"pip": ["-e ."]}])
+    assert specs == {"numpy": ">=1.24", "tqdm": ""}
+
+
+def test_recipe_run_requirements_match_pyproject():
+    assert build_offline.recipe_run_requirements() == build_offline.pyproject_run_requirements()
+
+
+def test_recipe_follows_conda_forge_noarch_python_conventions():
+    recipe = yaml.safe_load(RECIPE.read_text())
+    assert recipe["schema_version"] == 1
+    assert recipe["build"]["noarch"] == "python"
+    host = " ".join(recipe["requirements"]["host"])
+    assert "python ${{ python_min }}.*" in host and "pip" in host and "hatchling" in host
+    assert "python >=${{ python_min }}" in recipe["requirements"]["run"]
+    python_test, script_test = recipe["tests"]
+    assert python_test["python"]["pip_check"] is True and "skcausal_meta" in python_test["python"]["imports"]
+    assert (RECIPE.parent / script_test["files"]["recipe"][0]).is_file()
+    variants = yaml.safe_load((RECIPE.parent / "variants.yaml").read_text())
+    assert variants["python_min"] == [_requires_python_min()]
+
+
+def test_recipe_renders_with_rattler_build():
+    rattler_build = pytest.importorskip("rattler_build", reason="py-rattler-build renders the recipe")
+    recipe = rattler_build.Stage0Recipe.from_file(RECIPE)
+    variants = rattler_build.VariantConfig.from_file(RECIPE.parent / "variants.yaml")
+    (rendered,) = recipe.render(variants)
+    stage1 = rendered.recipe
+    assert stage1.package.name == "skcausal-meta"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert str(stage1.package.version) == project["version"]
+    run = [str(spec) for spec in stage1.requirements.run]
+    assert f"python >={_requires_python_min()}" in run
+    assert build_offline.conda_specs(run) == build_offline.pyproject_run_requirements()
+
+
+def test_environment_yml_matches_pyproject():
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert environment["channels"] == ["conda-forge"]
+    dependencies = environment["dependencies"]
+    assert f"python >={_requires_python_min()}" in dependencies
+    assert build_offline.conda_specs(dependencies) == build_offline.pyproject_run_requirements()
+    assert {"pip": ["-e ."]} in dependencies
+
+
+def _tracked_package_files():
+    """Files under ``skcausal_meta/`` tracked by git (empty outside a git checkout)."""
+    done = subprocess.run(["git", "ls-files", "skcausal_meta"], cwd=ROOT, capture_output=True, text=True)
+    return set(done.stdout.split()) if done.returncode == 0 else set()
+
+
+@pytest.fixture(scope="module")
+def wheel_names(tmp_path_factory):
+    """Names of the files inside a wheel freshly built from this checkout."""
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
+                   check=True)
+    (wheel,) = out.glob("skcausal_meta-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        return set(archive.namelist())
+
+
+def test_wheel_holds_checkpoints_and_package_data(wheel_names):
+    checkpoints = {p.relative_to(ROOT).as_posix()
+                   for pattern in ("*.safetensors", "*.json")
+                   for p in (ROOT / "skcausal_meta" / "models" / "checkpoints").glob(pattern)}
+    assert checkpoints <= wheel_names
+    tracked = _tracked_package_files()
+    assert tracked - wheel_names == set()
+    assert "skcausal_meta/__init__.py" in wheel_names
+    assert not any(name.startswith(("tests/", "docs/", "recipe/")) for name in wheel_names)
