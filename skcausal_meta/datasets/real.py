@@ -149,7 +149,7 @@ def load_sachs(graph="17", observational_only=False, log_transform=False, return
     if log_transform:
         values = np.log(values)
     X = pd.DataFrame(values, columns=list(SACHS_NODES))
-    out = (X, mask.copy(), _read_graph(graph))
+    out = (X, mask, _read_graph(graph))
     return out + (conditions,) if return_conditions else out
 
 

@@ -59,7 +59,7 @@ class _CausalLearnEstimator(EmpiricalGraphEstimator):
         self._check_params()
         rng = check_random_state(self.random_state)
         fits = []
-        for b in range(max(n_bootstrap, 1)):
+        for _ in range(max(n_bootstrap, 1)):
             rows = rng.integers(X.shape[0], size=X.shape[0]) if n_bootstrap else np.arange(X.shape[0])
             fits.append(pdag_from_causallearn(self._learn_pdag(X[rows])))
         self.cpdag_directed_ = np.stack([D for D, _ in fits]).astype(np.int8)
