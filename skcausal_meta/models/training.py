@@ -59,6 +59,8 @@ __all__ = [
 ]
 
 _TRAIN, _VALIDATION = 0, 1
+# settings that do not change the trained weights, so a resumed run may change them
+_FREE_ON_RESUME = {"steps", "num_workers", "eval_every", "checkpoint_every", "n_validation_batches"}
 
 
 def make_model_input(X, masks) -> np.ndarray:
@@ -307,8 +309,9 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
         written to ``OUT.train.safetensors`` and the model to ``OUT.safetensors`` + ``OUT.json``
         (loadable by the estimators' ``checkpoint=``). ``None`` keeps everything in memory.
     resume : bool, default=True
-        Continue from ``OUT.train.safetensors`` if it exists (the saved training config must
-        match ``config`` except for ``steps``).
+        Continue from ``OUT.train.safetensors`` if it exists. The saved training config must
+        match ``config`` except for ``steps``, ``num_workers``, ``eval_every``,
+        ``checkpoint_every`` and ``n_validation_batches``, which do not change the weights.
     device : "auto", str or torch.device, default="auto"
     progress : bool, default=True
         Show a tqdm bar with the running loss and the last validation AUROC.
@@ -332,7 +335,7 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     start = 0
     if state_path is not None and resume and state_path.is_file():
         start, saved = load_training_state(state_path, model, optimizer)
-        mismatched = {k for k, v in saved.items() if k != "steps" and asdict(config).get(k) != v}
+        mismatched = {k for k, v in saved.items() if k not in _FREE_ON_RESUME and asdict(config).get(k) != v}
         if mismatched:
             raise ValueError(f"training state {str(state_path)!r} was written with other settings "
                              f"for {sorted(mismatched)}; use a new out path or resume=False")
