@@ -16,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skcausal_meta.metrics import make_graph_scorer
+from skcausal_meta.models.bayesdag import BayesDAGEstimator
 from skcausal_meta.models.dibs import DibsEstimator
 
 torch.set_num_threads(1)
@@ -28,6 +29,10 @@ CASES = [
     (
         DibsEstimator("joint-linear", n_steps=10, n_particles=4, n_grad_mc_samples=8, random_state=0),
         {"obs_noise": [0.1, 1.0]},
+    ),
+    (
+        BayesDAGEstimator(n_steps=20, thinning=5, n_chains=2, hidden_layers=(4,), random_state=0),
+        {"lambda_sparse": [1.0, 10.0]},
     ),
 ]
 

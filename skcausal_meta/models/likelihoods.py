@@ -84,7 +84,7 @@ def mlp_forward(G, weights, biases, X):
     """
     # Masking the inputs of node j by its parents equals masking the first-layer weights' rows.
     first = G.transpose(-1, -2).unsqueeze(-1) * weights[0]  # (..., d_j, d_in, h)
-    hidden = torch.einsum("ni,...jih->...jnh", X, first) + biases[0].unsqueeze(-2)
+    hidden = X @ first + biases[0].unsqueeze(-2)  # (..., d_j, n, h)
     for W, b in zip(weights[1:], biases[1:]):
         hidden = torch.relu(hidden) @ W + b.unsqueeze(-2)
     return hidden.squeeze(-1).transpose(-1, -2)
