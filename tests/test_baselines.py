@@ -22,6 +22,7 @@ from skcausal_meta.models.baselines import (
     pdag_from_causallearn,
     sample_consistent_extension,
 )
+from skcausal_meta.models.baselines._empirical import _uniform_posterior
 
 HAS_CAUSALLEARN = importlib.util.find_spec("causallearn") is not None
 SKIP_REASON = "causal-learn is not installed: pip install skcausal-meta[baselines]"
@@ -242,3 +243,10 @@ def test_sklearn_compatible(estimator, check):
     if isinstance(estimator, CAUSALLEARN_CLASSES) and not HAS_CAUSALLEARN:
         pytest.skip(SKIP_REASON)
     check(estimator)
+
+
+def test_marginals_of_many_equal_graphs_stay_in_unit_interval():
+    """49 copies of a graph: summing 49 weights of 1/49 rounds above 1; frequencies do not."""
+    posterior = _uniform_posterior(np.repeat(COLLIDER[None].astype(np.int8), 49, axis=0))
+    np.testing.assert_array_equal(posterior.edge_probs, COLLIDER)
+    assert edge_auroc(COLLIDER, posterior) == 1.0
