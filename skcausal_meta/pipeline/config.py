@@ -211,9 +211,11 @@ class MlflowConfig(_Strict):
 
 
 class ReportConfig(_Strict):
-    """The report: metric-vs-distance plots need each family's distance from ``reference``,
-    estimated from ``distance_datasets`` data sets per family (``distances: false`` skips them)."""
+    """The report: ``plots`` turns the PNG plots on or off; metric-vs-distance plots need each
+    family's distance from ``reference``, estimated from ``distance_datasets`` data sets per family
+    (``distances: false`` skips them)."""
 
+    plots: bool = True
     distances: bool = True
     reference: str = "id"
     distance_datasets: int = Field(10, ge=2)

@@ -1,8 +1,9 @@
 """Aggregate a run folder into ``results.csv``, ``report.md`` and PNG plots, from artifacts alone.
 
-- ``results.csv``: one row per task (model, family, shift axes, data set, parameters, status,
-  every metric, timings, the first line of an error);
-- ``report.md``: one table per metric, families x models, ``mean ± s.e.`` over data sets
+- ``results.csv``: one row per task (model, variant, family, shift axes, data set, parameters,
+  status, every metric, timings, the last line of an error); a model run with several parameter
+  sets has one *variant* per set, named by the parameters that differ, e.g. ``dibs[n_steps=100]``;
+- ``report.md``: one table per metric, families x variants, ``mean ± s.e.`` over data sets
   (standard error ``sd / sqrt(n)`` with ``ddof=1``; NaN values, e.g. an undefined AUROC, are
   left out and the count shown), plus the failed tasks;
 - ``plots/{metric}_by_family.png``: the metric per family per model (bars with s.e.);
@@ -43,7 +44,24 @@ def load_results(run_dir) -> pd.DataFrame:
             "error": error[-1] if error else "",
         })
     frame = pd.DataFrame(rows)
-    return frame.sort_values(["family", "model", "dataset"], kind="stable").reset_index(drop=True) if rows else frame
+    if frame.empty:
+        return frame
+    frame.insert(1, "variant", _variants(frame))
+    return frame.sort_values(["family", "variant", "dataset"], kind="stable").reset_index(drop=True)
+
+
+def _variants(frame: pd.DataFrame) -> pd.Series:
+    """``model`` for a model with one parameter set, else ``model[k=v,...]`` over the grid keys
+    whose values differ between its tasks (so every grid point gets its own table column)."""
+    params = frame["params"].map(json.loads)
+    out = frame["model"].copy()
+    for model, index in frame.groupby("model").groups.items():
+        sets = params.loc[index]
+        keys = sorted({k for p in sets for k in p})
+        varying = [k for k in keys if len({json.dumps(p.get(k), sort_keys=True) for p in sets}) > 1]
+        if varying:
+            out.loc[index] = [f"{model}[" + ",".join(f"{k}={p.get(k)}" for k in varying) + "]" for p in sets]
+    return out
 
 
 def _metric_columns(frame: pd.DataFrame) -> list[str]:
@@ -51,9 +69,9 @@ def _metric_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def summarize(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Mean, standard error and count of ``metric`` per (family, model) over successful tasks."""
+    """Mean, standard error and count of ``metric`` per (family, variant) over successful tasks."""
     ok = frame[frame["status"] == "ok"]
-    grouped = ok.groupby(["family", "model"], sort=False)[metric]
+    grouped = ok.groupby(["family", "variant"], sort=False)[metric]
     out = grouped.agg(mean="mean", sd=lambda v: v.std(ddof=1), n="count").reset_index()
     out["se"] = out["sd"] / np.sqrt(out["n"])
     return out.drop(columns="sd")
@@ -78,7 +96,7 @@ def _markdown(frame: pd.DataFrame, families: list[str], models: list[str], dista
     lines = [f"# Benchmark report", "", f"{len(frame)} tasks: {counts.get('ok', 0)} finished, "
              f"{counts.get('error', 0)} failed. Cells: mean ± standard error over data sets.", ""]
     for metric in _metric_columns(frame):
-        table = summarize(frame, metric).set_index(["family", "model"])
+        table = summarize(frame, metric).set_index(["family", "variant"])
         direction = "lower" if metric in LOWER_IS_BETTER else "higher"
         lines += [f"## {metric} ({direction} is better)", "", "| family | " + " | ".join(models) + " |",
                   "|---" * (len(models) + 1) + "|"]
@@ -99,7 +117,8 @@ def _markdown(frame: pd.DataFrame, families: list[str], models: list[str], dista
     failed = frame[frame["status"] != "ok"]
     if len(failed):
         lines += ["## Failed tasks", "", "| model | family | data set | error |", "|---|---|---|---|"]
-        lines += [f"| {r.model} | {r.family} | {r.dataset} | {r.error.replace('|', '/')} |" for r in failed.itertuples()]
+        lines += [f"| {r.variant} | {r.family} | {r.dataset} | {r.error.replace('|', '/')} |"
+                  for r in failed.itertuples()]
         lines.append("")
     return "\n".join(lines)
 
@@ -115,43 +134,49 @@ def _plots(frame: pd.DataFrame, families: list[str], models: list[str], distance
         return []
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    width = 0.8 / max(len(models), 1)
+    width = 0.8 / len(models)
     x = np.arange(len(families))
     components = [k for k in next(iter(distances.get("families", {}).values()), {}) if k != "key"]
     for metric in _metric_columns(frame):
-        table = summarize(frame, metric).set_index(["family", "model"])
+        caption = f"{metric} ({'lower' if metric in LOWER_IS_BETTER else 'higher'} is better)"
+        table = summarize(frame, metric).set_index(["family", "variant"])
         stats = {m: table.reindex([(f, m) for f in families])[["mean", "se"]].to_numpy() for m in models}
-        fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(families) * max(len(models), 1) ** 0.5), 4))
+        fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(families) * len(models) ** 0.5), 4.5))
+        fig.subplots_adjust(bottom=0.3, top=0.9)
         for k, m in enumerate(models):
             ax.bar(x + (k - (len(models) - 1) / 2) * width, stats[m][:, 0], width, yerr=stats[m][:, 1],
                    label=m, capsize=2)
         ax.set_xticks(x, families, rotation=45, ha="right")
-        ax.set_ylabel(metric)
-        ax.set_title(f"{metric} per family ({'lower' if metric in LOWER_IS_BETTER else 'higher'} is better)")
+        ax.set_title(f"{caption} per family, mean ± s.e.")
         ax.legend(fontsize="small")
-        fig.tight_layout()
         written.append(folder / f"{metric}_by_family.png")
-        fig.savefig(written[-1], dpi=100)
+        fig.savefig(written[-1], dpi=90)
         plt.close(fig)
         if not components:
             continue
-        fig, axes = plt.subplots(1, len(components), figsize=(3 * len(components), 3), squeeze=False)
-        for ax, component in zip(axes[0], components):
+        n_cols = min(4, len(components))
+        n_rows = -(-len(components) // n_cols)
+        fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.2 * n_cols, 2.8 * n_rows), squeeze=False, sharey=True)
+        fig.subplots_adjust(hspace=0.45, wspace=0.1, top=0.9)
+        for ax, component in zip(axes.flat, components):
             dist = np.array([distances["families"].get(f, {}).get(component, np.nan) for f in families])
             for m in models:
                 ax.errorbar(dist, stats[m][:, 0], yerr=stats[m][:, 1], fmt="o", label=m, capsize=2, alpha=0.8)
-            ax.set_xlabel(f"{component} from {distances['reference']}")
-        axes[0][0].set_ylabel(metric)
-        axes[0][-1].legend(fontsize="small")
-        fig.tight_layout()
+            ax.set_xlabel(component)
+        for ax in axes.flat[len(components):]:
+            ax.set_axis_off()
+        axes.flat[0].legend(fontsize="small")
+        fig.suptitle(f"{caption} against each family's distance from {distances['reference']!r}")
         written.append(folder / f"{metric}_vs_distance.png")
-        fig.savefig(written[-1], dpi=100)
+        fig.savefig(written[-1], dpi=90)
         plt.close(fig)
     return written
 
 
-def write_report(run_dir) -> dict:
-    """Write ``results.csv``, ``report.md`` and the plots of a run folder; returns their paths.
+def write_report(run_dir, plots: bool = True) -> dict:
+    """Write ``results.csv``, ``report.md`` and (with ``plots``) the PNG plots of a run folder.
+
+    Returns the paths written (``"results"``, ``"report"``, ``"plots"``: a list).
 
     Raises
     ------
@@ -164,9 +189,9 @@ def write_report(run_dir) -> dict:
         raise ValueError(f"run_dir {str(run_dir)!r} holds no task artifacts under 'artifacts/'")
     distances = read_distances(run_dir)
     families = _family_order(frame, distances.get("reference"))
-    models = list(dict.fromkeys(frame["model"]))
+    models = list(dict.fromkeys(frame["variant"]))
     paths = {"results": run_dir / "results.csv", "report": run_dir / "report.md"}
     frame.to_csv(paths["results"], index=False)
     paths["report"].write_text(_markdown(frame, families, models, distances))
-    paths["plots"] = _plots(frame, families, models, distances, run_dir / "plots")
+    paths["plots"] = _plots(frame, families, models, distances, run_dir / "plots") if plots else []
     return paths

@@ -165,5 +165,5 @@ def run_benchmark(config, output_dir=None, progress: bool = True) -> RunSummary:
 
     if config.report.distances:
         compute_distances(config, run_dir)
-    report = write_report(run_dir)
+    report = write_report(run_dir, plots=config.report.plots)
     return RunSummary(run_dir, len(tasks), len(tasks) - len(pending), len(pending), n_failed, report)

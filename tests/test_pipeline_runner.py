@@ -1,0 +1,244 @@
+"""Benchmark runner end to end on a tiny config: artifacts, report, resume, crash handling,
+SIGKILL and rerun, corrupted artifacts, the dask backend and MLflow logging."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from skcausal_meta.pipeline import load_results, run_benchmark, write_report
+from skcausal_meta.pipeline.artifacts import MANIFEST, iter_artifacts, read_artifact
+from skcausal_meta.pipeline.evaluate import interventional_nil
+from skcausal_meta.pipeline.tasks import expand_tasks
+
+REPO = Path(__file__).resolve().parents[1]
+METRICS = ["e_shd", "edge_auroc", "edge_auprc", "nil", "i_nil", "graph_entropy", "edge_entropy", "time"]
+TIMING_COLUMNS = ["time", "timing_fit_s", "timing_posterior_s", "timing_metrics_s"]
+
+
+def tiny_config(cache, report=False, **runtime):
+    """2 families x 2 data sets x DiBS (2 parameter sets): 8 tasks of well under a second.
+
+    Plots and distances (slow on a busy machine) only with ``report=True``."""
+    return {
+        "name": "tiny",
+        "data": {"n_datasets": 2, "n_nodes": 4, "n_samples": 30, "n_interventional": 8, "n_test": 40,
+                 "n_test_interventional": 40, "seed": 3, "cache": str(cache)},
+        "families": ["id", "ood_mech_mlp"],
+        "models": [{"name": "dibs", "params": {"n_particles": 3, "n_steps": 15}, "grid": {"edges_per_node": [1.0, 2.0]}}],
+        "metrics": METRICS,
+        "runtime": {"n_jobs": 1, **runtime},
+        "report": {"distance_datasets": 2, "plots": report, "distances": report},
+    }
+
+
+def comparable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Results without the wall-clock columns, in a fixed order."""
+    return frame.drop(columns=TIMING_COLUMNS).sort_values("run_id").reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("data-cache")
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, cache):
+    """One uninterrupted run (two loky workers) that the other tests compare with."""
+    run_dir = tmp_path_factory.mktemp("reference")
+    summary = run_benchmark(tiny_config(cache, report=True, n_jobs=2), output_dir=run_dir, progress=False)
+    return run_dir, summary
+
+
+def test_end_to_end_artifacts_results_report_plots(reference):
+    run_dir, summary = reference
+    assert (summary.n_tasks, summary.n_run, summary.n_failed) == (8, 8, 0)
+    folders = sorted((run_dir / "artifacts" / "dibs").iterdir())
+    assert len(folders) == 8
+    for folder in folders:
+        names = {p.name for p in folder.iterdir()}
+        assert names == {"config.json", "metrics.json", "timings.json", "environment.json", "posterior.npz", MANIFEST}
+        assert json.loads((folder / "environment.json").read_text())["torch_threads"] == 1
+    results = pd.read_csv(run_dir / "results.csv")
+    assert len(results) == 8 and (results["status"] == "ok").all()
+    assert results[METRICS].notna().all().all()
+    assert ((results["edge_auroc"] >= 0) & (results["edge_auroc"] <= 1)).all()
+    report = (run_dir / "report.md").read_text()
+    for metric in METRICS:
+        assert f"## {metric} (" in report
+        assert (run_dir / "plots" / f"{metric}_by_family.png").stat().st_size > 0
+        assert (run_dir / "plots" / f"{metric}_vs_distance.png").stat().st_size > 0
+    assert "| ood_mech_mlp |" in report and "Distance of each family from `id`" in report
+    distances = json.loads((run_dir / "distances.json").read_text())
+    assert set(distances["families"]) == {"id", "ood_mech_mlp"}
+
+
+def test_report_table_is_mean_and_standard_error_per_grid_point(reference):
+    run_dir, _ = reference
+    results = pd.read_csv(run_dir / "results.csv")
+    variants = ["dibs[edges_per_node=1.0]", "dibs[edges_per_node=2.0]"]
+    assert sorted(results["variant"].unique()) == variants
+    cells = []
+    for variant in variants:
+        values = results[(results["family"] == "id") & (results["variant"] == variant)]["e_shd"].to_numpy()
+        assert len(values) == 2
+        cells.append(f"{values.mean():.3g} ± {values.std(ddof=1) / np.sqrt(2):.2g}")
+    section = (run_dir / "report.md").read_text().split("## e_shd")[1]
+    assert f"| family | {' | '.join(variants)} |" in section
+    assert f"| id | {' | '.join(cells)} |" in section
+
+
+def test_report_cli_rebuilds_from_artifacts(reference, tmp_path):
+    run_dir, _ = reference
+    before = (run_dir / "results.csv").read_text()
+    (run_dir / "results.csv").unlink()
+    (run_dir / "report.md").unlink()
+    proc = subprocess.run([sys.executable, "-m", "skcausal_meta.report", str(run_dir), "--no-plots"],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert (run_dir / "results.csv").read_text() == before
+    assert (run_dir / "report.md").is_file()
+    empty = subprocess.run([sys.executable, "-m", "skcausal_meta.report", str(tmp_path)], capture_output=True,
+                           text=True, cwd=REPO)
+    assert empty.returncode == 2 and "holds no task artifacts" in empty.stderr
+
+
+def test_rerun_skips_finished_tasks(reference):
+    run_dir, _ = reference
+    stamps = {p: p.stat().st_mtime_ns for p in (run_dir / "artifacts").glob("*/*/metrics.json")}
+    summary = run_benchmark(tiny_config(run_dir.parent / "unused-cache"), output_dir=run_dir, progress=False)
+    assert (summary.n_skipped, summary.n_run) == (8, 0)
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    assert not (run_dir.parent / "unused-cache").exists()  # no data loaded when nothing is pending
+
+
+def test_corrupted_artifact_is_detected_and_rerun(reference, tmp_path, cache):
+    run_dir, _ = reference
+    work = tmp_path / "run"
+    subprocess.run(["cp", "-r", str(run_dir), str(work)], check=True)
+    victim = sorted((work / "artifacts" / "dibs").iterdir())[3]
+    original = json.loads((victim / "metrics.json").read_text())
+    tampered = {**original, "metrics": {**original["metrics"], "e_shd": 0.0}}
+    (victim / "metrics.json").write_text(json.dumps(tampered))
+    with pytest.warns(UserWarning, match="corrupt artifact"):
+        assert read_artifact(victim) is None
+    with pytest.warns(UserWarning, match="corrupt artifact"):
+        summary = run_benchmark(tiny_config(cache), output_dir=work, progress=False)
+    assert (summary.n_run, summary.n_failed) == (1, 0)
+    restored = json.loads((victim / "metrics.json").read_text())["metrics"]
+    assert {k: v for k, v in restored.items() if k != "time"} == {k: v for k, v in original["metrics"].items() if k != "time"}
+    assert comparable(load_results(work)).equals(comparable(load_results(run_dir)))
+
+
+def test_crashing_task_is_recorded_and_the_run_goes_on(tmp_path, cache):
+    config = tiny_config(cache)
+    config["models"][0]["grid"] = {"preset": ["marginal", "no-such-preset"]}
+    config["families"] = ["id"]
+    summary = run_benchmark(config, output_dir=tmp_path, progress=False)
+    assert (summary.n_tasks, summary.n_failed) == (4, 2)
+    results = pd.read_csv(tmp_path / "results.csv")
+    failed = results[results["status"] == "error"]
+    assert len(failed) == 2 and failed["error"].str.contains("preset must be one of").all()
+    assert results.loc[results["status"] == "ok", "e_shd"].notna().all()
+    report = (tmp_path / "report.md").read_text()
+    assert "4 tasks: 2 finished, 2 failed" in report and "## Failed tasks" in report
+    folder = next(f for f, r in iter_artifacts(tmp_path) if r["metrics"]["status"] == "error")
+    assert "Traceback" in json.loads((folder / "metrics.json").read_text())["error"]
+    assert not (folder / "posterior.npz").exists()
+    again = run_benchmark(config, output_dir=tmp_path, progress=False)  # failed tasks are retried
+    assert (again.n_skipped, again.n_run, again.n_failed) == (2, 2, 2)
+
+
+def test_sigkill_then_rerun_equals_uninterrupted_run(reference, tmp_path, cache):
+    run_dir, _ = reference
+    config_path = tmp_path / "tiny.yml"
+    config_path.write_text(yaml.safe_dump(tiny_config(cache)))
+    work = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "skcausal_meta.run", "--config", str(config_path),
+                             "--output-dir", str(work), "--no-progress"], cwd=REPO, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list(work.glob("artifacts/*/*/manifest.json"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = len(list(work.glob("artifacts/*/*/manifest.json")))
+    assert 2 <= finished < 8, "the kill should land partway through the run"
+    assert not (work / "results.csv").exists()
+
+    summary = run_benchmark(config_path, output_dir=work, progress=False)
+    assert summary.n_skipped >= finished and summary.n_run == 8 - summary.n_skipped
+    visible = [p for p in (work / "artifacts" / "dibs").iterdir()]
+    assert all(not p.name.startswith(".") for p in visible), "a temporary artifact folder was left behind"
+    assert sorted(p.name for p in visible) == sorted(t.run_id for t in expand_tasks(summary_config(config_path)))
+    assert len(list(iter_artifacts(work))) == 8
+    assert comparable(load_results(work)).equals(comparable(load_results(run_dir)))
+
+
+def summary_config(path):
+    from skcausal_meta.pipeline import load_config
+
+    return load_config(path)
+
+
+def test_dask_local_cluster_equals_loky(reference, tmp_path, cache):
+    pytest.importorskip("distributed", reason="the dask backend needs the 'dask' extra (dask[distributed])")
+    from distributed import LocalCluster
+
+    run_dir, _ = reference
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        summary = run_benchmark(tiny_config(cache, backend="dask", address=cluster.scheduler_address, n_jobs=2),
+                                output_dir=tmp_path, progress=False)
+    assert (summary.n_run, summary.n_failed) == (8, 0)
+    assert comparable(load_results(tmp_path)).equals(comparable(load_results(run_dir)))
+
+
+def test_mlflow_local_store_one_run_per_task(tmp_path, cache):
+    pytest.importorskip("mlflow", reason="MLflow logging needs the 'mlflow' extra")
+    from mlflow.tracking import MlflowClient
+
+    config = {**tiny_config(cache), "families": ["id"], "mlflow": {"experiment": "tiny-test"}}
+    summary = run_benchmark(config, output_dir=tmp_path, progress=False)
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path.resolve() / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("tiny-test")
+    runs = client.search_runs([experiment.experiment_id])
+    assert len(runs) == summary.n_tasks == 4
+    results = load_results(tmp_path).set_index("run_id")
+    for run in runs:
+        task_id = run.data.tags["skcausal_meta.run_id"]
+        assert run.info.run_name == task_id and run.info.status == "FINISHED"
+        assert run.data.metrics["e_shd"] == pytest.approx(results.loc[task_id, "e_shd"])
+        assert run.data.params["family"] == "id"
+        artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+        assert {"metrics.json", "posterior.npz", "config.json"} <= artifacts
+    rerun = run_benchmark(config, output_dir=tmp_path, progress=False)  # nothing new, nothing logged
+    assert rerun.n_run == 0 and len(client.search_runs([experiment.experiment_id])) == 4
+
+
+def test_interventional_nil_averages_per_target_groups():
+    """I-NIL through ``score`` equals the mean of each target group's -score, weighting groups equally."""
+
+    class Scorer:
+        def score(self, X, interventions=None):
+            return -float(X[:, 0].mean()) - 10 * float(interventions[:, 1].any())
+
+    X = np.array([[1.0, 0], [3.0, 0], [5.0, 0], [10.0, 0]])
+    mask = np.array([[1, 0], [1, 0], [1, 0], [0, 1]], dtype=bool)
+    # group {node 0}: rows 0-2, NIL 3; group {node 1}: row 3, NIL 10 + 10
+    assert interventional_nil(Scorer(), X, mask) == pytest.approx((3.0 + 20.0) / 2)
+
+
+def test_write_report_without_distances(reference, tmp_path):
+    run_dir, _ = reference
+    subprocess.run(["cp", "-r", str(run_dir / "artifacts"), str(tmp_path / "artifacts")], check=True)
+    paths = write_report(tmp_path)
+    assert "Distance of each family" not in paths["report"].read_text()
+    assert all(p.name.endswith("_by_family.png") for p in paths["plots"])
