@@ -75,9 +75,8 @@ def sample_consistent_extension(directed, undirected, rng: np.random.Generator) 
         sub_D, sub_U, sub_adj = (M[np.ix_(nodes, nodes)] for M in (D, U, adjacent))
         sink = ~sub_D.any(axis=1)
         eligible = sink & np.array([_neighbours_adjacent(k, sub_U, sub_adj) for k in range(nodes.size)])
-        for candidates in (eligible, sink, np.ones_like(sink)):
-            if candidates.any():
-                break
+        # fall back to any sink, then to any node, when the input is not a valid CPDAG
+        candidates = next(c for c in (eligible, sink, np.ones_like(sink)) if c.any())
         x = nodes[rng.choice(np.flatnonzero(candidates))]
         dag[adjacent[:, x] & remaining, x] = 1
         remaining[x] = False
