@@ -55,6 +55,7 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "abort_on_example_error": True,
     "min_reported_time": 1,
+    "write_computation_times": False,
 }
 
 html_theme = "pydata_sphinx_theme"

@@ -6,6 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python="${PYTHON:-python}"
-rm -rf docs/generated docs/auto_examples docs/_build
+rm -rf docs/generated docs/auto_examples docs/_build docs/sg_execution_times.rst
 OMP_NUM_THREADS=1 "$python" -m sphinx -W --keep-going -b html docs docs/_build/html
 echo "docs: docs/_build/html/index.html"

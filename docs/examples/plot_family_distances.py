@@ -22,7 +22,8 @@ print(distances.round(3))
 
 # %%
 # Each component on its own scale: one panel per distance, one bar per family. ``id`` against
-# itself is close to zero (sampling error only); each family stands out on the axis it shifts.
+# itself is close to zero (sampling error only; ``mmd`` is an unbiased estimate of the squared
+# MMD, so it can dip below zero); each family stands out on the axis it shifts.
 components = ["degree_w1", "density", "nonlinearity", "kurtosis", "mmd"]
 fig, axes = plt.subplots(1, len(components), figsize=(13, 3.2), sharey=True)
 positions = np.arange(len(families))

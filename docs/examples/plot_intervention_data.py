@@ -5,7 +5,9 @@ Observational and interventional rows of one SCM
 :func:`~skcausal_meta.make_scm_family` returns observational rows first, then interventional
 rows; the boolean mask marks, per row, which node was set by a perfect intervention. Intervening
 on a node cuts it loose from its parents, which is what lets interventional data orient edges.
-Here we draw a two-node slice of a linear SCM and colour the rows by regime.
+Here we plot one edge of an SCM from the ``id`` family, a parent against its child, and colour
+the rows by regime: under ``do(parent)`` the child still follows the parent, under ``do(child)``
+it does not.
 """
 
 import matplotlib.pyplot as plt
