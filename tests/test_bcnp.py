@@ -273,3 +273,17 @@ def test_estimator_bad_checkpoints(tmp_path, checkpoint):
         BCNPEstimator(checkpoint=tmp_path / "other", device="cpu").fit(X)
     with pytest.raises(ValueError, match="n_samples"):
         BCNPEstimator(checkpoint=checkpoint, n_samples=0, device="cpu").fit(X)
+
+
+def test_meta_fit_trains_and_is_used(tmp_path):
+    est = BCNPEstimator(random_state=0, device="cpu", n_samples=5)
+    options = dict(batch_size=2, n_nodes=[3, 4], n_samples=20, n_interventional=5, warmup_steps=1,
+                   eval_every=2, checkpoint_every=2, n_validation_batches=1)
+    est.meta_fit("id", steps=2, model_config=TINY, out=tmp_path / "meta", progress=False, **options)
+    assert [record["step"] for record in est.meta_history_] == [2]
+    assert (tmp_path / "meta.json").is_file() and (tmp_path / "meta.train.safetensors").is_file()
+    X = np.random.default_rng(0).normal(size=(30, 4))
+    post = est.fit(X).predict_graph_posterior()
+    assert est.checkpoint_path_ == tmp_path / "meta" and post.is_dag.all()
+    loaded = BCNPEstimator(checkpoint=tmp_path / "meta", random_state=0, device="cpu", n_samples=5).fit(X)
+    np.testing.assert_array_equal(loaded.predict_graph_posterior().samples, post.samples)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
-from ..._validation import check_adjacency, check_positive_int
+from ..._validation import check_adjacency, check_positive_int, check_random_state
 from ..base import BaseCausalEstimator, GraphPosterior, torch_generator
 from ..checkpoint_io import load_model, resolve_checkpoint
+from ..plugin_likelihood import PluginLikelihood
 from ..training import TrainConfig, make_model_input, meta_train
 from .model import BCNP
 
@@ -31,6 +34,7 @@ class BCNPEstimator(BaseCausalEstimator):
         Network weights: ``None`` loads the shipped ``"bcnp_id"`` (trained on the ``id``
         family), a shipped name, or the path of a checkpoint written by :meth:`meta_fit` or
         ``python -m skcausal_meta.train`` (``STEM``, ``STEM.json`` or ``STEM.safetensors``).
+        After :meth:`meta_fit`, the network it trained is used instead.
     n_samples : int, default=100
         Number of graphs in :meth:`predict_graph_posterior` when it is called without one.
     n_mc_samples : int, default=256
@@ -39,7 +43,8 @@ class BCNPEstimator(BaseCausalEstimator):
         z-score the columns before the forward pass (the network always sees z-scored data).
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
     random_state : int, numpy.random.Generator or None, default=None
-        Seeds the permutation and edge draws of the posterior.
+        Seeds the permutation and edge draws of the posterior and the weight initialisation
+        and data stream of :meth:`meta_fit`.
 
     Attributes
     ----------
@@ -47,8 +52,9 @@ class BCNPEstimator(BaseCausalEstimator):
         The loaded network (eval mode).
     distribution_ : DAGDistribution
         The posterior for the fitted data (batch of one).
-    checkpoint_path_ : pathlib.Path
-        Stem of the loaded checkpoint.
+    checkpoint_path_ : pathlib.Path or None
+        Stem of the loaded checkpoint (the ``out`` of :meth:`meta_fit`, or None if it kept the
+        network in memory).
     n_features_in_ : int
 
     Examples
@@ -76,18 +82,25 @@ class BCNPEstimator(BaseCausalEstimator):
         check_positive_int(self.n_samples, "n_samples")
         check_positive_int(self.n_mc_samples, "n_mc_samples")
         device = self._device()
-        stem = resolve_checkpoint(self.checkpoint, DEFAULT_CHECKPOINT)
-        model, _ = load_model(stem, BCNP, map_location=device)
+        model, stem = self._network()
         d, max_nodes = X.shape[1], model.config["max_nodes"]
         if d > max_nodes:
-            raise ValueError(
-                f"X has {d} variables but the checkpoint {str(stem.with_suffix('.json'))!r} "
-                f"supports at most {max_nodes}"
-            )
+            source = "the meta-fitted network" if stem is None else f"the checkpoint {str(stem.with_suffix('.json'))!r}"
+            raise ValueError(f"X has {d} variables but {source} supports at most {max_nodes}")
         x = torch.from_numpy(make_model_input(X, mask)).unsqueeze(0).to(device)
+        model = model.to(device).eval()
         with torch.no_grad():
             self.distribution_ = model.distribution(x)
         self.model_, self.checkpoint_path_ = model, stem
+
+    def _network(self):
+        """``(network, checkpoint stem)``: the :meth:`meta_fit` network if any, else ``checkpoint``'s."""
+        trained = getattr(self, "_meta_network", None)
+        if trained is not None:
+            return trained
+        stem = resolve_checkpoint(self.checkpoint, DEFAULT_CHECKPOINT)
+        model, _ = load_model(stem, BCNP)
+        return model, stem
 
     def _posterior(self, n_samples, rng) -> GraphPosterior:
         n_samples = self.n_samples if n_samples is None else n_samples
@@ -111,42 +124,56 @@ class BCNPEstimator(BaseCausalEstimator):
         g = torch.as_tensor(graph, dtype=dist.perm_logits.dtype, device=dist.perm_logits.device)
         return float(dist.log_prob(g[None], self.n_mc_samples)[0])
 
+    def _log_likelihood(self, X, mask):
+        """Plug-in Gaussian likelihood (OLS per node) of each sampled DAG.
+
+        BCNP infers graphs only, so node mechanisms are fitted on the training data for every
+        sampled graph (see :class:`~skcausal_meta.models.plugin_likelihood.PluginLikelihood`);
+        the samples are DAGs, so no projection is needed.
+        """
+        posterior = self._posterior(None, check_random_state(self.random_state))
+        likelihood = PluginLikelihood().fit(posterior.samples, self._train_X_, self._train_mask_)
+        return likelihood.log_likelihood(X, mask), posterior.log_weights
+
     # ------------------------------------------------------------------ meta-training
-    def meta_fit(self, family="id", out=None, config: TrainConfig | None = None, model_config=None,
-                 resume=True, progress=True, **train_kwargs):
-        """Meta-train a new BCNP network on data sets drawn from ``family`` and use it.
+    def meta_fit(self, family, steps=1000, *, model_config=None, out=None, resume=True, progress=True,
+                 log_path=None, **train_options):
+        """Meta-train a fresh BCNP network on data sets streamed from an SCM family.
 
         Parameters
         ----------
-        family : str or SCMFamily, default="id"
-            Family the training data sets are drawn from.
-        out : path-like
-            Checkpoint stem the trained network is written to (``OUT.json``,
-            ``OUT.safetensors``, and ``OUT.train.safetensors`` for resuming); ``checkpoint`` is
-            set to it, so the next :meth:`fit` uses the new weights.
-        config : TrainConfig, default=None
-            Training hyperparameters (``None``: the defaults, updated by ``train_kwargs``).
+        family : str or SCMFamily
+            Family to train on (e.g. ``"id"``).
+        steps : int, default=1000
+            Optimizer steps.
         model_config : dict, default=None
-            Keyword arguments of :class:`BCNP`.
+            Keyword arguments of :class:`~skcausal_meta.models.bcnp.model.BCNP`.
+        out : path-like, default=None
+            Checkpoint stem written periodically (``OUT.safetensors`` + ``OUT.json`` and the
+            resumable ``OUT.train.safetensors``); ``None`` keeps the network in memory only.
         resume : bool, default=True
             Continue from ``OUT.train.safetensors`` if it exists.
         progress : bool, default=True
             Show a progress bar.
-        **train_kwargs
-            Fields of :class:`~skcausal_meta.models.training.TrainConfig` (e.g. ``steps``).
+        log_path : path-like, default=None
+            JSON-lines log of the evaluations.
+        **train_options
+            Other :class:`~skcausal_meta.models.training.TrainConfig` fields (``batch_size``,
+            ``lr``, ``n_nodes``, ...). ``seed`` defaults to one drawn from ``random_state``.
 
         Returns
         -------
-        self : BCNPEstimator
+        self
+            Later calls to :meth:`fit` use the trained network.
         """
-        if out is None:
-            raise ValueError("out must be the path of the checkpoint to write, got None")
-        if config is None:
-            config = TrainConfig(**train_kwargs)
-        elif train_kwargs:
-            raise ValueError(f"give either config or training keyword arguments, not both: {sorted(train_kwargs)}")
-        model = BCNP(**(model_config or {}))
-        meta_train(model, family, config, out=out, resume=resume, device=self._device(),
-                   progress=progress, info={"family": str(family)})
-        self.set_params(checkpoint=str(out))
+        steps = check_positive_int(steps, "steps")
+        train_options.setdefault("seed", int(check_random_state(self.random_state).integers(2**31 - 1)))
+        config = TrainConfig(steps=steps, **train_options)
+        with torch.random.fork_rng():
+            torch.manual_seed(config.seed)  # weight initialisation; the global RNG is restored
+            model = BCNP(**(model_config or {}))
+        self.meta_history_ = meta_train(model, family, config, out=out, resume=resume, device=self._device(),
+                                        progress=progress, log_path=log_path,
+                                        info={"family": str(getattr(family, "name", family))})
+        self._meta_network = (model.cpu().eval(), Path(out) if out is not None else None)
         return self
