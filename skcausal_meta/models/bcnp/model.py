@@ -15,8 +15,8 @@ samples are always acyclic:
    ``i`` at position ``m``; ``sum_i s_i m_sigma(i)`` is largest when the nodes are sorted by
    score, so the mode is the sort order; scaling the positions to ``[0, 1]`` keeps the logits'
    range independent of ``d``, which in our runs avoided early over-confident orders whose
-   saturated Sinkhorn gradient could not be undone). A permutation ``P`` is drawn by Gumbel-Sinkhorn and rounded
-   by the Hungarian algorithm with the straight-through gradient
+   saturated Sinkhorn gradient could not be undone). A permutation ``P`` is drawn by
+   Gumbel-Sinkhorn and rounded by the Hungarian algorithm with the straight-through gradient
    (:func:`~skcausal_meta.models.components.permutation.sample_permutations`). Given ``P``,
    ``M = P T P^T`` with ``T`` strictly lower triangular allows ``i -> j`` exactly when ``i`` comes
    later than ``j`` in the order, and ``G ~ Bernoulli(sigmoid(L) * M)`` edge-wise. Every sample
@@ -40,7 +40,8 @@ which are exactly what BCNP adds over AVICI, so it does not estimate the paper's
 loss implemented here is the per-graph form, divided by ``d (d - 1)`` so that its scale does not
 depend on the number of nodes. Each edge probability is clipped to ``[eps, 1 - eps]`` so that a
 permutation that forbids a true edge costs ``log eps`` per such edge instead of ``-inf``.
-:meth:`BCNP.log_prob` reports the same estimator (unnormalised by ``d (d - 1)``).
+:meth:`DAGDistribution.log_prob <skcausal_meta.models.bcnp.distribution.DAGDistribution.log_prob>`
+reports the same estimator (not divided by ``d (d - 1)``).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class BCNP(nn.Module):
     dropout : float, default=0.0
         Dropout in the attention blocks (training only).
     n_perm_samples : int, default=16
-        Permutation samples ``K`` in the loss, :meth:`edge_probs` and :meth:`log_prob`.
+        Permutation samples ``K`` in the loss and (by default) in :meth:`edge_probs`.
     temperature : float, default=1.0
         Gumbel-Sinkhorn temperature (shapes the straight-through gradient only).
     sinkhorn_iters : int, default=20
