@@ -101,7 +101,11 @@ def dependency_closure(names) -> dict[str, metadata.Distribution]:
         name = pending.pop()
         if name in found:
             continue
-        found[name] = metadata.distribution(name)
+        try:
+            found[name] = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            raise SystemExit(f"{name} is needed for the stand-in channel but is not installed in "
+                             f"{sys.prefix}: pip install {name}") from None
         pending.extend(_direct_requirements(found[name]))
     return found
 

@@ -7,6 +7,7 @@ checkpoints and every other file tracked under ``skcausal_meta/``.
 """
 
 import importlib.util
+import json
 import subprocess
 import sys
 import tomllib
@@ -46,6 +47,30 @@ def test_conda_names_map_pypi_names():
 def test_conda_specs_parse_match_specs_and_skip_python_and_pip_block():
     specs = build_offline.conda_specs(["python >=3.10", "numpy >=1.24", "pip", "tqdm", {"pip": ["-e ."]}])
     assert specs == {"numpy": ">=1.24", "tqdm": ""}
+
+
+def test_dependency_closure_follows_installed_requirements():
+    closure = build_offline.dependency_closure(["pydantic"])
+    assert {"pydantic", "pydantic-core", "typing-extensions"} <= set(closure)
+    assert build_offline._conda_version("2.13.0+cpu") == "2.13.0"
+
+
+def test_standin_package_links_modules_and_copies_metadata(tmp_path):
+    rattler_build = pytest.importorskip("rattler_build", reason="py-rattler-build assembles the stand-ins")
+    six = pytest.importorskip("six")  # a one-module distribution (a requirement of python-dateutil)
+    distribution = build_offline.metadata.distribution("six")
+    stage, channel = tmp_path / "stage", tmp_path / "channel"
+    build_offline.stage_distribution(distribution, stage)
+    site = stage / build_offline._python_site_packages()
+    assert (site / "six.py").is_symlink() and (site / "six.py").resolve() == Path(six.__file__).resolve()
+    dist_info = next(site.glob("six-*.dist-info"))
+    assert (dist_info / "METADATA").is_file() and not (dist_info / "RECORD").exists()
+    build_offline._assemble("six", distribution.version, stage, channel, ["python"])
+    build_offline.write_repodata(channel)
+    (record,) = json.loads((channel / "noarch" / "repodata.json").read_text())["packages.conda"].values()
+    assert (record["name"], record["version"], record["depends"]) == ("six", distribution.version, ["python"])
+    package = rattler_build.Package.from_file(next((channel / "noarch").glob("six-*.conda")))
+    assert package.noarch == "generic"
 
 
 def test_recipe_run_requirements_match_pyproject():
