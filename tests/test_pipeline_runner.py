@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from skcausal_meta.pipeline import load_results, run_benchmark, write_report
+from skcausal_meta.pipeline import load_config, load_results, run_benchmark, write_report
 from skcausal_meta.pipeline.artifacts import MANIFEST, iter_artifacts, read_artifact
 from skcausal_meta.pipeline.evaluate import interventional_nil
 from skcausal_meta.pipeline.tasks import expand_tasks
@@ -178,15 +178,11 @@ def test_sigkill_then_rerun_equals_uninterrupted_run(reference, tmp_path, cache)
     assert summary.n_skipped >= finished and summary.n_run == 8 - summary.n_skipped
     visible = [p for p in (work / "artifacts" / "dibs").iterdir()]
     assert all(not p.name.startswith(".") for p in visible), "a temporary artifact folder was left behind"
-    assert sorted(p.name for p in visible) == sorted(t.run_id for t in expand_tasks(summary_config(config_path)))
+    assert sorted(p.name for p in visible) == sorted(t.run_id for t in expand_tasks(load_config(config_path)))
     assert len(list(iter_artifacts(work))) == 8
     assert comparable(load_results(work)).equals(comparable(load_results(run_dir)))
 
 
-def summary_config(path):
-    from skcausal_meta.pipeline import load_config
-
-    return load_config(path)
 
 
 def test_dask_local_cluster_equals_loky(reference, tmp_path, cache):
@@ -234,6 +230,36 @@ def test_interventional_nil_averages_per_target_groups():
     mask = np.array([[1, 0], [1, 0], [1, 0], [0, 1]], dtype=bool)
     # group {node 0}: rows 0-2, NIL 3; group {node 1}: row 3, NIL 10 + 10
     assert interventional_nil(Scorer(), X, mask) == pytest.approx((3.0 + 20.0) / 2)
+
+
+def test_artifacts_of_an_earlier_config_are_left_out(reference, tmp_path):
+    run_dir, _ = reference
+    subprocess.run(["cp", "-r", str(run_dir / "artifacts"), str(tmp_path / "artifacts")], check=True)
+    kept = sorted(p.name for p in (tmp_path / "artifacts" / "dibs").iterdir())[:5]
+    (tmp_path / "tasks.json").write_text(json.dumps(kept))
+    with pytest.warns(UserWarning, match="3 artifacts .* belong to an earlier config"):
+        results = load_results(tmp_path)
+    assert sorted(results["run_id"]) == kept
+
+
+def test_devices_are_assigned_round_robin_unless_fixed(cache):
+    from skcausal_meta.pipeline.runner import assign_devices
+
+    config = tiny_config(cache)
+    tasks = expand_tasks(load_config(config))
+    assigned = assign_devices(tasks, ["cuda:0", "cuda:1", "cpu"])
+    assert [t.params["device"] for t in assigned[:4]] == ["cuda:0", "cuda:1", "cpu", "cuda:0"]
+    assert [t.run_id for t in assigned] == [t.run_id for t in tasks]  # the device is not part of the result
+    config["models"][0]["params"]["device"] = "cpu"
+    fixed = assign_devices(expand_tasks(load_config(config)), ["cuda:0", "cuda:1"])
+    assert {t.params["device"] for t in fixed} == {"cpu"}
+
+
+def test_estimator_warnings_are_recorded(reference):
+    run_dir, _ = reference
+    recorded = [m for p in (run_dir / "artifacts").glob("*/*/metrics.json") for m in json.loads(p.read_text())["warnings"]]
+    # with these seeds, some DiBS fits end with every particle cyclic, which DiBS warns about
+    assert any(m.startswith("RuntimeWarning: DiBS: every particle graph is cyclic") for m in recorded)
 
 
 def test_write_report_without_distances(reference, tmp_path):

@@ -21,11 +21,12 @@ import tempfile
 import warnings
 from pathlib import Path
 
-__all__ = ["ARTIFACTS", "MANIFEST", "task_dir", "write_artifact", "read_artifact", "clean_partial",
+__all__ = ["ARTIFACTS", "MANIFEST", "TASKS_FILE", "task_dir", "write_artifact", "read_artifact", "clean_partial",
            "iter_artifacts"]
 
 ARTIFACTS = "artifacts"
 MANIFEST = "manifest.json"
+TASKS_FILE = "tasks.json"  # run ids of the latest config run in the folder
 
 
 def task_dir(run_dir, model: str, run_id: str) -> Path:
@@ -105,10 +106,22 @@ def clean_partial(run_dir) -> int:
 
 
 def iter_artifacts(run_dir):
-    """Yield ``(folder, record)`` for every valid task folder of a run, in sorted order."""
-    root = Path(run_dir) / ARTIFACTS
-    for folder in sorted(root.glob("*/*")) if root.is_dir() else []:
-        if folder.is_dir() and not folder.name.startswith("."):
-            record = read_artifact(folder)
-            if record is not None:
-                yield folder, record
+    """Yield ``(folder, record)`` for every valid task folder of a run, in sorted order.
+
+    When the run folder has a ``tasks.json`` (written by the runner), folders of other run ids,
+    left by an earlier config, are skipped with a warning.
+    """
+    run_dir = Path(run_dir)
+    root = run_dir / ARTIFACTS
+    current = set(json.loads((run_dir / TASKS_FILE).read_text())) if (run_dir / TASKS_FILE).is_file() else None
+    folders = [f for f in sorted(root.glob("*/*")) if f.is_dir() and not f.name.startswith(".")] if root.is_dir() else []
+    if current is not None:
+        stale = [f for f in folders if f.name not in current]
+        if stale:
+            warnings.warn(f"{len(stale)} artifacts in {run_dir} belong to an earlier config and are left out "
+                          f"(e.g. {stale[0]})", stacklevel=2)
+        folders = [f for f in folders if f.name in current]
+    for folder in folders:
+        record = read_artifact(folder)
+        if record is not None:
+            yield folder, record

@@ -80,10 +80,13 @@ class TaskResult:
     environment: dict = field(default_factory=dict)
     posterior_npz: bytes | None = None
     error: str | None = None
+    warnings: list = field(default_factory=list)  # distinct warnings raised by fit and posterior
 
 
 def _environment(device) -> dict:
     import torch
+
+    from ..models.base import resolve_device
 
     packages = {}
     for name in ("skcausal-meta", "numpy", "scipy", "scikit-learn", "torch"):
@@ -96,7 +99,7 @@ def _environment(device) -> dict:
         "platform": platform.platform(),
         "hostname": platform.node(),
         "pid": os.getpid(),
-        "device": str(device),
+        "device": None if device is None else str(resolve_device(device)),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "torch_threads": torch.get_num_threads(),
         "packages": packages,
@@ -155,18 +158,21 @@ def run_task(task: Task, data: TaskData) -> TaskResult:
 
     try:
         estimator = get_estimator_class(task.estimator)(**task.params)
-        with _one_thread():
+        with _one_thread(), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             start = time.perf_counter()
             estimator.fit(data.X, interventions=data.mask)
             fit_s = time.perf_counter() - start
             start = time.perf_counter()
             posterior = estimator.predict_graph_posterior()
             posterior_s = time.perf_counter() - start
+            raised = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
             start = time.perf_counter()
             context = _Context(data.graph, posterior, estimator, data, fit_s + posterior_s)
             values, errors = _compute_metrics(task.metrics, context)
             timings = {"fit_s": fit_s, "posterior_s": posterior_s, "metrics_s": time.perf_counter() - start}
             environment = _environment(estimator.get_params().get("device"))
-        return TaskResult(task.run_id, "ok", values, errors, timings, environment, _posterior_bytes(posterior))
+        return TaskResult(task.run_id, "ok", values, errors, timings, environment, _posterior_bytes(posterior),
+                          warnings=raised)
     except Exception:
         return TaskResult(task.run_id, "error", error=traceback.format_exc(), environment=_environment(None))

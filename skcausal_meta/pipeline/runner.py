@@ -5,7 +5,8 @@ prepares the data of the rest (data-set cache plus held-out rows), and hands the
 ``joblib.Parallel`` (``loky`` by default, ``dask`` on a ``distributed`` cluster, or ``ray``).
 Workers only compute (:func:`~skcausal_meta.pipeline.evaluate.run_task`) and return results; the
 parent writes each task's artifact atomically as soon as its result arrives, updates a tqdm bar,
-and logs to MLflow when asked. Devices are assigned round robin. A task that raises is recorded
+and logs to MLflow when asked. Devices are assigned round robin. ``tasks.json`` lists the run ids
+of the current config, so that the report leaves out artifacts of an earlier, different config. A task that raises is recorded
 with its traceback (and rerun by the next invocation); the run goes on. Finally the family
 distances and the report are (re)built.
 """
@@ -21,14 +22,15 @@ from pathlib import Path
 import yaml
 from joblib import Parallel, delayed, parallel_config
 
-from .artifacts import clean_partial, read_artifact, task_dir, write_artifact
+from ..datasets.spec import atomic_write_bytes
+from .artifacts import TASKS_FILE, clean_partial, read_artifact, task_dir, write_artifact
 from .config import Config, load_config
 from .distances import compute_distances
 from .evaluate import run_task
 from .report import write_report
 from .tasks import expand_tasks, load_task_data
 
-__all__ = ["RunSummary", "run_benchmark"]
+__all__ = ["RunSummary", "run_benchmark", "assign_devices"]
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -53,12 +55,17 @@ def _devices(config: Config) -> list[str]:
     return [f"cuda:{i}" for i in range(torch.cuda.device_count())] or ["cpu"]
 
 
-def _with_device(task, device: str):
+def assign_devices(tasks, devices) -> list:
+    """Round robin: task ``i`` gets ``devices[i % len(devices)]`` as its estimator's ``device``,
+    unless its parameters fix one or its estimator has no ``device`` parameter."""
     from ..models.registry import get_estimator_class
 
-    if "device" in task.params or "device" not in get_estimator_class(task.estimator)().get_params():
-        return task
-    return replace(task, params={**task.params, "device": device})
+    out = []
+    for i, task in enumerate(tasks):
+        if "device" not in task.params and "device" in get_estimator_class(task.estimator)().get_params():
+            task = replace(task, params={**task.params, "device": devices[i % len(devices)]})
+        out.append(task)
+    return out
 
 
 def _is_finished(task, run_dir) -> bool:
@@ -70,8 +77,8 @@ def _artifact_files(task, result) -> dict[str, bytes]:
     dump = lambda obj: json.dumps(obj, indent=1, sort_keys=True, default=str).encode()  # noqa: E731
     files = {
         "config.json": dump(task.resolved()),
-        "metrics.json": dump({"status": result.status, "metrics": result.metrics,
-                              "metric_errors": result.metric_errors, "error": result.error}),
+        "metrics.json": dump({"status": result.status, "metrics": result.metrics, "metric_errors": result.metric_errors,
+                              "warnings": result.warnings, "error": result.error}),
         "timings.json": dump(result.timings),
         "environment.json": dump(result.environment),
     }
@@ -137,9 +144,9 @@ def run_benchmark(config, output_dir=None, progress: bool = True) -> RunSummary:
     clean_partial(run_dir)
 
     tasks = expand_tasks(config)
+    atomic_write_bytes(run_dir / TASKS_FILE, json.dumps(sorted(t.run_id for t in tasks), indent=0).encode())
     pending = [task for task in tasks if not _is_finished(task, run_dir)]
-    devices = _devices(config)
-    pending = [_with_device(task, devices[i % len(devices)]) for i, task in enumerate(pending)]
+    pending = assign_devices(pending, _devices(config))
     tracker = None
     if config.mlflow is not None:
         from .tracking import MlflowTracker

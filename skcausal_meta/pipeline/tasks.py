@@ -40,7 +40,7 @@ class Task:
     estimator: str  # registry name
     params: dict  # constructor parameters, seed and device included
     family: str
-    family_definition: dict | None  # inline family definition (registered again in workers)
+    family_definition: dict | None  # inline family definition (provenance; workers get arrays)
     shift: tuple
     dataset: int  # index of the data set in the family's data-set spec
     data_spec: dict  # DatasetSpec fields
