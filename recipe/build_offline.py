@@ -35,12 +35,16 @@ import shutil
 import sys
 import sysconfig
 import tempfile
-import tomllib
 from importlib import metadata
 from pathlib import Path
 
 import yaml
 from packaging.requirements import Requirement
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: pytest's own dependency
+    import tomli as tomllib
 
 RECIPE_DIR = Path(__file__).resolve().parent
 PYPROJECT = RECIPE_DIR.parent / "pyproject.toml"
@@ -62,10 +66,14 @@ def conda_name(distribution: str) -> str:
     return CONDA_NAMES.get(key, key)
 
 
+def pyproject_project(pyproject=PYPROJECT) -> dict:
+    """The ``[project]`` table of ``pyproject``."""
+    return tomllib.loads(Path(pyproject).read_text())["project"]
+
+
 def pyproject_run_requirements(pyproject=PYPROJECT) -> dict[str, str]:
     """``{conda name: version specifier}`` of ``[project].dependencies`` in ``pyproject``."""
-    project = tomllib.loads(Path(pyproject).read_text())["project"]
-    requirements = (Requirement(text) for text in project["dependencies"])
+    requirements = (Requirement(text) for text in pyproject_project(pyproject)["dependencies"])
     return {conda_name(r.name): str(r.specifier) for r in requirements}
 
 
@@ -159,7 +167,8 @@ def stage_distribution(distribution: metadata.Distribution, stage: Path) -> None
     installed = Path(distribution.locate_file(""))
     target = stage / _python_site_packages()
     target.mkdir(parents=True)
-    dist_info = Path(distribution._path)  # the *.dist-info directory
+    metadata_file = next(f for f in distribution.files if f.match("*.dist-info/METADATA"))
+    dist_info = Path(distribution.locate_file(metadata_file)).parent
     shutil.copytree(dist_info, target / dist_info.name, ignore=shutil.ignore_patterns("RECORD"))
     for entry in _top_level_entries(distribution):
         if (installed / entry).exists():
@@ -192,7 +201,8 @@ def build_standin_channel(channel: Path, scratch: Path) -> list[str]:
     python_version = stage_python(scratch / "python")
     _assemble("python", python_version, scratch / "python", channel)
     host = ["pip", "hatchling"]
-    closure = dependency_closure(_pypi_names() + host)
+    run = [Requirement(text).name for text in pyproject_project()["dependencies"]]
+    closure = dependency_closure(run + host)
     for name, distribution in sorted(closure.items()):
         stage = scratch / name
         stage_distribution(distribution, stage)
@@ -200,12 +210,6 @@ def build_standin_channel(channel: Path, scratch: Path) -> list[str]:
         _assemble(conda_name(name), _conda_version(distribution.version), stage, channel, depends)
     write_repodata(channel)
     return ["python"] + sorted(conda_name(name) for name in closure)
-
-
-def _pypi_names() -> list[str]:
-    """Distribution names of ``[project].dependencies``."""
-    project = tomllib.loads(PYPROJECT.read_text())["project"]
-    return [Requirement(text).name for text in project["dependencies"]]
 
 
 class PlainLog:

@@ -10,7 +10,6 @@ import importlib.util
 import json
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
@@ -33,7 +32,7 @@ build_offline = _load_build_offline()
 
 def _requires_python_min():
     """``"3.10"`` from ``requires-python = ">=3.10"``."""
-    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    requires = build_offline.pyproject_project()["requires-python"]
     assert requires.startswith(">="), requires
     return requires[2:]
 
@@ -98,8 +97,7 @@ def test_recipe_renders_with_rattler_build():
     (rendered,) = recipe.render(variants)
     stage1 = rendered.recipe
     assert stage1.package.name == "skcausal-meta"
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert str(stage1.package.version) == project["version"]
+    assert str(stage1.package.version) == build_offline.pyproject_project()["version"]
     run = [str(spec) for spec in stage1.requirements.run]
     assert f"python >={_requires_python_min()}" in run
     assert build_offline.conda_specs(run) == build_offline.pyproject_run_requirements()
