@@ -8,6 +8,8 @@ checkpoints and every other file tracked under ``skcausal_meta/``.
 
 import importlib.util
 import json
+import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -121,10 +123,16 @@ def _tracked_package_files():
 @pytest.fixture(scope="module")
 def wheel_names(tmp_path_factory):
     """Names of the files inside a wheel freshly built from this checkout."""
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
-                   check=True)
-    (wheel,) = out.glob("skcausal_meta-*.whl")
+    out = str(tmp_path_factory.mktemp("wheel"))
+    uv = os.environ.get("UV") or shutil.which("uv")  # `uv run` sets UV; uv's venvs have no pip
+    if importlib.util.find_spec("pip") is not None:
+        command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", out, str(ROOT)]
+    elif uv:
+        command = [uv, "build", "--wheel", "--quiet", "--out-dir", out, str(ROOT)]
+    else:
+        pytest.skip("building the wheel needs pip or uv")
+    subprocess.run(command, check=True)
+    (wheel,) = Path(out).glob("skcausal_meta-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         return set(archive.namelist())
 
