@@ -172,6 +172,15 @@ def test_score_drops_intervened_terms():
     assert est.score(X_test, interventions=mask) == pytest.approx(expected)
 
 
+def test_score_sample_weight_is_a_weighted_mean():
+    X, X_test = _data(seed=0), _data(n=30, seed=1)
+    weights = np.linspace(0.0, 2.0, 30)
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    per_row = norm.logpdf(X_test, mu, sd).sum(axis=1)
+    est = _FixedGraphEstimator().fit(X)
+    assert est.score(X_test, sample_weight=weights) == pytest.approx(np.average(per_row, weights=weights))
+
+
 def test_plugin_likelihood_matches_ols_for_chain():
     rng = np.random.default_rng(3)
     n = 200
