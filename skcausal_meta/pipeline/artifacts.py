@@ -114,7 +114,7 @@ def iter_artifacts(run_dir):
     run_dir = Path(run_dir)
     root = run_dir / ARTIFACTS
     current = set(json.loads((run_dir / TASKS_FILE).read_text())) if (run_dir / TASKS_FILE).is_file() else None
-    folders = [f for f in sorted(root.glob("*/*")) if f.is_dir() and not f.name.startswith(".")] if root.is_dir() else []
+    folders = [f for f in sorted(root.glob("*/*")) if f.is_dir() and not f.name.startswith(".")]
     if current is not None:
         stale = [f for f in folders if f.name not in current]
         if stale:

@@ -277,7 +277,8 @@ def load_config(source) -> Config:
     if isinstance(source, Config):
         return source
     label = "(dict)"
-    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and source.endswith((".yml", ".yaml"))):
+    is_path = isinstance(source, str) and "\n" not in source and source.endswith((".yml", ".yaml"))
+    if isinstance(source, Path) or is_path:
         path = Path(source)
         if not path.is_file():
             raise ConfigError(f"config file {str(path)!r} does not exist")

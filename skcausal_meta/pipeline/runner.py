@@ -5,10 +5,10 @@ prepares the data of the rest (data-set cache plus held-out rows), and hands the
 ``joblib.Parallel`` (``loky`` by default, ``dask`` on a ``distributed`` cluster, or ``ray``).
 Workers only compute (:func:`~skcausal_meta.pipeline.evaluate.run_task`) and return results; the
 parent writes each task's artifact atomically as soon as its result arrives, updates a tqdm bar,
-and logs to MLflow when asked. Devices are assigned round robin. ``tasks.json`` lists the run ids
-of the current config, so that the report leaves out artifacts of an earlier, different config. A task that raises is recorded
-with its traceback (and rerun by the next invocation); the run goes on. Finally the family
-distances and the report are (re)built.
+and logs to MLflow when asked. Devices are assigned round robin. A task that raises is recorded
+with its traceback (and rerun by the next invocation); the run goes on. ``tasks.json`` lists the
+run ids of the current config, so that the report leaves out artifacts of an earlier, different
+config. Finally the family distances and the report are (re)built.
 """
 
 from __future__ import annotations
