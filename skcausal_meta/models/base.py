@@ -321,6 +321,9 @@ class BaseCausalEstimator(BaseEstimator):
 
     The tag ``trainable`` (``get_tags(est).trainable``) is True for models that need
     meta-training (set the class attribute ``_trainable``).
+
+    Fitting keeps the standardised training data and mask (``_train_X_``, ``_train_mask_``):
+    predictive likelihoods that refit or condition on it (the plug-in OLS default, BGe) need it.
     """
 
     _trainable = False
