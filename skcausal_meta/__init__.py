@@ -7,7 +7,15 @@ Public names only. Estimators (which need torch) are imported lazily, on first a
 from importlib import import_module
 
 from . import metrics
-from .datasets import SCMFamily, SCMInstance, get_family, list_families, make_scm_family, register_family
+from .datasets import (
+    SCMFamily,
+    SCMInstance,
+    get_family,
+    list_families,
+    load_sachs,
+    make_scm_family,
+    register_family,
+)
 
 __version__ = "0.1.0"
 
@@ -15,6 +23,14 @@ __version__ = "0.1.0"
 _LAZY = {
     "GraphPosterior": "skcausal_meta.models.base",
     "BaseCausalEstimator": "skcausal_meta.models.base",
+    "AviciEstimator": "skcausal_meta.models.avici",
+    "BCNPEstimator": "skcausal_meta.models.bcnp",
+    "DibsEstimator": "skcausal_meta.models.dibs",
+    "BayesDAGEstimator": "skcausal_meta.models.bayesdag",
+    "PCEstimator": "skcausal_meta.models.baselines",
+    "GESEstimator": "skcausal_meta.models.baselines",
+    "EmptyGraphEstimator": "skcausal_meta.models.baselines",
+    "RandomDAGEstimator": "skcausal_meta.models.baselines",
 }
 
 __all__ = [
@@ -24,6 +40,7 @@ __all__ = [
     "list_families",
     "make_scm_family",
     "register_family",
+    "load_sachs",
     "metrics",
     *_LAZY,
 ]

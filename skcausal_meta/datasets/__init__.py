@@ -20,6 +20,8 @@ from .mechanisms import MLP, GaussianProcess, Linear, Mixture, Periodic, PostNon
 from .noise import Gaussian, Heteroscedastic, Laplace, StudentT, Uniform
 from .scm import SCMInstance
 from .spec import DatasetBundle, DatasetSpec, check_disjoint_graphs
+from .real import SACHS_CONDITIONS, SACHS_NODES, load_sachs, sachs_bundle
+from .descriptors import dataset_descriptors, family_descriptors, r2_sortability, sortability, varsortability
 from .distances import distance_matrix, family_distance, summarize_datasets, summarize_family
 
 __all__ = [
@@ -32,4 +34,6 @@ __all__ = [
     "SCMInstance",
     "DatasetSpec", "DatasetBundle", "check_disjoint_graphs",
     "family_distance", "distance_matrix", "summarize_family", "summarize_datasets",
+    "load_sachs", "sachs_bundle", "SACHS_NODES", "SACHS_CONDITIONS",
+    "varsortability", "r2_sortability", "sortability", "dataset_descriptors", "family_descriptors",
 ]
