@@ -14,29 +14,29 @@ import json
 from pathlib import Path
 
 import numpy as np
+from joblib import Parallel, delayed
 
 from ..datasets import family_distance, summarize_family
 from ..datasets.spec import atomic_write_bytes
 from .config import Config, FamilyConfig
-from .tasks import data_spec, ensure_family, stable_seed
+from .tasks import data_spec, stable_seed
 
 __all__ = ["DISTANCES_FILE", "compute_distances", "read_distances"]
 
 DISTANCES_FILE = "distances.json"
 
 
-def _settings(config: Config, entry) -> dict:
+def _settings(config: Config, entry: FamilyConfig) -> dict:
     spec = data_spec(config, entry)
-    family = ensure_family(entry.name, entry.definition)
-    return {"family": family.to_dict(), "n_datasets": config.report.distance_datasets,
+    return {"family": entry.family().to_dict(), "n_datasets": config.report.distance_datasets,
             "n_nodes": spec.n_nodes, "n_samples": spec.n_samples, "seed": config.data.seed}
 
 
-def _summary(config: Config, entry, stream: int):
-    settings = _settings(config, entry)
-    return summarize_family(entry.name, n_datasets=settings["n_datasets"], n_nodes=settings["n_nodes"],
-                            n_samples=settings["n_samples"],
-                            random_state=np.random.default_rng(stable_seed(config.data.seed, entry.name, stream)))
+def _summary(family, settings: dict, stream: int):
+    """Summary of freshly sampled data sets of ``family`` (runs in a worker)."""
+    rng = np.random.default_rng(stable_seed(settings["seed"], family.name, stream))
+    return summarize_family(family, n_datasets=settings["n_datasets"], n_nodes=settings["n_nodes"],
+                            n_samples=settings["n_samples"], random_state=rng)
 
 
 def read_distances(run_dir) -> dict:
@@ -46,22 +46,26 @@ def read_distances(run_dir) -> dict:
 
 
 def compute_distances(config: Config, run_dir) -> dict:
-    """Distances of every config family from ``config.report.reference``, cached in the run folder."""
+    """Distances of every config family from ``config.report.reference``, cached in the run folder.
+
+    The family summaries (the costly part) run through ``joblib.Parallel`` in the active joblib
+    backend; the families travel as objects, so inline families need no registry in workers.
+    """
     entries = {e.name: e for e in config.families}
-    reference = entries.get(config.report.reference)
-    if reference is None:
-        reference = FamilyConfig(name=config.report.reference)
-    key = lambda entry: hashlib.sha256(json.dumps(  # noqa: E731
-        [_settings(config, reference), _settings(config, entry)], sort_keys=True, default=str).encode()).hexdigest()
+    reference = entries.get(config.report.reference) or FamilyConfig(name=config.report.reference)
+    settings = {name: _settings(config, entry) for name, entry in entries.items()}
+    ref_settings = _settings(config, reference)
+    keys = {name: hashlib.sha256(json.dumps([ref_settings, s], sort_keys=True, default=str).encode()).hexdigest()
+            for name, s in settings.items()}
     previous = read_distances(run_dir)
     cached = previous.get("families", {}) if previous.get("reference") == reference.name else {}
-    families, ref_summary = {}, None
-    for name, entry in entries.items():
-        if name in cached and cached[name].get("key") == key(entry):
-            families[name] = cached[name]
-            continue
-        ref_summary = ref_summary or _summary(config, reference, stream=4)
-        families[name] = {"key": key(entry), **family_distance(ref_summary, _summary(config, entry, stream=3))}
-    result = {"reference": reference.name, "families": families}
+    families = {name: cached[name] for name in entries if cached.get(name, {}).get("key") == keys[name]}
+    missing = [name for name in entries if name not in families]
+    if missing:
+        jobs = [(reference.family(), ref_settings, 4)] + [(entries[n].family(), settings[n], 3) for n in missing]
+        ref_summary, *summaries = Parallel()(delayed(_summary)(*job) for job in jobs)
+        for name, summary in zip(missing, summaries):
+            families[name] = {"key": keys[name], **family_distance(ref_summary, summary)}
+    result = {"reference": reference.name, "families": {name: families[name] for name in entries}}
     atomic_write_bytes(Path(run_dir) / DISTANCES_FILE, json.dumps(result, indent=1).encode())
     return result

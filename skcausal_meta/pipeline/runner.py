@@ -154,23 +154,23 @@ def run_benchmark(config, output_dir=None, progress: bool = True) -> RunSummary:
         tracker = MlflowTracker(config.mlflow, run_dir, default_experiment=config.name)
 
     n_failed = 0
-    if pending:
-        work = _pending_work(config, pending)
-        by_id = {task.run_id: task for task in pending}
-        with _backend(config), tqdm(total=len(work), desc=config.name, disable=not progress) as bar:
-            results = Parallel(return_as="generator_unordered", batch_size=1)(
-                delayed(run_task)(task, data) for task, data in work)
-            for result in results:
-                task = by_id[result.run_id]
-                folder = task_dir(run_dir, task.model, task.run_id)
-                write_artifact(folder, _artifact_files(task, result))
-                if tracker is not None:
-                    tracker.log(task, result, folder)
-                n_failed += result.status != "ok"
-                bar.set_postfix(failed=n_failed)
-                bar.update()
-
-    if config.report.distances:
-        compute_distances(config, run_dir)
+    with _backend(config):
+        if pending:
+            work = _pending_work(config, pending)
+            by_id = {task.run_id: task for task in pending}
+            with tqdm(total=len(work), desc=config.name, disable=not progress) as bar:
+                results = Parallel(return_as="generator_unordered", batch_size=1)(
+                    delayed(run_task)(task, data) for task, data in work)
+                for result in results:
+                    task = by_id[result.run_id]
+                    folder = task_dir(run_dir, task.model, task.run_id)
+                    write_artifact(folder, _artifact_files(task, result))
+                    if tracker is not None:
+                        tracker.log(task, result, folder)
+                    n_failed += result.status != "ok"
+                    bar.set_postfix(failed=n_failed)
+                    bar.update()
+        if config.report.distances:
+            compute_distances(config, run_dir)
     report = write_report(run_dir, plots=config.report.plots)
     return RunSummary(run_dir, len(tasks), len(tasks) - len(pending), len(pending), n_failed, report)
