@@ -89,12 +89,12 @@ def test_unknown_model_parameter_lists_the_models_parameters():
     with pytest.raises(ConfigError) as info:
         load_config(with_changes(models__0__params={"n_particle": 3}))
     message = str(info.value)
-    assert "unknown params ['n_particle'] of model 'dibs'" in message
+    assert "unknown parameters ['n_particle'] in params of model 'dibs'" in message
     assert str(allowed) in message
 
 
 def test_unknown_grid_parameter():
-    with pytest.raises(ConfigError, match=r"unknown grid \['steps'\] of model 'dibs'; its parameters are \["):
+    with pytest.raises(ConfigError, match=r"unknown parameters \['steps'\] in grid of model 'dibs'; its parameters are \["):
         load_config(with_changes(models__0__grid={"steps": [1]}))
 
 

@@ -135,7 +135,8 @@ class ModelConfig(_Strict):
         for source, keys in [("params", self.params), *(("grid", g) for g in grids)]:
             unknown = sorted(set(keys) - set(allowed))
             if unknown:
-                raise ValueError(f"unknown {source} {unknown} of model {self.name!r}; its parameters are {allowed}")
+                raise ValueError(f"unknown parameters {unknown} in {source} of model {self.name!r}; "
+                                 f"its parameters are {allowed}")
         empty = sorted({k for g in grids for k, values in g.items() if not values})
         if empty:
             raise ValueError(f"grid parameters {empty} of model {self.name!r} have no values, "
