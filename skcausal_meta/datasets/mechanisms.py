@@ -69,7 +69,7 @@ class Mechanism:
 
 @dataclass
 class Linear(Mechanism):
-    """``f(pa) = w . pa + bias`` with ``w = sign * U(weight)`` per edge and ``bias ~ U(bias)``
+    """``f(pa) = w^T pa + bias`` with ``w = sign * U(weight)`` per edge and ``bias ~ U(bias)``
     (AVICI's ``lin`` domain: weights +-U(1, 3), bias U(-3, 3))."""
 
     weight: float | list = (1.0, 3.0)
@@ -90,7 +90,7 @@ class Linear(Mechanism):
 @dataclass
 class RandomFourier(Mechanism):
     """A draw from a GP with squared-exponential kernel, approximated by ``n_features`` random
-    Fourier features: ``f(x) = c sqrt(2/M) sum_m w_m cos(omega_m . x / l + b_m) + bias`` with
+    Fourier features: ``f(x) = c sqrt(2/M) sum_m w_m cos(omega_m^T x / l + b_m) + bias`` with
     ``omega ~ N(0, I)``, ``b ~ U(0, 2 pi)``, ``w ~ N(0, 1)`` (AVICI's ``rff`` domain: length scale
     ``l ~ U(7, 10)``, output scale ``c ~ U(10, 20)``, bias U(-3, 3))."""
 
@@ -192,7 +192,7 @@ class GaussianProcess(Mechanism):
 
 @dataclass
 class Square(Mechanism):
-    """``f(pa) = sum_i w_i pa_i^2 + w'. pa`` (signed weights), standardised."""
+    """``f(pa) = sum_i w_i pa_i^2 + v^T pa`` (signed weights), standardised."""
 
     weight: float | list = (0.5, 2.0)
     kind = "square"

@@ -125,7 +125,7 @@ class Uniform(Noise):
 @dataclass
 class Heteroscedastic(Noise):
     """Gaussian noise whose scale depends on the parents:
-    ``scale(pa) = scale * softplus(a . pa + b) / softplus(b)`` with ``a ~ N(0, strength^2)``.
+    ``scale(pa) = scale * softplus(a^T pa + b) / softplus(b)`` with ``a ~ N(0, strength^2)``.
 
     Roots have no parents, so their scale is the constant ``scale``.
     """
