@@ -166,3 +166,17 @@ def test_registry_classes_exist():
     for name in list_estimators():
         cls = get_estimator_class(name)
         assert "random_state" in cls().get_params(), name
+
+
+def test_shipped_benchmark_configs():
+    from skcausal_meta.datasets import SHIFT_AXES, get_family
+
+    quick = load_config(REPO / "benchmarks" / "quick.yml")
+    assert len(expand_tasks(quick)) <= 20
+    ood = load_config(REPO / "benchmarks" / "ood.yml")
+    names = [f.name for f in ood.families]
+    assert names[0] == "id" and len(names) >= 9
+    assert {axis for name in names for axis in get_family(name).shift} == set(SHIFT_AXES)
+    assert {m.name for m in ood.models} == set(list_estimators())
+    assert ood.data.n_datasets == 5 and ood.data.n_nodes == 10
+    assert {"e_shd", "edge_auroc", "edge_auprc", "nil", "i_nil", "graph_entropy", "time"} <= set(ood.metrics)
