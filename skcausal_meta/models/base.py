@@ -38,6 +38,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._tags import Tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .plugin_likelihood import PluginLikelihood
 from .._validation import (
     check_adjacency_stack,
     check_interventions,
@@ -134,7 +135,8 @@ class GraphPosterior:
         self.log_weights = _normalise_log_weights(log_weights, n_samples)
         self._explicit_edge_probs = edge_probs is not None
         if edge_probs is None:
-            self.edge_probs = np.einsum("k,kij->ij", self.weights, self.samples)
+            # clipped: a sum of S equal weights 1/S can round to 1 + 1e-16
+            self.edge_probs = np.clip(np.einsum("k,kij->ij", self.weights, self.samples), 0.0, 1.0)
         else:
             self.edge_probs = np.asarray(edge_probs, dtype=np.float64)
             if self.edge_probs.shape != (d, d):
@@ -278,29 +280,6 @@ class CausalTags(Tags):
     trainable: bool = False
 
 
-def plugin_linear_gaussian_log_likelihood(graphs, X_train, mask_train, X, mask) -> np.ndarray:
-    """Per-row log density of ``X`` under linear-Gaussian mechanisms fitted by OLS per graph.
-
-    For each graph ``G_k`` and node ``j``, regress ``x_j`` on its parents (with intercept) over the
-    training rows where ``j`` was not intervened on, and use the residual variance as the noise
-    variance. Returns ``(S, n)``: ``sum_j log N(x_rj | b_kj + x_r,pa w_kj, s2_kj)`` over the
-    nodes not intervened on in row ``r``.
-    """
-    S, d = graphs.shape[0], graphs.shape[1]
-    log_lik = np.zeros((S, X.shape[0]))
-    for k in range(S):
-        for j in range(d):
-            parents = np.flatnonzero(graphs[k, :, j])
-            rows = ~mask_train[:, j]
-            design = np.column_stack([np.ones(rows.sum()), X_train[rows][:, parents]])
-            coef, *_ = np.linalg.lstsq(design, X_train[rows, j], rcond=None)
-            var = max(np.mean((X_train[rows, j] - design @ coef) ** 2), 1e-6)
-            mean = coef[0] + X[:, parents] @ coef[1:]
-            term = -0.5 * (np.log(2 * np.pi * var) + (X[:, j] - mean) ** 2 / var)
-            log_lik[k] += np.where(mask[:, j], 0.0, term)
-    return log_lik
-
-
 class BaseCausalEstimator(BaseEstimator):
     """Base class of every causal-discovery estimator (fit data, return a graph posterior).
 
@@ -349,10 +328,13 @@ class BaseCausalEstimator(BaseEstimator):
 
     def _log_likelihood(self, X, mask):
         posterior = self._posterior(None, check_random_state(self.random_state))
-        log_lik = plugin_linear_gaussian_log_likelihood(
-            posterior.samples, self._train_X_, self._train_mask_, X, mask
-        )
-        return log_lik, posterior.log_weights
+        likelihood = PluginLikelihood().fit(self._plugin_graphs(posterior), self._train_X_, self._train_mask_)
+        return likelihood.log_likelihood(X, mask), posterior.log_weights
+
+    def _plugin_graphs(self, posterior) -> np.ndarray:
+        """The DAGs whose plug-in mechanisms make the default likelihood (the posterior's samples;
+        models whose samples may be cyclic override this to project them onto DAGs)."""
+        return posterior.samples
 
     # ------------------------------------------------------------------ helpers
     def _device(self) -> torch.device:

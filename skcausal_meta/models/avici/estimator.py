@@ -9,7 +9,6 @@ import torch
 from ..._validation import check_positive_int, check_random_state
 from ..base import BaseCausalEstimator, GraphPosterior
 from ..checkpoint_io import load_model, resolve_checkpoint
-from ..plugin_likelihood import PluginLikelihood
 from ..training import TrainConfig, make_model_input, meta_train
 from .model import AviciModel
 
@@ -165,14 +164,8 @@ class AviciEstimator(BaseCausalEstimator):
 
         return GraphPosterior(samples, edge_probs=p, log_prob=log_prob)
 
-    def _log_likelihood(self, X, mask):
-        """Plug-in Gaussian likelihood (OLS per node) of each posterior sample, made acyclic.
-
-        Cyclic Bernoulli samples are projected onto DAGs with :func:`project_to_dag` before the
-        mechanisms are fitted on the training data (see
-        :class:`~skcausal_meta.models.plugin_likelihood.PluginLikelihood`).
-        """
-        posterior = self._posterior(None, check_random_state(self.random_state))
-        graphs = np.stack([project_to_dag(g, self.edge_probs_) for g in posterior.samples])
-        likelihood = PluginLikelihood().fit(graphs, self._train_X_, self._train_mask_)
-        return likelihood.log_likelihood(X, mask), posterior.log_weights
+    def _plugin_graphs(self, posterior):
+        """Bernoulli samples may be cyclic: project each onto a DAG with :func:`project_to_dag`
+        before the plug-in mechanisms are fitted (see
+        :class:`~skcausal_meta.models.plugin_likelihood.PluginLikelihood`)."""
+        return np.stack([project_to_dag(g, self.edge_probs_) for g in posterior.samples])

@@ -10,7 +10,6 @@ import torch
 from ..._validation import check_adjacency, check_positive_int, check_random_state
 from ..base import BaseCausalEstimator, GraphPosterior, torch_generator
 from ..checkpoint_io import load_model, resolve_checkpoint
-from ..plugin_likelihood import PluginLikelihood
 from ..training import TrainConfig, make_model_input, meta_train
 from .model import BCNP
 
@@ -123,17 +122,6 @@ class BCNPEstimator(BaseCausalEstimator):
         dist = self.distribution_
         g = torch.as_tensor(graph, dtype=dist.perm_logits.dtype, device=dist.perm_logits.device)
         return float(dist.log_prob(g[None], self.n_mc_samples)[0])
-
-    def _log_likelihood(self, X, mask):
-        """Plug-in Gaussian likelihood (OLS per node) of each sampled DAG.
-
-        BCNP infers graphs only, so node mechanisms are fitted on the training data for every
-        sampled graph (see :class:`~skcausal_meta.models.plugin_likelihood.PluginLikelihood`);
-        the samples are DAGs, so no projection is needed.
-        """
-        posterior = self._posterior(None, check_random_state(self.random_state))
-        likelihood = PluginLikelihood().fit(posterior.samples, self._train_X_, self._train_mask_)
-        return likelihood.log_likelihood(X, mask), posterior.log_weights
 
     # ------------------------------------------------------------------ meta-training
     def meta_fit(self, family, steps=1000, *, model_config=None, out=None, resume=True, progress=True,
