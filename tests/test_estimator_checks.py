@@ -5,6 +5,8 @@ for the GridSearchCV tests; append new estimators (AVICI, BCNP) to it and every 
 on them too.
 """
 
+import importlib.util
+
 import numpy as np
 import pytest
 import sklearn
@@ -16,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skcausal_meta.metrics import make_graph_scorer
+from skcausal_meta.models.baselines import EmptyGraphEstimator, GESEstimator, PCEstimator, RandomDAGEstimator
 from skcausal_meta.models.bayesdag import BayesDAGEstimator
 from skcausal_meta.models.dibs import DibsEstimator
 
@@ -34,7 +37,14 @@ CASES = [
         BayesDAGEstimator(n_steps=20, thinning=5, n_chains=2, hidden_layers=(4,), random_state=0),
         {"lambda_sparse": [1.0, 10.0]},
     ),
+    (EmptyGraphEstimator(), {"standardize": [True, False]}),
+    (RandomDAGEstimator(n_graphs=20, random_state=0), {"edges_per_node": [0.5, 1.0]}),
 ]
+if importlib.util.find_spec("causallearn") is not None:  # the `baselines` extra
+    CASES += [
+        (PCEstimator(n_bootstrap=3, random_state=0), {"alpha": [0.01, 0.1]}),
+        (GESEstimator(n_bootstrap=0, random_state=0), {"n_extensions": [1, 3]}),
+    ]
 
 # Checks expected to fail, with the reason, per estimator class name.
 EXPECTED_FAILED_CHECKS = {}
