@@ -287,3 +287,10 @@ def test_meta_fit_trains_and_is_used(tmp_path):
     assert est.checkpoint_path_ == tmp_path / "meta" and post.is_dag.all()
     loaded = BCNPEstimator(checkpoint=tmp_path / "meta", random_state=0, device="cpu", n_samples=5).fit(X)
     np.testing.assert_array_equal(loaded.predict_graph_posterior().samples, post.samples)
+
+
+def test_shipped_checkpoint_loads_by_default():
+    X = linear_sem(np.triu(np.ones((6, 6), dtype=np.int8), 1), 100, np.random.default_rng(2))[0]
+    est = BCNPEstimator(n_samples=20, random_state=0, device="cpu").fit(X)
+    assert est.checkpoint_path_.name == "bcnp_id"
+    assert est.predict_graph_posterior().is_dag.all()
