@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skcausal_meta.metrics import make_graph_scorer
+from skcausal_meta.models.avici import AviciEstimator
 from skcausal_meta.models.baselines import EmptyGraphEstimator, GESEstimator, PCEstimator, RandomDAGEstimator
 from skcausal_meta.models.bayesdag import BayesDAGEstimator
 from skcausal_meta.models.bcnp import BCNPEstimator
@@ -38,6 +39,7 @@ CASES = [
         BayesDAGEstimator(n_steps=20, thinning=5, n_chains=2, hidden_layers=(4,), random_state=0),
         {"lambda_sparse": [1.0, 10.0]},
     ),
+    (AviciEstimator(n_samples=20, random_state=0), {"n_samples": [10, 20]}),
     (BCNPEstimator(n_samples=10, n_mc_samples=16, random_state=0), {"n_samples": [5, 10]}),
     (EmptyGraphEstimator(), {"standardize": [True, False]}),
     (RandomDAGEstimator(n_graphs=20, random_state=0), {"edges_per_node": [0.5, 1.0]}),

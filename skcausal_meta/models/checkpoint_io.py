@@ -98,8 +98,13 @@ def resolve_checkpoint(checkpoint, default: str) -> Path:
     ``None`` means the shipped ``default``. A bare name found among the shipped checkpoints wins
     over a relative path of the same name.
     """
-    if checkpoint is None:
-        checkpoint = default
+    if checkpoint is None:  # the shipped default only, never a file of that name in the cwd
+        if default not in list_shipped_checkpoints():
+            raise FileNotFoundError(
+                f"the default checkpoint {default!r} is not shipped with this installation "
+                f"(shipped: {list_shipped_checkpoints()}); pass checkpoint=PATH or meta_fit the model first"
+            )
+        return SHIPPED_DIR / default
     if not isinstance(checkpoint, (str, os.PathLike)):
         raise ValueError(f"checkpoint must be None, a shipped name or a path, got {checkpoint!r}")
     if isinstance(checkpoint, str) and checkpoint in list_shipped_checkpoints():
