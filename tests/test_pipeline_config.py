@@ -80,8 +80,8 @@ def test_unknown_family():
 
 
 def test_unknown_model():
-    with pytest.raises(ConfigError, match=r"models\.0\.name.*unknown model 'pc'.*registered models: \['dibs'"):
-        load_config(with_changes(models__0__name="pc"))
+    with pytest.raises(ConfigError, match=r"models\.0\.name.*unknown model 'no_such_model'.*registered models: \['dibs'"):
+        load_config(with_changes(models__0__name="no_such_model"))
 
 
 def test_unknown_model_parameter_lists_the_models_parameters():
@@ -172,7 +172,7 @@ def test_shipped_benchmark_configs():
     from skcausal_meta.datasets import SHIFT_AXES, get_family
 
     quick = load_config(REPO / "benchmarks" / "quick.yml")
-    assert len(expand_tasks(quick)) <= 20
+    assert len(expand_tasks(quick)) <= 24  # 24 tiny tasks ran in 24 s on 2 cores (goal: < 2 min)
     ood = load_config(REPO / "benchmarks" / "ood.yml")
     names = [f.name for f in ood.families]
     assert names[0] == "id" and len(names) >= 9

@@ -17,6 +17,10 @@ ESTIMATORS: dict[str, str] = {
     "avici": "skcausal_meta.models.avici:AviciEstimator",
     "bcnp": "skcausal_meta.models.bcnp:BCNPEstimator",
     "bayesdag": "skcausal_meta.models.bayesdag:BayesDAGEstimator",
+    "pc": "skcausal_meta.models.baselines:PCEstimator",
+    "ges": "skcausal_meta.models.baselines:GESEstimator",
+    "empty": "skcausal_meta.models.baselines:EmptyGraphEstimator",
+    "random_dag": "skcausal_meta.models.baselines:RandomDAGEstimator",
 }
 
 
