@@ -74,7 +74,14 @@ def main():
                                        n_interventional=20, random_state=0)
     with tempfile.TemporaryDirectory() as workdir:
         for name in list_estimators():
-            print(f"{name}: fitted, E-SHD = {fit_one(name, X[0], masks[0], graphs[0], workdir):.2f}")
+            try:
+                score = fit_one(name, X[0], masks[0], graphs[0], workdir)
+            except ImportError as exc:  # an optional extra that this install does not have
+                if "skcausal-meta[" not in str(exc):
+                    raise
+                print(f"{name}: skipped, {exc}")
+                continue
+            print(f"{name}: fitted, E-SHD = {score:.2f}")
     print("smoke test passed")
 
 
