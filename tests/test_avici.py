@@ -95,7 +95,7 @@ def test_estimator_matches_network_and_round_trips_exactly(checkpoint):
     np.testing.assert_array_equal(est.edge_probs_, expected.detach().double().numpy())
     again = AviciEstimator(checkpoint=str(stem) + ".safetensors", device="cpu").fit(X, interventions=mask)
     np.testing.assert_array_equal(again.edge_probs_, est.edge_probs_)
-    assert est.checkpoint_path_ == str(stem)
+    assert str(est.checkpoint_path_) == str(stem)
 
 
 def test_posterior_is_factorised_bernoulli_with_exact_log_prob(checkpoint):

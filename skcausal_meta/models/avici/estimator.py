@@ -6,10 +6,10 @@ import networkx as nx
 import numpy as np
 import torch
 
-from ..._validation import check_positive_int, check_random_state
-from ..base import BaseCausalEstimator, GraphPosterior
-from ..checkpoint_io import load_model, resolve_checkpoint
-from ..training import TrainConfig, make_model_input, meta_train
+from ..._validation import check_positive_int
+from ..amortized import AmortizedEstimator
+from ..base import GraphPosterior
+from ..training import make_model_input
 from .model import AviciModel
 
 __all__ = ["AviciEstimator", "project_to_dag"]
@@ -33,7 +33,7 @@ def project_to_dag(graph: np.ndarray, edge_probs: np.ndarray) -> np.ndarray:
     return nx.to_numpy_array(g, nodelist=range(len(graph)), dtype=np.int8)
 
 
-class AviciEstimator(BaseCausalEstimator):
+class AviciEstimator(AmortizedEstimator):
     """Amortized causal discovery with AVICI (Lorch et al. 2022).
 
     ``fit`` runs the meta-trained network once on the data: values are z-scored per column and
@@ -64,13 +64,14 @@ class AviciEstimator(BaseCausalEstimator):
     ----------
     edge_probs_ : ndarray of shape (d, d)
         Marginal edge probabilities, zero diagonal.
-    checkpoint_path_ : str
-        Stem of the checkpoint used (or the ``out`` of :meth:`meta_fit`, if any).
+    checkpoint_path_ : pathlib.Path or None
+        Stem of the checkpoint used (or the ``out`` of :meth:`meta_fit`; None for an in-memory network).
     n_features_in_ : int
     feature_names_in_ : ndarray of str, only for DataFrame input
     """
 
-    _trainable = True
+    _network_class = AviciModel
+    _default_checkpoint = DEFAULT_CHECKPOINT
 
     def __init__(self, checkpoint=None, *, n_samples=1000, max_nodes=100, standardize=True,
                  device="auto", random_state=None):
@@ -81,59 +82,6 @@ class AviciEstimator(BaseCausalEstimator):
         self.device = device
         self.random_state = random_state
 
-    # ------------------------------------------------------------------ network
-    def _network(self) -> tuple[AviciModel, str]:
-        """The meta-fitted network if :meth:`meta_fit` ran, else the one in ``checkpoint``."""
-        trained = getattr(self, "_meta_network", None)
-        if trained is not None:
-            return trained
-        stem = resolve_checkpoint(self.checkpoint, DEFAULT_CHECKPOINT)
-        model, _ = load_model(stem, AviciModel)
-        return model, str(stem)
-
-    def meta_fit(self, family, steps=1000, *, model_config=None, out=None, resume=True, progress=True,
-                 log_path=None, **train_options):
-        """Meta-train a fresh network on data sets streamed from an SCM family.
-
-        Parameters
-        ----------
-        family : str or SCMFamily
-            Family to train on (e.g. ``"id"``).
-        steps : int, default=1000
-            Optimizer steps.
-        model_config : dict, default=None
-            Keyword arguments of :class:`AviciModel` (width, layers, dual ascent, ...).
-        out : path-like, default=None
-            Checkpoint stem written periodically (``OUT.safetensors`` + ``OUT.json``, and the
-            resumable ``OUT.train.safetensors``).
-        resume : bool, default=True
-            Continue from ``OUT.train.safetensors`` if it exists.
-        progress : bool, default=True
-            Show a progress bar.
-        log_path : path-like, default=None
-            JSON-lines log of the evaluations.
-        **train_options
-            Other :class:`~skcausal_meta.models.training.TrainConfig` fields (``batch_size``,
-            ``lr``, ``n_nodes``, ...). ``seed`` defaults to one drawn from ``random_state``.
-
-        Returns
-        -------
-        self
-            Later calls to :meth:`fit` use the trained network.
-        """
-        steps = check_positive_int(steps, "steps")
-        rng = check_random_state(self.random_state)
-        train_options.setdefault("seed", int(rng.integers(2**31 - 1)))
-        config = TrainConfig(steps=steps, **train_options)
-        with torch.random.fork_rng():
-            torch.manual_seed(config.seed)  # weight initialisation, global RNG restored afterwards
-            model = AviciModel(**(model_config or {}))
-        self.meta_history_ = meta_train(model, family, config, out=out, resume=resume, device=self._device(),
-                                        progress=progress, log_path=log_path,
-                                        info={"family": str(getattr(family, "name", family))})
-        self._meta_network = (model.cpu().eval(), str(out) if out is not None else "<meta_fit, in memory>")
-        return self
-
     # ------------------------------------------------------------------ hooks
     def _fit(self, X, mask):
         n_samples = check_positive_int(self.n_samples, "n_samples")
@@ -141,8 +89,10 @@ class AviciEstimator(BaseCausalEstimator):
         model, self.checkpoint_path_ = self._network()
         d = X.shape[1]
         if d > max_nodes:
-            raise ValueError(f"X has {d} variables but the AVICI checkpoint {self.checkpoint_path_!r} is used "
-                             f"for at most max_nodes={max_nodes}; raise max_nodes to run it anyway")
+            source = "the meta-fitted network" if self.checkpoint_path_ is None else \
+                f"the AVICI checkpoint {str(self.checkpoint_path_)!r}"
+            raise ValueError(f"X has {d} variables but {source} is used for at most max_nodes={max_nodes}; "
+                             "raise max_nodes to run it anyway")
         device = self._device()
         x = torch.from_numpy(make_model_input(X, mask))[None].to(device)
         with torch.no_grad():

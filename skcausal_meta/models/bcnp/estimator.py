@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 
-from ..._validation import check_adjacency, check_positive_int, check_random_state
-from ..base import BaseCausalEstimator, GraphPosterior, torch_generator
-from ..checkpoint_io import load_model, resolve_checkpoint
-from ..training import TrainConfig, make_model_input, meta_train
+from ..._validation import check_adjacency, check_positive_int
+from ..amortized import AmortizedEstimator
+from ..base import GraphPosterior, torch_generator
+from ..training import make_model_input
 from .model import BCNP
 
 __all__ = ["BCNPEstimator"]
@@ -18,7 +16,7 @@ __all__ = ["BCNPEstimator"]
 DEFAULT_CHECKPOINT = "bcnp_id"
 
 
-class BCNPEstimator(BaseCausalEstimator):
+class BCNPEstimator(AmortizedEstimator):
     """Bayesian Causal Neural Process (Dhir et al. 2025): an amortized posterior over DAGs.
 
     A meta-trained network maps the data set to a distribution over DAGs - a distribution over
@@ -65,7 +63,8 @@ class BCNPEstimator(BaseCausalEstimator):
     True
     """
 
-    _trainable = True
+    _network_class = BCNP
+    _default_checkpoint = DEFAULT_CHECKPOINT
 
     def __init__(self, checkpoint=None, n_samples=100, n_mc_samples=256, standardize=True,
                  device="auto", random_state=None):
@@ -92,15 +91,6 @@ class BCNPEstimator(BaseCausalEstimator):
             self.distribution_ = model.distribution(x)
         self.model_, self.checkpoint_path_ = model, stem
 
-    def _network(self):
-        """``(network, checkpoint stem)``: the :meth:`meta_fit` network if any, else ``checkpoint``'s."""
-        trained = getattr(self, "_meta_network", None)
-        if trained is not None:
-            return trained
-        stem = resolve_checkpoint(self.checkpoint, DEFAULT_CHECKPOINT)
-        model, _ = load_model(stem, BCNP)
-        return model, stem
-
     def _posterior(self, n_samples, rng) -> GraphPosterior:
         n_samples = self.n_samples if n_samples is None else n_samples
         dist = self.distribution_
@@ -122,46 +112,3 @@ class BCNPEstimator(BaseCausalEstimator):
         dist = self.distribution_
         g = torch.as_tensor(graph, dtype=dist.perm_logits.dtype, device=dist.perm_logits.device)
         return float(dist.log_prob(g[None], self.n_mc_samples)[0])
-
-    # ------------------------------------------------------------------ meta-training
-    def meta_fit(self, family, steps=1000, *, model_config=None, out=None, resume=True, progress=True,
-                 log_path=None, **train_options):
-        """Meta-train a fresh BCNP network on data sets streamed from an SCM family.
-
-        Parameters
-        ----------
-        family : str or SCMFamily
-            Family to train on (e.g. ``"id"``).
-        steps : int, default=1000
-            Optimizer steps.
-        model_config : dict, default=None
-            Keyword arguments of :class:`~skcausal_meta.models.bcnp.model.BCNP`.
-        out : path-like, default=None
-            Checkpoint stem written periodically (``OUT.safetensors`` + ``OUT.json`` and the
-            resumable ``OUT.train.safetensors``); ``None`` keeps the network in memory only.
-        resume : bool, default=True
-            Continue from ``OUT.train.safetensors`` if it exists.
-        progress : bool, default=True
-            Show a progress bar.
-        log_path : path-like, default=None
-            JSON-lines log of the evaluations.
-        **train_options
-            Other :class:`~skcausal_meta.models.training.TrainConfig` fields (``batch_size``,
-            ``lr``, ``n_nodes``, ...). ``seed`` defaults to one drawn from ``random_state``.
-
-        Returns
-        -------
-        self
-            Later calls to :meth:`fit` use the trained network.
-        """
-        steps = check_positive_int(steps, "steps")
-        train_options.setdefault("seed", int(check_random_state(self.random_state).integers(2**31 - 1)))
-        config = TrainConfig(steps=steps, **train_options)
-        with torch.random.fork_rng():
-            torch.manual_seed(config.seed)  # weight initialisation; the global RNG is restored
-            model = BCNP(**(model_config or {}))
-        self.meta_history_ = meta_train(model, family, config, out=out, resume=resume, device=self._device(),
-                                        progress=progress, log_path=log_path,
-                                        info={"family": str(getattr(family, "name", family))})
-        self._meta_network = (model.cpu().eval(), Path(out) if out is not None else None)
-        return self

@@ -1,0 +1,81 @@
+"""What AVICI and BCNP share as estimators: a network that comes from a checkpoint (the shipped
+default, a shipped name, or a path) or from :meth:`AmortizedEstimator.meta_fit`, so that ``fit``
+is one forward pass of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .._validation import check_positive_int, check_random_state
+from .base import BaseCausalEstimator
+from .checkpoint_io import load_model, resolve_checkpoint
+from .training import TrainConfig, meta_train
+
+__all__ = ["AmortizedEstimator"]
+
+
+class AmortizedEstimator(BaseCausalEstimator):
+    """Base class of meta-trained estimators.
+
+    Subclasses set ``_network_class`` (the ``torch.nn.Module`` following the contract of
+    :mod:`skcausal_meta.models.training`) and ``_default_checkpoint`` (the shipped name used when
+    ``checkpoint=None``), and take a ``checkpoint`` parameter.
+    """
+
+    _trainable = True
+    _network_class: type
+    _default_checkpoint: str
+
+    def _network(self):
+        """``(network, checkpoint stem or None)``: the :meth:`meta_fit` network if there is one,
+        else the one stored in ``checkpoint``."""
+        trained = getattr(self, "_meta_network", None)
+        if trained is not None:
+            return trained
+        stem = resolve_checkpoint(self.checkpoint, self._default_checkpoint)
+        model, _ = load_model(stem, self._network_class)
+        return model, stem
+
+    def meta_fit(self, family, steps=1000, *, model_config=None, out=None, resume=True, progress=True,
+                 log_path=None, **train_options):
+        """Meta-train a fresh BCNP network on data sets streamed from an SCM family.
+
+        Parameters
+        ----------
+        family : str or SCMFamily
+            Family to train on (e.g. ``"id"``).
+        steps : int, default=1000
+            Optimizer steps.
+        model_config : dict, default=None
+            Keyword arguments of the network class (width, layers, ...).
+        out : path-like, default=None
+            Checkpoint stem written periodically (``OUT.safetensors`` + ``OUT.json`` and the
+            resumable ``OUT.train.safetensors``); ``None`` keeps the network in memory only.
+        resume : bool, default=True
+            Continue from ``OUT.train.safetensors`` if it exists.
+        progress : bool, default=True
+            Show a progress bar.
+        log_path : path-like, default=None
+            JSON-lines log of the evaluations.
+        **train_options
+            Other :class:`~skcausal_meta.models.training.TrainConfig` fields (``batch_size``,
+            ``lr``, ``n_nodes``, ...). ``seed`` defaults to one drawn from ``random_state``.
+
+        Returns
+        -------
+        self
+            Later calls to :meth:`fit` use the trained network.
+        """
+        steps = check_positive_int(steps, "steps")
+        train_options.setdefault("seed", int(check_random_state(self.random_state).integers(2**31 - 1)))
+        config = TrainConfig(steps=steps, **train_options)
+        with torch.random.fork_rng():
+            torch.manual_seed(config.seed)  # weight initialisation; the global RNG is restored
+            model = self._network_class(**(model_config or {}))
+        self.meta_history_ = meta_train(model, family, config, out=out, resume=resume, device=self._device(),
+                                        progress=progress, log_path=log_path,
+                                        info={"family": str(getattr(family, "name", family))})
+        self._meta_network = (model.cpu().eval(), Path(out) if out is not None else None)
+        return self
