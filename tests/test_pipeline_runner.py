@@ -16,7 +16,7 @@ import yaml
 
 from skcausal_meta.pipeline import load_config, load_results, run_benchmark, write_report
 from skcausal_meta.pipeline.artifacts import MANIFEST, iter_artifacts, read_artifact
-from skcausal_meta.pipeline.evaluate import interventional_nil
+from skcausal_meta.pipeline.evaluate import interventional_nil, metric_caption
 from skcausal_meta.pipeline.tasks import expand_tasks
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,7 +74,7 @@ def test_end_to_end_artifacts_results_report_plots(reference):
     assert ((results["edge_auroc"] >= 0) & (results["edge_auroc"] <= 1)).all()
     report = (run_dir / "report.md").read_text()
     for metric in METRICS:
-        assert f"## {metric} (" in report
+        assert f"## {metric_caption(metric)}\n" in report
         assert (run_dir / "plots" / f"{metric}_by_family.png").stat().st_size > 0
         assert (run_dir / "plots" / f"{metric}_vs_distance.png").stat().st_size > 0
     assert "| ood_mech_mlp |" in report and "Distance of each family from `id`" in report

@@ -22,7 +22,7 @@ import numpy as np
 from .. import metrics as M
 from .tasks import Task, TaskData
 
-__all__ = ["METRICS", "LOWER_IS_BETTER", "TaskResult", "run_task", "interventional_nil"]
+__all__ = ["METRICS", "LOWER_IS_BETTER", "NO_DIRECTION", "metric_caption", "TaskResult", "run_task", "interventional_nil"]
 
 
 def interventional_nil(estimator, X, mask) -> float:
@@ -64,8 +64,17 @@ METRICS = {
     "i_nil": lambda c: interventional_nil(c.estimator, c.data.X_int, c.data.mask_int),
     "time": lambda c: c.inference_s,
 }
-# for report captions; every other metric is better when higher
+# for report captions; entropies describe the posterior and have no better direction; every
+# other metric is better when higher
 LOWER_IS_BETTER = frozenset({"e_shd", "e_sid", "edge_ece", "nil", "i_nil", "time"})
+NO_DIRECTION = frozenset({"graph_entropy", "edge_entropy"})
+
+
+def metric_caption(metric: str) -> str:
+    """``"e_shd (lower is better)"``, ``"edge_auroc (higher is better)"``, ``"graph_entropy"``."""
+    if metric in NO_DIRECTION:
+        return metric
+    return f"{metric} ({'lower' if metric in LOWER_IS_BETTER else 'higher'} is better)"
 
 
 @dataclass

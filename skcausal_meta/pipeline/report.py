@@ -24,7 +24,7 @@ import pandas as pd
 
 from .artifacts import iter_artifacts
 from .distances import read_distances
-from .evaluate import LOWER_IS_BETTER, METRICS
+from .evaluate import METRICS, metric_caption
 
 __all__ = ["load_results", "summarize", "write_report"]
 
@@ -97,8 +97,7 @@ def _markdown(frame: pd.DataFrame, families: list[str], models: list[str], dista
              f"{counts.get('error', 0)} failed. Cells: mean ± standard error over data sets.", ""]
     for metric in _metric_columns(frame):
         table = summarize(frame, metric).set_index(["family", "variant"])
-        direction = "lower" if metric in LOWER_IS_BETTER else "higher"
-        lines += [f"## {metric} ({direction} is better)", "", "| family | " + " | ".join(models) + " |",
+        lines += [f"## {metric_caption(metric)}", "", "| family | " + " | ".join(models) + " |",
                   "|---" * (len(models) + 1) + "|"]
         for family in families:
             cells = [_cell(*table.loc[(family, m), ["mean", "se", "n"]]) if (family, m) in table.index else "-"
@@ -138,7 +137,7 @@ def _plots(frame: pd.DataFrame, families: list[str], models: list[str], distance
     x = np.arange(len(families))
     components = [k for k in next(iter(distances.get("families", {}).values()), {}) if k != "key"]
     for metric in _metric_columns(frame):
-        caption = f"{metric} ({'lower' if metric in LOWER_IS_BETTER else 'higher'} is better)"
+        caption = metric_caption(metric)
         table = summarize(frame, metric).set_index(["family", "variant"])
         stats = {m: table.reindex([(f, m) for f in families])[["mean", "se"]].to_numpy() for m in models}
         fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(families) * len(models) ** 0.5), 4.5))
