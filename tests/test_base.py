@@ -226,6 +226,16 @@ def test_fit_rejects_bad_input(X, interventions, match):
         _FixedGraphEstimator().fit(X, interventions=interventions)
 
 
+def test_min_samples_hook_names_n_and_the_reason():
+    class _Batched(_FixedGraphEstimator):
+        def _min_samples(self):
+            return 8, "one mini-batch holds 8 rows"
+
+    with pytest.raises(ValueError, match=r"n_samples=5 is too few: _Batched needs at least 8 rows \(one mini-batch"):
+        _Batched().fit(_data(n=5))
+    assert _Batched().fit(_data(n=8)).graph_.shape == (3, 3)
+
+
 def test_fit_rejects_bad_standardize():
     with pytest.raises(ValueError, match="standardize"):
         _FixedGraphEstimator(standardize="yes").fit(_data())

@@ -124,9 +124,21 @@ def test_bad_parameters_raise(params, match):
         BayesDAGEstimator(**params).fit(_nonlinear_data(20))
 
 
-def test_divergence_names_the_step():
-    with pytest.raises(FloatingPointError, match="step"):
-        BayesDAGEstimator(n_steps=40, thinning=10, learning_rate=1e30, random_state=0).fit(_nonlinear_data(20))
+@pytest.mark.parametrize("mechanism", ["nonlinear", "linear"])
+def test_divergence_names_the_step(mechanism):
+    with pytest.raises(FloatingPointError, match="diverged at step 1"):
+        BayesDAGEstimator(mechanism, n_steps=40, thinning=10, learning_rate=1e30, random_state=0).fit(
+            _nonlinear_data(20)
+        )
+
+
+def test_one_row_is_too_few_and_two_suffice():
+    """Chains do not split the rows, so their number puts no bound on n; two rows suffice."""
+    params = dict(n_steps=20, thinning=10, n_chains=12, random_state=0)
+    with pytest.raises(ValueError, match="n_samples=1 is too few: BayesDAGEstimator needs at least 2 rows"):
+        BayesDAGEstimator(**params).fit(_nonlinear_data(1))
+    est = BayesDAGEstimator(**params).fit(_nonlinear_data(2))
+    assert np.isfinite(est.predict_graph_posterior().edge_probs).all() and np.isfinite(est.score(_nonlinear_data(2)))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

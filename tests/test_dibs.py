@@ -1,6 +1,7 @@
 """Tests of the shared likelihoods and of DibsEstimator."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -241,9 +242,25 @@ def test_bad_parameters_raise(params, match):
         DibsEstimator(**params).fit(_chain_data(20))
 
 
-def test_divergence_names_the_step():
-    with pytest.raises(FloatingPointError, match="step"):
-        DibsEstimator("joint-linear", n_steps=50, learning_rate=1e38, random_state=0).fit(_chain_data(20))
+@pytest.mark.parametrize("preset, step", [("marginal", 1), ("joint-linear", 0)])
+def test_divergence_names_the_step(preset, step):
+    """A huge step size overflows the particles (joint) or the edge logits (marginal, where the
+    particles stay finite one step longer); either way the error names the step."""
+    with pytest.raises(FloatingPointError, match=f"diverged at step {step}"):
+        DibsEstimator(preset, n_steps=50, learning_rate=1e38, random_state=0).fit(_chain_data(20))
+
+
+@pytest.mark.parametrize("preset", ["marginal", "joint-linear", "joint-nonlinear"])
+def test_one_row_is_too_few_and_two_suffice(preset):
+    """Particles live in latent space, so their number puts no bound on n; the bound is the two
+    rows that standardisation needs. Two rows give a finite posterior and score."""
+    params = dict(n_steps=5, n_particles=30, n_grad_mc_samples=4, random_state=0)
+    with pytest.raises(ValueError, match="n_samples=1 is too few: DibsEstimator needs at least 2 rows"):
+        DibsEstimator(preset, **params).fit(_chain_data(1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-cyclic particles after 5 steps
+        est = DibsEstimator(preset, **params).fit(_chain_data(2))
+    assert np.isfinite(est.predict_graph_posterior().edge_probs).all() and np.isfinite(est.score(_chain_data(2)))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

@@ -19,7 +19,7 @@ Subclasses implement three hooks, all on standardised numpy data:
     plug-in linear-Gaussian likelihood (ordinary least squares per node and sampled graph, on
     the training data) for graph-only posteriors.
 
-Optional: ``_min_samples()`` (smallest ``n`` the model accepts), ``_sample_graphs(n, rng)``,
+Optional: ``_min_samples()`` (smallest ``n`` the model accepts, and why), ``_sample_graphs(n, rng)``,
 ``infer_mechanism_posterior()``, and the class attribute ``_trainable`` (True for models that
 need meta-training before use).
 """
@@ -319,9 +319,14 @@ class BaseCausalEstimator(BaseEstimator):
     def _posterior(self, n_samples, rng) -> GraphPosterior:
         raise NotImplementedError
 
-    def _min_samples(self) -> int:
-        """Smallest number of rows the model accepts."""
-        return 2
+    def _min_samples(self) -> tuple[int, str]:
+        """Smallest number of rows the model accepts, and the reason (for the error message).
+
+        Two rows by default: a single row has zero variance in every column, so nothing can be
+        standardised nor any noise variance estimated. Models whose inference needs more rows
+        (e.g. a fixed mini-batch size) override this.
+        """
+        return 2, "one row has zero variance in every column"
 
     def _sample_graphs(self, n, rng) -> np.ndarray:
         return self._posterior(None, rng).sample(n, random_state=rng)
@@ -341,14 +346,14 @@ class BaseCausalEstimator(BaseEstimator):
         return resolve_device(self.device)
 
     def _validate(self, X, interventions, reset: bool):
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            dtype=np.float64,
-            ensure_min_samples=self._min_samples() if reset else 1,
-            ensure_min_features=2 if reset else 1,
-        )
+        X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_min_features=2 if reset else 1)
+        if reset:
+            minimum, reason = self._min_samples()
+            if X.shape[0] < minimum:
+                raise ValueError(
+                    f"n_samples={X.shape[0]} is too few: {type(self).__name__} needs at least "
+                    f"{minimum} rows ({reason})"
+                )
         mask = check_interventions(interventions, X.shape[0], X.shape[1])
         return X, mask
 

@@ -179,7 +179,8 @@ class BayesDAGSampler:
         return G, [t.detach().clone() for t in self.theta], self.log_scale.detach().clone()
 
     def is_finite(self):
-        return all(bool(torch.isfinite(x).all()) for x in (self.p, *self.theta, self.log_scale))
+        """True while every sampled, variational and noise parameter is finite."""
+        return all(bool(torch.isfinite(x).all()) for x in (self.p, *self.theta, *self.phi, self.log_scale))
 
 
 def stack_draws(draws):

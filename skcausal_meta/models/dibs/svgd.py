@@ -75,6 +75,8 @@ def _step_gradients(Z, theta, t, model, cfg, generator):
     theta = [p.detach().requires_grad_(True) for p in theta]
     theta_fixed = [p.detach() for p in theta]
     logits = alpha * _scores(Z)  # (P, d, d)
+    if not bool(torch.isfinite(logits).all()):
+        raise FloatingPointError("the edge logits alpha_t u_i . v_j overflowed")
     probs = torch.sigmoid(logits) * off
     objective = log_graph_prior(probs, cfg["graph_prior"], cfg["edges_per_node"]).sum()
 
@@ -117,15 +119,19 @@ def run_svgd(Z, theta, model, cfg, generator, n_steps):
     Raises
     ------
     FloatingPointError
-        If a particle becomes non-finite, naming the step.
+        If a particle, an edge logit or the likelihood becomes non-finite, naming the step.
     """
     Z = Z.clone()
     theta = [p.clone() for p in theta]
     params = [Z, *theta]
     optimizer = torch.optim.RMSprop(params, lr=cfg["learning_rate"], alpha=0.9, eps=1e-8)
     P = Z.shape[0]
+    advice = "lower learning_rate or beta_linear, or standardize the data"
     for t in range(n_steps):
-        dZ, dtheta = _step_gradients(Z, theta, t, model, cfg, generator)
+        try:
+            dZ, dtheta = _step_gradients(Z, theta, t, model, cfg, generator)
+        except FloatingPointError as exc:
+            raise FloatingPointError(f"DiBS diverged at step {t}: {exc}; {advice}") from exc
         z_flat = Z.reshape(P, -1)
         K_z = _rbf(z_flat, cfg["kernel_bandwidth"])
         if theta:
@@ -145,8 +151,5 @@ def run_svgd(Z, theta, model, cfg, generator, n_steps):
         with torch.no_grad():
             optimizer.step()
         if not bool(torch.isfinite(Z).all()) or not all(bool(torch.isfinite(p).all()) for p in theta):
-            raise FloatingPointError(
-                f"DiBS diverged at step {t}: a particle became non-finite; lower learning_rate "
-                "or beta_linear"
-            )
+            raise FloatingPointError(f"DiBS diverged at step {t}: a particle became non-finite; {advice}")
     return Z.detach(), [p.detach() for p in theta]
