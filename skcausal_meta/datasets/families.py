@@ -21,7 +21,7 @@ import yaml
 from .._validation import check_positive_int, check_random_state
 from ._params import draw, validate_range
 from .graphs import ErdosRenyi, GeometricRandom, GraphPrior, ScaleFree, StochasticBlock, WattsStrogatz, make_graph_prior
-from .interventions import Interventions, InterventionSpec
+from .interventions import InterventionSpec
 from .mechanisms import (
     MLP,
     GaussianProcess,
@@ -55,6 +55,12 @@ def _as_list(value, builder, name):
     if not items:
         raise ValueError(f"{name} must name at least one choice")
     return [builder(item) for item in items]
+
+
+def _pick(choices: list, rng: np.random.Generator):
+    """One of ``choices`` uniformly at random; a single choice draws nothing (as
+    ``rng.integers(1)`` does not), so skipping the call leaves the stream unchanged."""
+    return choices[0] if len(choices) == 1 else choices[rng.integers(len(choices))]
 
 
 def _is_range(value) -> bool:
@@ -123,18 +129,18 @@ class SCMFamily:
         d = int(n_nodes) if n_nodes is not None else int(draw(self.n_nodes, rng))
         if d < 2:
             raise ValueError(f"n_nodes must be >= 2, got {d}")
-        prior: GraphPrior = self.graph[rng.integers(len(self.graph))]
+        prior: GraphPrior = _pick(self.graph, rng)
         graph = prior.sample(d, rng)
-        mechanism: Mechanism = self.mechanism[rng.integers(len(self.mechanism))]
-        noise: Noise = self.noise[rng.integers(len(self.noise))]
+        mechanism: Mechanism = _pick(self.mechanism, rng)
+        noise: Noise = _pick(self.noise, rng)
+        mixture = isinstance(mechanism, Mixture)
         nodes = []
-        for j in range(d):
-            n_parents = int(graph[:, j].sum())
-            node_mech = mechanism.choose(rng) if isinstance(mechanism, Mixture) else mechanism
+        for n_parents in graph.sum(axis=0).tolist():
+            node_mech = mechanism.choose(rng) if mixture else mechanism
             nodes.append(NodeModel(node_mech, node_mech.draw_node(n_parents, rng), noise, noise.draw_node(n_parents, rng)))
-        scm = SCMInstance(graph, nodes)
+        scm = SCMInstance._from_prior(graph, nodes)
         if any(node.mechanism.standardize for node in nodes):
-            scm._forward(_PILOT_ROWS, Interventions.observational(_PILOT_ROWS, d), rng, calibrate=True)
+            scm._forward(_PILOT_ROWS, None, rng, calibrate=True)
         return scm
 
     def sample_dataset(self, scm: SCMInstance, n_samples: int, n_interventional: int, random_state=None):
@@ -146,12 +152,14 @@ class SCMFamily:
         rng = check_random_state(random_state)
         d = scm.n_nodes
         X_obs = scm.sample(n_samples, random_state=rng)
+        if not n_interventional:
+            return X_obs, np.zeros((n_samples, d), dtype=bool)
         iv = self.interventions.draw(n_interventional, d, rng)
-        parts, masks = [X_obs], [np.zeros((n_samples, d), dtype=bool)]
-        if n_interventional:
-            parts.append(scm.sample(n_interventional, iv, random_state=rng))
-            masks.append(np.zeros_like(iv.mask) if self.interventions.unknown_targets else iv.mask)
-        return np.concatenate(parts), np.concatenate(masks)
+        X_int = scm.sample(n_interventional, iv, random_state=rng)
+        mask = np.zeros((n_samples + n_interventional, d), dtype=bool)
+        if not self.interventions.unknown_targets:
+            mask[n_samples:] = iv.mask
+        return np.concatenate([X_obs, X_int]), mask
 
     def iter_datasets(self, random_state=None, n_nodes: int | None = None, n_samples: int | None = None,
                       n_interventional: int | None = None):

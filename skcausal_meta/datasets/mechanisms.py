@@ -47,7 +47,14 @@ class Mechanism:
 
     def apply(self, params: dict, parent_values: np.ndarray) -> np.ndarray:
         """``f(pa)`` per row, including the stored output standardisation."""
-        raw = self._apply(params, parent_values)
+        return self._standardized(params, self._apply(params, parent_values))
+
+    @staticmethod
+    def _standardized(params: dict, raw: np.ndarray) -> np.ndarray:
+        """The stored output map ``(raw - out_shift) / out_scale``; ``raw`` itself when the node has
+        none (shifting by 0 and dividing by 1 would only copy it)."""
+        if "out_shift" not in params and "out_scale" not in params:
+            return raw
         return (raw - params.get("out_shift", 0.0)) / params.get("out_scale", 1.0)
 
     def _apply(self, params, parent_values):  # pragma: no cover

@@ -70,25 +70,45 @@ class SCMInstance:
     """
 
     def __init__(self, graph, nodes: list[NodeModel], node_names=None):
-        self.graph = check_adjacency(graph, "graph", require_dag=True)
-        self.n_nodes = self.graph.shape[0]
+        self._setup(check_adjacency(graph, "graph", require_dag=True), nodes, node_names)
+
+    @classmethod
+    def _from_prior(cls, graph: np.ndarray, nodes: list[NodeModel]) -> "SCMInstance":
+        """An instance over a DAG a graph prior has just drawn (an int8 DAG by construction), without
+        validating it again: families draw one per data set, and the check cost more than the rest
+        of the set-up. A cycle would still be caught by :meth:`_topological_order`."""
+        scm = cls.__new__(cls)
+        scm._setup(graph, nodes, None)
+        return scm
+
+    def _setup(self, graph: np.ndarray, nodes: list[NodeModel], node_names) -> None:
+        self.graph = graph
+        self.n_nodes = graph.shape[0]
         if len(nodes) != self.n_nodes:
             raise ValueError(f"nodes must hold one model per node ({self.n_nodes}), got {len(nodes)}")
         self.nodes = list(nodes)
         self.node_names = list(node_names) if node_names is not None else [f"X{j}" for j in range(self.n_nodes)]
-        self.parents = [np.flatnonzero(self.graph[:, j]) for j in range(self.n_nodes)]
+        # Edges grouped by child, parents ascending: one np.nonzero instead of one scan per node.
+        child, parent = np.nonzero(graph.T)
+        bounds = np.searchsorted(child, np.arange(self.n_nodes + 1)).tolist()
+        self.parents = [parent[bounds[j]:bounds[j + 1]] for j in range(self.n_nodes)]
         self.order = self._topological_order()
 
     def _topological_order(self) -> np.ndarray:
-        indegree = self.graph.sum(axis=0).astype(int)
-        order, frontier = [], sorted(np.flatnonzero(indegree == 0).tolist())
-        while frontier:
-            node = frontier.pop(0)
-            order.append(node)
-            for child in np.flatnonzero(self.graph[node]):
+        """Kahn's algorithm, first-in first-out from the sorted roots, children in index order."""
+        d = self.n_nodes
+        indegree = [len(p) for p in self.parents]
+        children = [[] for _ in range(d)]
+        for i, j in zip(*(idx.tolist() for idx in np.nonzero(self.graph))):
+            children[i].append(j)
+        order = [j for j in range(d) if indegree[j] == 0]
+        for node in order:  # the list grows while it is walked: a FIFO queue
+            for child in children[node]:
                 indegree[child] -= 1
                 if indegree[child] == 0:
-                    frontier.append(int(child))
+                    order.append(child)
+        if len(order) != d:
+            raise ValueError("graph must be a DAG, but it has a directed cycle")
         return np.asarray(order)
 
     # ------------------------------------------------------------------ sampling
@@ -110,30 +130,37 @@ class SCMInstance:
         X : ndarray of shape (n, d)
         """
         n = check_positive_int(n, "n")
-        return self._forward(n, self._interventions(interventions, n), check_random_state(random_state))
+        iv = None if interventions is None else self._interventions(interventions, n)
+        return self._forward(n, iv, check_random_state(random_state))
 
-    def _forward(self, n: int, iv: Interventions, rng: np.random.Generator, calibrate: bool = False) -> np.ndarray:
-        """Ancestral sampling in topological order, vectorised over rows.
+    def _forward(self, n: int, iv: Interventions | None, rng: np.random.Generator, calibrate: bool = False) -> np.ndarray:
+        """Ancestral sampling in topological order, vectorised over rows (``iv=None``: observational).
 
         With ``calibrate=True`` (used once, when a family draws the instance), mechanisms that
         ask for it get the output shift and scale that standardise ``f_j`` on these rows.
         """
         X = np.empty((n, self.n_nodes))
-        perfect = iv.kind == "perfect"
+        if iv is not None:
+            shift = iv.kind == "shift"
+            do_nodes = iv.mask.any(axis=0) & (not shift)
         for j in self.order:
             node = self.nodes[j]
+            mechanism, params = node.mechanism, node.mechanism_params
             pa = X[:, self.parents[j]]
-            if calibrate and node.mechanism.standardize:
-                raw = node.mechanism._apply(node.mechanism_params, pa)
-                node.mechanism_params["out_shift"] = float(raw.mean())
-                node.mechanism_params["out_scale"] = float(raw.std()) if raw.std() > 1e-8 else 1.0
-            z = node.mechanism.apply(node.mechanism_params, pa)
+            if calibrate and mechanism.standardize:
+                raw = mechanism._apply(params, pa)
+                std = raw.std()
+                params["out_shift"] = float(raw.mean())
+                params["out_scale"] = float(std) if std > 1e-8 else 1.0
+                z = mechanism._standardized(params, raw)
+            else:
+                z = mechanism.apply(params, pa)
             if node.noise is not None:
                 z = z + node.noise.sample(node.noise_params, pa, n, rng)
-            if not perfect:
+            if iv is not None and shift:
                 z = z + iv.values[:, j]
-            x = node.mechanism.post(node.mechanism_params, z)
-            X[:, j] = np.where(iv.mask[:, j], iv.values[:, j], x) if perfect else x
+            x = mechanism.post(params, z)
+            X[:, j] = np.where(iv.mask[:, j], iv.values[:, j], x) if iv is not None and do_nodes[j] else x
         return X
 
     def _interventions(self, interventions, n: int) -> Interventions:
