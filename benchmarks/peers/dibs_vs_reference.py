@@ -14,7 +14,10 @@ threads.
 Usage::
 
     python benchmarks/peers/dibs_vs_reference.py [--dims 10 20] [--seeds 3] [--steps 300]
-        [--particles 20] [--threads 1] [--python ~/.cache/skcausal-peers/venv-dibs/bin/python]
+        [--particles 20] [--threads 1] [--python PATH]
+
+``--python`` defaults to the dibs venv that ``setup_venvs.sh`` builds; ``compare.py`` runs the
+same comparison (:func:`dibs_rows`) as part (b) of its table.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from _harness import peer_python, single_thread_env
 
 REFERENCE_SCRIPT = r"""
 import json, sys, time
@@ -91,13 +96,50 @@ def _run_reference(python, X, particles, steps, seed, threads):
         inp, out, script = Path(tmp, "in.npz"), Path(tmp, "out.npz"), Path(tmp, "ref.py")
         np.savez(inp, X=X.astype(np.float32), particles=particles, steps=steps, seed=seed)
         script.write_text(REFERENCE_SCRIPT)
-        env = dict(os.environ, JAX_PLATFORMS="cpu")
-        if threads == 1:
-            env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        env = single_thread_env() if threads == 1 else dict(os.environ, JAX_PLATFORMS="cpu")
         subprocess.run([python, str(script), str(inp), str(out)], check=True, env=env)
         res = np.load(out)
         weights = np.exp(res["logp"] - np.logaddexp.reduce(res["logp"]))
         return res["g"].astype(np.int8), weights, float(res["per_step"]), float(res["total"])
+
+
+def dibs_rows(dims, seeds, steps, particles, samples, threads, python, log=sys.stderr):
+    """Run ours and dibs-lib on ``seeds`` data sets per ``d`` in ``dims``; one row per run with
+    ``d, seed, method, e_shd, auroc, s_per_step, total_s``."""
+    import torch
+
+    from skcausal_meta.metrics import e_shd, edge_auroc
+
+    torch.set_num_threads(threads)
+    _run_ours(*_make_data(5, 0, samples)[:1], 2, 2, 0)  # warm-up: first-call overheads
+    rows = []
+    for d in dims:
+        for seed in range(seeds):
+            X, G = _make_data(d, seed, samples)
+            for name, run in (
+                ("skcausal_meta", lambda: _run_ours(X, particles, steps, seed)),
+                ("dibs-lib", lambda: _run_reference(python, X, particles, steps, seed, threads)),
+            ):
+                draws, weights, per_step, total = run()
+                rows.append(dict(
+                    d=d, seed=seed, method=name, e_shd=e_shd(G, draws, weights=weights),
+                    auroc=edge_auroc(G, draws, weights=weights), s_per_step=per_step, total_s=total,
+                ))
+                r = rows[-1]
+                print(f"d={d:3d} seed={seed} {name:14s} E-SHD={r['e_shd']:7.2f} AUROC={r['auroc']:.3f} "
+                      f"s/step={per_step:.4f} total={total:.1f}s", file=log)
+    return rows
+
+
+def summarize(rows, d, method):
+    """Mean and standard error of E-SHD, AUROC and s/step over the seeds of ``(d, method)``."""
+    sel = [r for r in rows if r["d"] == d and r["method"] == method]
+    out = {}
+    for key in ("e_shd", "auroc", "s_per_step"):
+        values = np.array([r[key] for r in sel])
+        se = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else float("nan")
+        out[key] = (values.mean(), se, values)
+    return out
 
 
 def main(argv=None):
@@ -108,60 +150,31 @@ def main(argv=None):
     parser.add_argument("--particles", type=int, default=20)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument(
-        "--python", default=os.path.expanduser("~/.cache/skcausal-peers/venv-dibs/bin/python"),
-        help="python of the virtual environment holding dibs-lib",
-    )
+    parser.add_argument("--python", help="python of the virtual environment holding dibs-lib")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
 
-    import torch
-
-    from skcausal_meta.metrics import e_shd, edge_auroc
-
-    torch.set_num_threads(args.threads)
-    _run_ours(*_make_data(5, 0, args.samples)[:1], 2, 2, 0)  # warm-up: first-call overheads
-    rows = []
-    for d in args.dims:
-        for seed in range(args.seeds):
-            X, G = _make_data(d, seed, args.samples)
-            for name, run in (
-                ("skcausal_meta", lambda: _run_ours(X, args.particles, args.steps, seed)),
-                ("dibs-lib", lambda: _run_reference(args.python, X, args.particles, args.steps, seed, args.threads)),
-            ):
-                samples, weights, per_step, total = run()
-                rows.append(dict(
-                    d=d, seed=seed, method=name, e_shd=e_shd(G, samples, weights=weights),
-                    auroc=edge_auroc(G, samples, weights=weights), s_per_step=per_step, total_s=total,
-                ))
-                r = rows[-1]
-                print(f"d={d:3d} seed={seed} {name:14s} E-SHD={r['e_shd']:7.2f} AUROC={r['auroc']:.3f} "
-                      f"s/step={per_step:.4f} total={total:.1f}s", file=sys.stderr)
-
+    python = args.python or peer_python("dibs")
+    rows = dibs_rows(args.dims, args.seeds, args.steps, args.particles, args.samples, args.threads, python)
     print(f"\nMarginal DiBS (BGe), ER-2 linear-Gaussian, n={args.samples}, {args.particles} particles, "
           f"{args.steps} steps, {args.seeds} seeds, {args.threads} thread(s); mean +- s.e.\n")
     print("| d | method | E-SHD | AUROC | s/step |")
     print("|---|---|---|---|---|")
-    summary = {}
     for d in args.dims:
         for name in ("skcausal_meta", "dibs-lib"):
-            sel = [r for r in rows if r["d"] == d and r["method"] == name]
-            stats = {k: np.array([r[k] for r in sel]) for k in ("e_shd", "auroc", "s_per_step")}
-            summary[d, name] = stats
-            se = {k: v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else float("nan") for k, v in stats.items()}
-            print(f"| {d} | {name} | {stats['e_shd'].mean():.2f} +- {se['e_shd']:.2f} | "
-                  f"{stats['auroc'].mean():.3f} +- {se['auroc']:.3f} | {stats['s_per_step'].mean():.4f} |")
+            st = summarize(rows, d, name)
+            print(f"| {d} | {name} | {st['e_shd'][0]:.2f} +- {st['e_shd'][1]:.2f} | "
+                  f"{st['auroc'][0]:.3f} +- {st['auroc'][1]:.3f} | {st['s_per_step'][0]:.4f} |")
     print("\n| d | paired diff E-SHD (ours - ref) | paired diff AUROC | speed-up (ref s/step / ours) |")
     print("|---|---|---|---|")
     for d in args.dims:
-        ours, ref = summary[d, "skcausal_meta"], summary[d, "dibs-lib"]
+        ours, ref = summarize(rows, d, "skcausal_meta"), summarize(rows, d, "dibs-lib")
         parts = []
         for k in ("e_shd", "auroc"):
-            diff = ours[k] - ref[k]
+            diff = ours[k][2] - ref[k][2]
             se = diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else float("nan")
             parts.append(f"{diff.mean():+.3f} +- {se:.3f}")
-        ratio = ref["s_per_step"].mean() / ours["s_per_step"].mean()
-        print(f"| {d} | {parts[0]} | {parts[1]} | {ratio:.2f}x |")
+        print(f"| {d} | {parts[0]} | {parts[1]} | {ref['s_per_step'][0] / ours['s_per_step'][0]:.2f}x |")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
 
