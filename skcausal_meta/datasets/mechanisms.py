@@ -125,7 +125,13 @@ class RandomFourier(Mechanism):
 
     def _apply(self, params, pa):
         phase = np.asarray(params["phase"])
-        feats = np.cos(pa @ np.asarray(params["omega"], dtype=float).reshape(phase.size, pa.shape[1]).T + phase)
+        if pa.shape[1]:
+            feats = np.cos(pa @ np.asarray(params["omega"], dtype=float).reshape(phase.size, pa.shape[1]).T + phase)
+        else:
+            # A root's features are cos(phase) on every row: fill them rather than take n * M cosines
+            # (the cosines dominate the cost). The full-size product below keeps the result's bits.
+            feats = np.empty((pa.shape[0], phase.size))
+            feats[:] = np.cos(phase)
         return feats @ np.asarray(params["coef"]) + params["bias"]
 
 
