@@ -7,8 +7,13 @@ Example (the shipped AVICI checkpoint; see ``docs/training.md`` for the exact co
 writes ``OUT.safetensors`` + ``OUT.json`` (load with ``AviciEstimator(checkpoint="runs/avici_id")``)
 and the resumable training state ``OUT.train.safetensors``; rerunning the same command resumes.
 Every field of :class:`~skcausal_meta.models.training.TrainConfig` is an option (``--batch-size``,
-``--n-nodes LOW HIGH``, ``--lr``, ...); ``--model-config`` takes the network's keyword arguments
-as JSON.
+``--n-nodes LOW HIGH``, ``--lr``, ``--optimizer lamb``, ...); ``--model-config`` takes the
+network's keyword arguments as JSON. ``--exclude-graphs FILE [FILE ...]`` keeps the graphs in
+these files (``.npy`` stacks or hash lists, any sizes) out of the training stream; the hash list
+of a test set is written by::
+
+    python -m skcausal_meta.train hash-test-graphs --family id --n-nodes 10 20 --seeds 0 1 \\
+        --n-datasets 10 --out test_graphs.txt
 """
 
 from __future__ import annotations
@@ -47,8 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-resume", dest="resume", action="store_false",
                         help="start from scratch even if OUT.train.safetensors exists")
     parser.add_argument("--log", default=None, help="append one JSON line per evaluation to this file")
-    parser.add_argument("--exclude-graphs", default=None,
-                        help=".npy stack (S, d, d) of test graphs never to train on (canonical hash)")
+    parser.add_argument("--exclude-graphs", default=None, nargs="+", metavar="FILE",
+                        help="test graphs never to train on (up to isomorphism): .npy stacks (S, d, d) "
+                             "and/or hash files written by 'hash-test-graphs', any sizes d")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     defaults = TrainConfig()
     for f in dataclasses.fields(TrainConfig):
@@ -63,24 +69,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> list[dict]:
-    """Parse ``argv``, train, and return the evaluation history."""
-    import numpy as np
+def build_hash_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``hash-test-graphs``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m skcausal_meta.train hash-test-graphs",
+        description="Write the canonical hashes of a test set's graphs, for --exclude-graphs.")
+    parser.add_argument("--family", required=True, help="registered SCM family of the test data sets")
+    parser.add_argument("--n-nodes", required=True, nargs="+", type=int, help="graph sizes d")
+    parser.add_argument("--seeds", required=True, nargs="+", type=int, help="seeds of the test sets")
+    parser.add_argument("--n-datasets", required=True, type=int, help="data sets per (d, seed)")
+    parser.add_argument("--split", default="test", choices=["test", "val", "train", "none"],
+                        help="DatasetSpec split (the benchmark runner's data sets), or 'none' for "
+                             "make_scm_family(random_state=seed) (default: test)")
+    parser.add_argument("--out", required=True, help="text file to write, one hash per line")
+    return parser
+
+
+def hash_test_graphs(argv) -> list[str]:
+    """``hash-test-graphs``: write the hashes of a test-set definition; returns them."""
+    from .models.training import held_out_graph_hashes, write_graph_hashes
+
+    args = build_hash_parser().parse_args(argv)
+    split = None if args.split == "none" else args.split
+    hashes = held_out_graph_hashes(args.family, args.n_nodes, args.seeds, args.n_datasets, split=split)
+    write_graph_hashes(args.out, hashes, header="python -m skcausal_meta.train hash-test-graphs " + " ".join(argv))
+    return hashes
+
+
+def main(argv=None) -> list:
+    """Parse ``argv`` and train (returning the evaluation history), or run ``hash-test-graphs``
+    when it is the first argument (returning the hashes written)."""
     import torch
 
     from .datasets import canonical_graph_hash
-    from .models.training import TrainConfig, meta_train
+    from .models.training import TrainConfig, meta_train, read_graph_hashes
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["hash-test-graphs"]:
+        return hash_test_graphs(argv[1:])
     args = build_parser().parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
     torch.manual_seed(config.seed)  # weight initialisation; the CLI owns its process
     model = _model_class(args.model)(**args.model_config)
-    exclude = ()
-    if args.exclude_graphs is not None:
-        exclude = {canonical_graph_hash(g) for g in np.load(args.exclude_graphs, allow_pickle=False)}
-    command = "python -m skcausal_meta.train " + " ".join(sys.argv[1:] if argv is None else argv)
+    exclude = read_graph_hashes(args.exclude_graphs or ())
+    command = "python -m skcausal_meta.train " + " ".join(argv)
     return meta_train(model, args.family, config, out=args.out, resume=args.resume, device=args.device,
                       progress=not args.quiet, log_path=args.log, exclude_hashes=exclude,
                       graph_hash=canonical_graph_hash if exclude else None,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from skcausal_meta.datasets import canonical_graph_hash
+from skcausal_meta.datasets import canonical_graph_hash, graphs_isomorphic, make_scm_family
 from skcausal_meta.models.avici import AviciModel
 from skcausal_meta.models.checkpoint_io import (
     load_model,
@@ -18,11 +18,16 @@ from skcausal_meta.models.checkpoint_io import (
 )
 from skcausal_meta.models.training import (
     DatasetStream,
+    Lamb,
     TrainConfig,
+    held_out_graph_hashes,
     learning_rate,
     make_model_input,
+    make_optimizer,
     meta_train,
+    read_graph_hashes,
     validation_auroc,
+    write_graph_hashes,
 )
 from skcausal_meta.train import main
 
@@ -53,6 +58,7 @@ def test_learning_rate_schedules():
 @pytest.mark.parametrize("bad, match", [
     (dict(decay="step"), "decay"), (dict(n_nodes=[5, 3]), "n_nodes"), (dict(steps=0), "steps"),
     (dict(p_observational_only=2.0), "p_observational_only"), (dict(lr=0.0), "lr"),
+    (dict(optimizer="sgd"), "optimizer"),
 ])
 def test_train_config_rejects_bad_values(bad, match):
     with pytest.raises(ValueError, match=match):
@@ -98,12 +104,67 @@ def test_stream_skips_excluded_graphs():
         DatasetStream("id", cfg, exclude_hashes=banned)
 
 
+def test_stream_excludes_test_graphs_of_several_sizes():
+    # d in {3, 4}: few graphs up to isomorphism, so the stream keeps hitting the test graphs
+    cfg = TrainConfig(seed=0, **{**TINY_DATA, "batch_size": 4})
+    test_sets = {d: make_scm_family("id", n_datasets=4, n_nodes=d, n_samples=2, n_interventional=0,
+                                    random_state=7)[2] for d in (3, 4)}
+    excluded = held_out_graph_hashes("id", [3, 4], seeds=[7], n_datasets=4, split=None)
+    assert set(excluded) == {canonical_graph_hash(g) for gs in test_sets.values() for g in gs}
+
+    def hits(stream, steps):
+        return sum(any(graphs_isomorphic(g, t) for t in test_sets[len(g)])
+                   for step in steps for g in stream[step][1].numpy().astype(np.int8))
+
+    steps = range(12)
+    assert hits(DatasetStream("id", cfg), steps) > 0  # without exclusion the test graphs occur
+    stream = DatasetStream("id", cfg, exclude_hashes=excluded, graph_hash=canonical_graph_hash)
+    assert hits(stream, steps) == 0
+    sizes = {stream[t][1].shape[1] for t in steps}
+    assert sizes == {3, 4}  # the redrawn data sets keep the step's d, so they stack
+    again = DatasetStream("id", cfg, exclude_hashes=excluded, graph_hash=canonical_graph_hash)
+    for t in (0, 5):  # still a pure function of (seed, step)
+        torch.testing.assert_close(again[t][0], stream[t][0])
+        torch.testing.assert_close(again[t][1], stream[t][1])
+
+
+def test_stream_fails_clearly_when_every_graph_is_excluded():
+    cfg = TrainConfig(**{**TINY_DATA, "n_nodes": [2, 2]})
+    every_graph = {canonical_graph_hash(np.zeros((2, 2))), canonical_graph_hash(np.array([[0, 1], [0, 0]]))}
+    stream = DatasetStream("id", cfg, exclude_hashes=every_graph, graph_hash=canonical_graph_hash)
+    with pytest.raises(RuntimeError, match="excluded graph hashes"):
+        stream[0]
+
+
+def test_graph_hash_files_of_several_sizes(tmp_path):
+    g10, g20 = (make_scm_family("id", n_datasets=3, n_nodes=d, n_samples=2, random_state=1)[2] for d in (10, 20))
+    np.save(tmp_path / "d10.npy", g10)
+    write_graph_hashes(tmp_path / "d20.txt", [canonical_graph_hash(g) for g in g20], header="d = 20\nseed 1")
+    assert (tmp_path / "d20.txt").read_text().startswith("# d = 20\n# seed 1\n")
+    hashes = read_graph_hashes([tmp_path / "d10.npy", tmp_path / "d20.txt"])
+    assert hashes == {canonical_graph_hash(g) for g in [*g10, *g20]}
+    (tmp_path / "bad.txt").write_text("# comment\n\nnot-a-hash\n")
+    with pytest.raises(ValueError, match="line 3 of graph-hash file .*bad.txt"):
+        read_graph_hashes([tmp_path / "bad.txt"])
+    np.save(tmp_path / "bad.npy", np.zeros((2, 3, 4)))
+    with pytest.raises(ValueError, match="bad.npy"):
+        read_graph_hashes([tmp_path / "bad.npy"])
+
+
+def test_held_out_hashes_follow_the_dataset_spec():
+    from skcausal_meta.datasets import DatasetSpec
+
+    spec = DatasetSpec(family="id", split="test", n_datasets=3, n_nodes=5, n_samples=50, seed=2)
+    assert held_out_graph_hashes("id", [5], [2], 3) == sorted({canonical_graph_hash(g) for g in spec.generate().graphs})
+
+
 def _state(model):
     return {k: v.clone() for k, v in model.state_dict().items()}
 
 
-def test_resumed_training_equals_uninterrupted_training(tmp_path):
-    cfg = dict(seed=1, lr=1e-2, warmup_steps=1, **TINY_DATA)
+@pytest.mark.parametrize("optimizer", ["adamw", "lamb"])
+def test_resumed_training_equals_uninterrupted_training(tmp_path, optimizer):
+    cfg = dict(seed=1, lr=1e-2, warmup_steps=1, optimizer=optimizer, **TINY_DATA)
     straight = _tiny_model()
     history = meta_train(straight, "id", TrainConfig(steps=4, **cfg), progress=False, device="cpu")
     assert [r["step"] for r in history] == [2, 4]
@@ -123,6 +184,73 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path):
     with pytest.raises(ValueError, match="lr"):
         meta_train(_tiny_model(), "id", TrainConfig(steps=6, **{**cfg, "lr": 0.5}), out=tmp_path / "run",
                    progress=False, device="cpu")
+    other = {"adamw": "lamb", "lamb": "adamw"}[optimizer]
+    with pytest.raises(ValueError, match="optimizer"):
+        meta_train(_tiny_model(), "id", TrainConfig(steps=6, **{**cfg, "optimizer": other}), out=tmp_path / "run",
+                   progress=False, device="cpu")
+
+
+def _numpy_lamb(weights, grads_per_step, lr, betas, eps, weight_decay, trust_ratio=True):
+    """LAMB (You et al. 2020, Algorithm 2) written out in float64 numpy, one tensor at a time
+    (``trust_ratio=False``: the same update without the layer-wise scaling)."""
+    beta1, beta2 = betas
+    weights = [w.astype(np.float64).copy() for w in weights]
+    m = [np.zeros_like(w) for w in weights]
+    v = [np.zeros_like(w) for w in weights]
+    for t, grads in enumerate(grads_per_step, start=1):
+        for k, (w, g) in enumerate(zip(weights, grads)):
+            m[k] = beta1 * m[k] + (1 - beta1) * g
+            v[k] = beta2 * v[k] + (1 - beta2) * g * g
+            r = (m[k] / (1 - beta1**t)) / (np.sqrt(v[k] / (1 - beta2**t)) + eps) + weight_decay * w
+            w_norm, r_norm = np.sqrt((w * w).sum()), np.sqrt((r * r).sum())
+            trust = w_norm / r_norm if trust_ratio and w_norm > 0 and r_norm > 0 else 1.0
+            weights[k] = w - lr * trust * r
+    return weights
+
+
+def test_states_written_before_the_optimizer_option_resume_as_adamw(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    cfg = dict(seed=1, lr=1e-2, warmup_steps=1, **TINY_DATA)
+    meta_train(_tiny_model(), "id", TrainConfig(steps=2, **cfg), out=tmp_path / "old", progress=False, device="cpu")
+    path = tmp_path / "old.train.safetensors"
+    with open(path, "rb") as fh:  # drop the option from the stored config, as in older files
+        meta = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))["__metadata__"]
+    saved = json.loads(meta["train_config"])
+    del saved["optimizer"]
+    save_file(load_file(path), path, metadata={**meta, "train_config": json.dumps(saved)})
+    with pytest.raises(ValueError, match="optimizer"):
+        meta_train(_tiny_model(), "id", TrainConfig(steps=3, optimizer="lamb", **cfg), out=tmp_path / "old",
+                   progress=False, device="cpu")
+    history = meta_train(_tiny_model(), "id", TrainConfig(steps=4, **cfg), out=tmp_path / "old", progress=False,
+                         device="cpu")
+    assert [r["step"] for r in history] == [4]
+
+
+def test_lamb_steps_match_a_numpy_reference():
+    rng = np.random.default_rng(0)
+    # a weight matrix, a zero-initialised bias (trust ratio 1 on the first step) and a tensor
+    # whose gradient is zero (its update is weight decay alone)
+    initial = [rng.normal(size=(2, 3)), np.zeros(3), rng.normal(size=4)]
+    grads = [[rng.normal(size=(2, 3)), rng.normal(size=3), np.zeros(4)] for _ in range(3)]
+    hyper = dict(lr=0.1, betas=(0.9, 0.99), eps=1e-6, weight_decay=0.05)
+    params = [torch.nn.Parameter(torch.tensor(w, dtype=torch.float32)) for w in initial]
+    optimizer = Lamb(params, **hyper)
+    for step_grads in grads:
+        for p, g in zip(params, step_grads):
+            p.grad = torch.tensor(g, dtype=torch.float32)
+        optimizer.step()
+    expected = _numpy_lamb(initial, grads, **hyper)
+    for p, e in zip(params, expected):
+        np.testing.assert_allclose(p.detach().numpy(), e, rtol=1e-5, atol=1e-6)
+    # the reference discriminates: without the trust ratio the weights land elsewhere
+    unscaled = _numpy_lamb(initial, grads, **hyper, trust_ratio=False)
+    assert not np.allclose(params[0].detach().numpy(), unscaled[0], atol=1e-3)
+    assert float(optimizer.state[params[0]]["step"]) == 3.0
+    assert isinstance(make_optimizer(params, TrainConfig(optimizer="lamb")), Lamb)
+    assert isinstance(make_optimizer(params, TrainConfig()), torch.optim.AdamW)
+    with pytest.raises(ValueError, match="betas"):
+        Lamb(params, betas=(0.9, 1.0))
 
 
 def test_validation_auroc_of_a_perfect_and_of_an_inverted_model():
@@ -182,3 +310,19 @@ def test_cli_trains_and_writes_a_loadable_checkpoint(tmp_path):
     assert model.config["dim"] == 8
     assert meta["info"]["command"].startswith("python -m skcausal_meta.train --model avici")
     assert meta["info"]["steps"] == 2 and (tmp_path / "cli_model.train.safetensors").is_file()
+
+
+def test_cli_writes_test_graph_hashes_and_excludes_several_files(tmp_path):
+    hashes = main(["hash-test-graphs", "--family", "id", "--n-nodes", "3", "4", "--seeds", "0", "1",
+                   "--n-datasets", "3", "--split", "none", "--out", str(tmp_path / "test.txt")])
+    assert read_graph_hashes([tmp_path / "test.txt"]) == set(hashes)
+    assert {len(h) for h in hashes} == {16} and len(hashes) >= 2
+    np.save(tmp_path / "more.npy", np.triu(np.ones((1, 3, 3), dtype=np.int8), 1))
+    out = tmp_path / "excl"
+    main(["--model", "avici", "--family", "id", "--steps", "1", "--out", str(out), "--quiet", "--batch-size", "2",
+          "--n-nodes", "3", "4", "--n-samples", "16", "--eval-every", "1", "--n-validation-batches", "1",
+          "--device", "cpu", "--optimizer", "lamb", "--model-config", '{"dim": 8, "n_layers": 1, "n_heads": 2}',
+          "--exclude-graphs", str(tmp_path / "test.txt"), str(tmp_path / "more.npy")])
+    _, meta = load_model(out, AviciModel)
+    assert meta["info"]["train_config"]["optimizer"] == "lamb"
+    assert "--exclude-graphs" in meta["info"]["command"]

@@ -29,6 +29,9 @@ Every source of randomness is a pure function of ``(seed, step)``: the training 
 global torch RNG used by dropout are seeded from it, and the learning rate is a function of
 ``t``. A training state therefore only needs the weights, the optimizer moments and ``t`` to
 resume exactly: training ``2k`` steps equals training ``k``, saving, loading and training ``k``.
+
+The optimizer is AdamW or :class:`Lamb` (``TrainConfig.optimizer``); both keep their moments
+in ``optimizer.state``, which the training state stores.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,19 +50,28 @@ from sklearn.metrics import roc_auc_score
 from tqdm.auto import tqdm
 
 from .._validation import check_positive_int
+from ..datasets import DatasetSpec, canonical_graph_hash, make_scm_family
+from ..datasets.spec import atomic_write_bytes
 from .base import resolve_device
 from .checkpoint_io import load_training_state, save_model, save_training_state
 
 __all__ = [
     "TrainConfig",
     "DatasetStream",
+    "Lamb",
+    "make_optimizer",
     "make_model_input",
     "learning_rate",
+    "train_step",
     "validation_auroc",
     "meta_train",
+    "held_out_graph_hashes",
+    "read_graph_hashes",
+    "write_graph_hashes",
 ]
 
 _TRAIN, _VALIDATION = 0, 1
+_MAX_ATTEMPTS = 100  # redraws of one batch before the excluded graphs are declared to cover the family
 # settings that do not change the trained weights, so a resumed run may change them
 _FREE_ON_RESUME = {"steps", "num_workers", "eval_every", "checkpoint_every", "n_validation_batches"}
 
@@ -108,7 +121,9 @@ class TrainConfig:
         Probability that a step's data sets are purely observational (as in AVICI training, so
         the model works with and without interventions).
     lr, weight_decay : float
-        AdamW learning rate (peak) and decoupled weight decay.
+        Peak learning rate and weight decay (decoupled in AdamW, part of the update in LAMB).
+    optimizer : {"adamw", "lamb"}
+        ``torch.optim.AdamW`` or :class:`Lamb` (layer-wise trust ratio, for large batches).
     warmup_steps : int
         Linear warm-up from 0 to ``lr``.
     decay : {"cosine", "inverse_sqrt", "constant"}
@@ -138,6 +153,7 @@ class TrainConfig:
     p_observational_only: float = 0.5
     lr: float = 3e-4
     weight_decay: float = 1e-2
+    optimizer: str = "adamw"
     warmup_steps: int = 500
     decay: str = "cosine"
     min_lr_ratio: float = 0.05
@@ -158,6 +174,8 @@ class TrainConfig:
         if len(lo_hi) != 2 or not 2 <= lo_hi[0] <= lo_hi[1]:
             raise ValueError(f"n_nodes must be [low, high] with 2 <= low <= high, got {self.n_nodes!r}")
         self.n_nodes = [int(lo_hi[0]), int(lo_hi[1])]
+        if self.optimizer not in ("adamw", "lamb"):
+            raise ValueError(f"optimizer must be 'adamw' or 'lamb', got {self.optimizer!r}")
         if self.decay not in ("cosine", "inverse_sqrt", "constant"):
             raise ValueError(f"decay must be 'cosine', 'inverse_sqrt' or 'constant', got {self.decay!r}")
         for name in ("p_observational_only", "min_lr_ratio"):
@@ -184,15 +202,95 @@ def learning_rate(step: int, config: TrainConfig) -> float:
     return config.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+class Lamb(torch.optim.Optimizer):
+    """LAMB: Adam moments with a layer-wise trust ratio (You et al. 2020, Algorithm 2).
+
+    For every parameter tensor ``w`` (a "layer") with gradient ``g`` at step ``t``::
+
+        m = beta1 m + (1 - beta1) g           v = beta2 v + (1 - beta2) g^2
+        r = (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps) + weight_decay * w
+        w = w - lr * (||w|| / ||r||) * r
+
+    The trust ratio ``||w|| / ||r||`` (Euclidean norms over the whole tensor) is replaced by 1
+    when either norm is 0 (e.g. a freshly zero-initialised bias). It rescales every layer's step
+    to a fixed fraction of the layer's norm, which is what keeps large-batch training stable.
+    Weight decay is part of the update, so it is rescaled by the trust ratio too (unlike AdamW).
+
+    Parameters
+    ----------
+    params : iterable of tensors or dicts
+        Parameters or parameter groups, as for any ``torch.optim.Optimizer``.
+    lr : float, default=1e-3
+    betas : tuple of two floats, default=(0.9, 0.999)
+        Decay rates of the first and second moments.
+    eps : float, default=1e-6
+        Added to the root of the second moment (the paper's value).
+    weight_decay : float, default=0.0
+
+    Notes
+    -----
+    The state of each parameter is ``step`` (a float32 CPU scalar tensor, as in Adam),
+    ``exp_avg`` and ``exp_avg_sq``, so a state dict saves and restores it exactly.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0):
+        if not lr > 0:
+            raise ValueError(f"lr must be > 0, got {lr!r}")
+        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(f"betas must be two floats in [0, 1), got {betas!r}")
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0, got {eps!r}")
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """One LAMB update of every parameter that has a gradient; returns ``closure()`` if given."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for w in group["params"]:
+                if w.grad is None:
+                    continue
+                state = self.state[w]
+                if not state:
+                    state["step"] = torch.tensor(0.0)
+                    state["exp_avg"] = torch.zeros_like(w)
+                    state["exp_avg_sq"] = torch.zeros_like(w)
+                state["step"] += 1
+                t = float(state["step"])
+                m, v = state["exp_avg"], state["exp_avg_sq"]
+                m.mul_(beta1).add_(w.grad, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(w.grad, w.grad, value=1 - beta2)
+                update = (m / (1 - beta1**t)) / ((v / (1 - beta2**t)).sqrt() + group["eps"])
+                update.add_(w, alpha=group["weight_decay"])
+                w_norm, u_norm = torch.linalg.vector_norm(w), torch.linalg.vector_norm(update)
+                trust = torch.where((w_norm > 0) & (u_norm > 0), w_norm / u_norm, torch.ones_like(w_norm))
+                w.sub_(group["lr"] * trust * update)
+        return loss
+
+
+def make_optimizer(parameters, config: TrainConfig) -> torch.optim.Optimizer:
+    """The optimizer named by ``config.optimizer`` with ``config.lr`` and ``config.weight_decay``."""
+    if config.optimizer == "lamb":
+        return Lamb(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
+
+
 class DatasetStream(torch.utils.data.Dataset):
     """Endless, seeded stream of training batches from an SCM family, indexed by step.
 
     ``stream[t]`` is the batch of step ``t``: a number of nodes ``d`` and whether the step has
     interventional rows are drawn from ``SeedSequence([seed, stream_id, t])``, then
     ``batch_size`` data sets from :func:`skcausal_meta.datasets.make_scm_family`. Data sets whose
-    graph hash is in ``exclude_hashes`` (the test graphs) are redrawn with the next attempt
-    counter, so the batch is a pure function of ``(seed, stream_id, t)`` whatever process draws
-    it (this is what makes multi-worker loading and resuming exact).
+    graph hash is in ``exclude_hashes`` (the test graphs, of any sizes) are replaced by data sets
+    drawn with the next attempt counter, ``SeedSequence([seed, stream_id, t, attempt])``, with the
+    same ``d`` and row counts, so the batch is a pure function of ``(seed, stream_id, t)``
+    whatever process draws it (this is what makes multi-worker loading and resuming exact).
 
     Parameters
     ----------
@@ -221,18 +319,28 @@ class DatasetStream(torch.utils.data.Dataset):
         return self.config.steps
 
     def _draw(self, step: int, attempt: int):
-        from ..datasets import make_scm_family
-
+        """Data sets of ``attempt`` at ``step``; ``d`` and the row counts come from attempt 0."""
         c = self.config
-        rng = np.random.default_rng(np.random.SeedSequence([c.seed, self.stream_id, step, attempt]))
+
+        def rng_of(k):
+            return np.random.default_rng(np.random.SeedSequence([c.seed, self.stream_id, step, k]))
+
+        rng = rng_of(0)
         d = int(rng.integers(c.n_nodes[0], c.n_nodes[1] + 1))
         n_int = 0 if rng.random() < c.p_observational_only else c.n_interventional
+        if attempt:
+            rng = rng_of(attempt)
         return make_scm_family(self.family, n_datasets=c.batch_size, n_nodes=d, n_samples=c.n_samples,
                                n_interventional=n_int, random_state=rng)
 
     def __getitem__(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         kept, attempt = [], 0
         while len(kept) < self.config.batch_size:
+            if attempt == _MAX_ATTEMPTS:
+                raise RuntimeError(f"step {step}: found {len(kept)} of {self.config.batch_size} data sets "
+                                   f"outside the {len(self.exclude_hashes)} excluded graph hashes in "
+                                   f"{_MAX_ATTEMPTS} attempts; the excluded graphs cover (almost) every "
+                                   f"graph of the family at this size")
             X, masks, graphs = self._draw(int(step), attempt)
             kept += [(x, m, g) for x, m, g in zip(X, masks, graphs)
                      if not self.exclude_hashes or self.graph_hash(g) not in self.exclude_hashes]
@@ -240,6 +348,95 @@ class DatasetStream(torch.utils.data.Dataset):
         X, masks, graphs = (np.stack(arrays) for arrays in zip(*kept[: self.config.batch_size]))
         x = make_model_input(X, masks)
         return torch.from_numpy(x), torch.from_numpy(graphs.astype(np.float32))
+
+
+def held_out_graph_hashes(family, n_nodes, seeds, n_datasets: int, split: str | None = "test") -> list[str]:
+    """Canonical hashes of the graphs of held-out data sets, to exclude from meta-training.
+
+    For every ``d`` in ``n_nodes`` and ``seed`` in ``seeds``, the graphs of ``n_datasets`` data
+    sets are drawn the way a test set draws them, then hashed with
+    :func:`~skcausal_meta.datasets.canonical_graph_hash` (which includes ``d``, so graphs of
+    different sizes never share a hash).
+
+    Parameters
+    ----------
+    family : str
+        Registered family of the held-out data sets.
+    n_nodes : iterable of int
+        Graph sizes ``d`` of the held-out data sets.
+    seeds : iterable of int
+        Seeds of the held-out sets.
+    n_datasets : int
+        Data sets per ``(d, seed)``.
+    split : {"test", "val", "train"} or None, default="test"
+        A split name draws the graphs of ``DatasetSpec(family, split, n_datasets, n_nodes=d,
+        seed=seed)`` (the data sets of the benchmark runner); ``None`` draws those of
+        ``make_scm_family(family, n_datasets, n_nodes=d, random_state=seed)`` (the held-out
+        evaluations in ``docs/training.md``).
+
+    Returns
+    -------
+    list of str
+        Sorted unique hashes.
+
+    Notes
+    -----
+    A data set's graph depends on the family, split, seed, ``d`` and its index only, not on the
+    row counts, so the data sets are drawn with two observational rows (fast).
+    """
+    n_datasets = check_positive_int(n_datasets, "n_datasets")
+    hashes = set()
+    for d in n_nodes:
+        for seed in seeds:
+            if split is None:
+                graphs = make_scm_family(family, n_datasets=n_datasets, n_nodes=int(d), n_samples=2,
+                                         n_interventional=0, random_state=int(seed))[2]
+            else:
+                graphs = DatasetSpec(family=family, split=split, n_datasets=n_datasets, n_nodes=int(d),
+                                     n_samples=2, n_interventional=0, seed=int(seed)).generate().graphs
+            hashes.update(canonical_graph_hash(g) for g in graphs)
+    return sorted(hashes)
+
+
+def write_graph_hashes(path, hashes, header: str = "") -> Path:
+    """Write graph hashes one per line (after ``#`` comment lines from ``header``), atomically."""
+    path = Path(path)
+    comments = "".join(f"# {line}\n" for line in header.splitlines())
+    atomic_write_bytes(path, (comments + "".join(f"{h}\n" for h in hashes)).encode())
+    return path
+
+
+def read_graph_hashes(paths) -> frozenset:
+    """The union of the canonical graph hashes in ``paths`` (files of any graph sizes).
+
+    Each file is either a ``.npy`` stack ``(S, d, d)`` (or one ``(d, d)`` graph) of adjacency
+    matrices, hashed here, or a text file of hashes, one per line, as written by
+    :func:`write_graph_hashes` (blank lines and ``#`` comments are ignored).
+
+    Raises
+    ------
+    ValueError
+        Naming the file, if an array is not a stack of square matrices or a line is not a hash.
+    """
+    hashes = set()
+    for path in map(Path, paths):
+        if path.suffix == ".npy":
+            graphs = np.load(path, allow_pickle=False)
+            graphs = graphs[None] if graphs.ndim == 2 else graphs
+            if graphs.ndim != 3 or graphs.shape[1] != graphs.shape[2]:
+                raise ValueError(f"graph file {str(path)!r} must hold an (S, d, d) stack of adjacency "
+                                 f"matrices, got shape {graphs.shape}")
+            hashes.update(canonical_graph_hash(g) for g in graphs)
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if not re.fullmatch(r"[0-9a-f]{16}", line):
+                raise ValueError(f"line {number} of graph-hash file {str(path)!r} is not a canonical graph "
+                                 f"hash (16 hex digits): {line[:40]!r}")
+            hashes.add(line)
+    return frozenset(hashes)
 
 
 def _auroc(probs: np.ndarray, graph: np.ndarray) -> float:
@@ -270,7 +467,14 @@ def _step_seed(seed: int, step: int) -> int:
     return int(np.random.SeedSequence([seed, 2, step]).generate_state(1, dtype=np.uint64)[0] >> 1)
 
 
-def _train_step(model, optimizer, x, graphs, step, config, device):
+def train_step(model, optimizer, x, graphs, step: int, config: TrainConfig, device) -> dict:
+    """One optimizer step of :func:`meta_train` on the batch ``(x, graphs)`` of ``step``.
+
+    Sets the learning rate of ``step``, seeds the loss generator and dropout from
+    ``(config.seed, step)``, back-propagates (bfloat16 autocast on CUDA if ``config.amp``), clips
+    the global gradient norm, steps ``optimizer`` and calls ``model.after_step``. Returns the
+    step's statistics (``loss``, ``grad_norm`` and the model's own).
+    """
     for group in optimizer.param_groups:
         group["lr"] = learning_rate(step, config)
     seed = _step_seed(config.seed, step)
@@ -330,11 +534,12 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     config = TrainConfig() if config is None else config
     device = resolve_device(device)
     model.to(device).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = make_optimizer(model.parameters(), config)
     state_path = None if out is None else Path(os.fspath(out) + ".train.safetensors")
     start = 0
     if state_path is not None and resume and state_path.is_file():
         start, saved = load_training_state(state_path, model, optimizer)
+        saved.setdefault("optimizer", "adamw")  # states written before the option existed
         mismatched = {k for k, v in saved.items() if k not in _FREE_ON_RESUME and asdict(config).get(k) != v}
         if mismatched:
             raise ValueError(f"training state {str(state_path)!r} was written with other settings "
@@ -357,7 +562,7 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     history, running, t0, auroc = [], [], time.perf_counter(), float("nan")
     bar = tqdm(total=config.steps, initial=start, disable=not progress, dynamic_ncols=True)
     for step, (x, graphs) in zip(range(start, config.steps), loader):
-        stats = _train_step(model, optimizer, x.to(device), graphs.to(device), step, config, device)
+        stats = train_step(model, optimizer, x.to(device), graphs.to(device), step, config, device)
         running.append(stats["loss"])
         done = step + 1
         if done % config.eval_every == 0 or done == config.steps:
