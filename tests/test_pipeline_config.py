@@ -174,9 +174,44 @@ def test_shipped_benchmark_configs():
     quick = load_config(REPO / "benchmarks" / "quick.yml")
     assert len(expand_tasks(quick)) <= 24  # 24 tiny tasks ran in 24 s on 2 cores (goal: < 2 min)
     ood = load_config(REPO / "benchmarks" / "ood.yml")
-    names = [f.name for f in ood.families]
+    names = [f.name for f in ood.families if not f.is_real]
     assert names[0] == "id" and len(names) >= 9
     assert {axis for name in names for axis in get_family(name).shift} == set(SHIFT_AXES)
+    assert [f.name for f in ood.families if f.is_real] == ["sachs"]
     assert {m.name for m in ood.models} == set(list_estimators())
     assert ood.data.n_datasets == 5 and ood.data.n_nodes == 10
     assert {"e_shd", "edge_auroc", "edge_auprc", "nil", "i_nil", "graph_entropy", "time"} <= set(ood.metrics)
+
+
+def test_real_family_expands_into_seeded_splits():
+    config = load_config(with_changes(families=["id", {"name": "sachs", "n_samples": 100}]))
+    tasks = [t for t in expand_tasks(config) if t.family == "sachs"]
+    assert len(tasks) == 2 * 2 and {t.shift for t in tasks} == {("real",)}
+    assert tasks[0].data_spec == {"real": "sachs", "options": {"graph": "17", "log_transform": False},
+                                  "n_samples": 100, "n_interventional": 8, "n_test": 200,
+                                  "n_test_interventional": 200, "seed": 0}
+    assert len({t.params["random_state"] for t in tasks}) == 2  # one seed per data set, shared by models
+    other_graph = load_config(with_changes(families=["id", {"name": "sachs", "n_samples": 100,
+                                                            "options": {"graph": "20"}}]))
+    assert not {t.run_id for t in tasks} & {t.run_id for t in expand_tasks(other_graph)}
+    # None training sizes: every row that is not held out
+    everything = load_config({**BASE, "data": {"n_datasets": 1}, "families": ["sachs"]})
+    assert everything.real_sizes(everything.families[0]).n_samples == 1755 - 200
+    assert everything.real_sizes(everything.families[0]).n_interventional == 5711 - 200
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"name": "sachs", "n_nodes": 5}, r"families\.1: family 'sachs' is a real data set with fixed nodes; "
+                                      r"it takes no \['n_nodes'\]"),
+    ({"name": "sachs", "definition": {"mechanism": "linear"}}, r"it takes no \['definition'\]"),
+    ({"name": "sachs", "options": {"graf": "20"}}, r"families\.1: unknown options \['graf'\] of real family "
+                                                    r"'sachs'; its options are \['graph', 'log_transform'\]"),
+    ({"name": "sachs", "options": {"graph": "19"}}, r"families\.1: graph must be one of \['17', '18', '20'\], got '19'"),
+    ({"name": "id", "options": {"graph": "20"}}, r"'options' apply only to real families \['sachs'\], not to 'id'"),
+    ({"name": "sachs", "n_samples": 1600}, r"families\.1 \(sachs\): n_test=200 held-out plus n_samples=1600 "
+                                           r"training rows exceed the 1755 observational rows of 'sachs'"),
+    ("sachz", r"unknown family 'sachz'; registered families: \[.*\], real families: \['sachs'\]"),
+])
+def test_bad_real_family(entry, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(with_changes(families__1=entry))

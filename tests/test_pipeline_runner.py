@@ -274,3 +274,80 @@ def test_write_report_without_distances(reference, tmp_path):
     paths = write_report(tmp_path)
     assert "Distance of each family" not in paths["report"].read_text()
     assert all(p.name.endswith("_by_family.png") for p in paths["plots"])
+
+
+def sachs_config(**changes):
+    """The real family ``sachs`` next to ``id``: 2 splits x (empty graph, tiny DiBS), 8 tasks."""
+    config = {
+        "name": "tiny-sachs",
+        "data": {"n_datasets": 2, "n_nodes": 4, "n_samples": 30, "n_interventional": 8, "n_test": 50,
+                 "n_test_interventional": 60, "seed": 5},
+        "families": ["id", {"name": "sachs", "n_samples": 60, "n_interventional": 70}],
+        "models": [{"name": "empty"}, {"name": "dibs", "params": {"n_particles": 3, "n_steps": 15}}],
+        "metrics": ["e_shd", "edge_auroc", "edge_auprc", "nil", "i_nil"],
+        "runtime": {"n_jobs": 1},
+        "report": {"distance_datasets": 2, "plots": False},
+    }
+    return {**config, **changes}
+
+
+def _gaussian_nil(X_train, mask_train, X, mask):
+    """NIL of the empty graph, independently: each node an MLE Gaussian fitted on the training rows
+    where it is not intervened; intervened nodes' terms dropped; the mean of -log density per row."""
+    from scipy.stats import norm
+
+    log_density = np.zeros(len(X))
+    for j in range(X.shape[1]):
+        rows = X_train[~mask_train[:, j], j]
+        log_density += np.where(mask[:, j], 0.0, norm.logpdf(X[:, j], rows.mean(), rows.std()))
+    return -log_density.mean()
+
+
+def test_real_family_sachs_end_to_end(tmp_path):
+    from skcausal_meta.datasets import load_sachs
+    from skcausal_meta.pipeline.tasks import load_task_data
+
+    config = load_config({**sachs_config(), "data": {**sachs_config()["data"], "cache": str(tmp_path / "cache")}})
+    summary = run_benchmark(config, output_dir=tmp_path / "run", progress=False)
+    assert (summary.n_tasks, summary.n_failed) == (8, 0)
+    results = pd.read_csv(tmp_path / "run" / "results.csv")
+    sachs = results[results["family"] == "sachs"]
+    assert len(sachs) == 4 and set(sachs["shift"]) == {"real"} and set(sachs["model"]) == {"empty", "dibs"}
+    assert np.isfinite(sachs[["e_shd", "edge_auroc", "edge_auprc", "nil", "i_nil"]].to_numpy()).all()
+    empty = sachs[sachs["model"] == "empty"].sort_values("dataset")
+    assert (empty["e_shd"] == 17).all() and (empty["edge_auroc"] == 0.5).all()  # the 17-edge consensus graph
+    # held-out NIL and I-NIL of the empty graph equal an independent Gaussian computation on the split
+    data = load_task_data(config, config.families[1], [0, 1])
+    for row in empty.itertuples():
+        d = data[row.dataset]
+        assert d.X.shape == (130, 11) and d.X_test.shape == (50, 11) and d.X_int.shape == (60, 11)
+        assert row.nil == pytest.approx(_gaussian_nil(d.X, d.mask, d.X_test, np.zeros_like(d.X_test, dtype=bool)))
+        _, group = np.unique(d.mask_int, axis=0, return_inverse=True)
+        groups = [group.ravel() == g for g in np.unique(group)]
+        assert len(groups) == 6  # Akt, PKC (two reagents), PIP2, Mek, PIP3, PKA
+        expected = np.mean([_gaussian_nil(d.X, d.mask, d.X_int[g], d.mask_int[g]) for g in groups])
+        assert row.i_nil == pytest.approx(expected)
+        assert not d.mask[:60].any() and d.mask[60:].any(axis=1).all()  # observational rows first
+        assert (d.mask_int.sum(axis=1) == 1).all()
+    # the two data sets are different splits of the same rows
+    assert not np.array_equal(data[0].X, data[1].X)
+    rows = load_sachs()[0].to_numpy()
+    assert all((d.X[:, None, :] == rows[None]).all(-1).any(-1).all() for d in data.values())
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "Real data (sachs)" in report
+    assert report.split("## e_shd")[1].split("| id |")[1].count("| sachs |") == 1  # real data after id
+    distances = json.loads((tmp_path / "run" / "distances.json").read_text())["families"]["sachs"]
+    assert all(np.isfinite(v) for k, v in distances.items() if k != "key")
+
+
+def test_cyclic_consensus_graph_records_sid_as_nan_with_its_reason(tmp_path):
+    config = sachs_config(families=[{"name": "sachs", "n_samples": 60, "n_interventional": 70,
+                                     "options": {"graph": "18"}}],
+                          models=[{"name": "empty"}], metrics=["e_shd", "e_sid"],
+                          report={"plots": False, "distances": False})
+    config["data"]["n_datasets"] = 1
+    summary = run_benchmark(config, output_dir=tmp_path, progress=False)
+    assert summary.n_failed == 0
+    (folder, record), = list(iter_artifacts(tmp_path))
+    assert np.isnan(record["metrics"]["metrics"]["e_sid"]) and record["metrics"]["metric_errors"]["e_sid"]
+    assert record["metrics"]["metrics"]["e_shd"] == 18

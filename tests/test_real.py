@@ -1,4 +1,5 @@
-"""Tests for the Sachs loader: shapes, condition blocks, mask, graph choice, and the bundle."""
+"""Tests for the Sachs loader (shapes, condition blocks, mask, graph choice, the bundle) and for
+its rows as a real benchmark family (seeded, stratified, disjoint train/test splits)."""
 
 import numpy as np
 import pandas as pd
@@ -6,6 +7,7 @@ import pytest
 
 from skcausal_meta._validation import is_dag
 from skcausal_meta.datasets.real import SACHS_CONDITIONS, SACHS_NODES, load_sachs, sachs_bundle
+from skcausal_meta.pipeline.real import load_real, real_summary, resolve_sizes, split_rows
 
 BLOCK_SIZES = [853, 902, 911, 723, 810, 799, 848, 913, 707]
 
@@ -110,3 +112,59 @@ def test_bundle_matches_loader():
     np.testing.assert_array_equal(bundle.graphs[0], graph)
     assert bundle.scms is None and bundle.spec is None
     assert sachs_bundle(observational_only=True).X.shape == (1, 853, 11)
+
+
+def test_real_family_data_matches_the_loader():
+    data = load_real("sachs", {"graph": "20", "log_transform": True})
+    X, mask, graph, conditions = load_sachs("20", log_transform=True, return_conditions=True)
+    np.testing.assert_array_equal(data.X, X.to_numpy())
+    np.testing.assert_array_equal(data.mask, mask)
+    np.testing.assert_array_equal(data.graph, graph)
+    np.testing.assert_array_equal(data.conditions, conditions)
+    assert data.observational.sum() == 853 + 902  # anti-CD3/CD28 and ICAM-2: no measured target
+    assert load_real("sachs", {"graph": "20", "log_transform": True}) is data  # cached ...
+    with pytest.raises(ValueError, match="read-only"):
+        data.X[0, 0] = 0.0  # ... so shared arrays are read-only
+
+
+def test_split_is_disjoint_stratified_and_seeded():
+    data = load_real("sachs")
+    sizes = resolve_sizes(data, n_samples=300, n_interventional=500, n_test=100, n_test_interventional=211)
+    train, test, test_int = split_rows(data, sizes, random_state=0)
+    assert (len(train), len(test), len(test_int)) == (800, 100, 211)
+    assert not set(train) & set(test) and not set(train) & set(test_int) and not set(test) & set(test_int)
+    assert data.observational[test].all() and not data.observational[test_int].any()
+    assert (np.diff(train) > 0).all()  # file order: observational blocks first
+    # every block gives its share of each draw, within one row of the exact proportion
+    blocks, counts = np.unique(data.conditions, return_counts=True)
+    for rows, n in ((test, 100), (test_int, 211), (train[data.observational[train]], 300),
+                    (train[~data.observational[train]], 500)):
+        kind = data.observational[rows[0]] == data.observational
+        share = np.array([n * ((data.conditions == b) & kind).sum() / kind.sum() for b in blocks])
+        taken = np.array([(data.conditions[rows] == b).sum() for b in blocks])
+        assert taken.sum() == n and (np.abs(taken - share) < 1).all()
+    again = split_rows(data, sizes, random_state=0)
+    assert all(np.array_equal(a, b) for a, b in zip((train, test, test_int), again))
+    other = split_rows(data, sizes, random_state=1)
+    assert not np.array_equal(train, other[0]) and not np.array_equal(test, other[1])
+
+
+def test_split_sizes():
+    data = load_real("sachs")
+    sizes = resolve_sizes(data, n_samples=None, n_interventional=0, n_test=55, n_test_interventional=1)
+    assert (sizes.n_samples, sizes.n_interventional) == (1755 - 55, 0)
+    train, _, test_int = split_rows(data, sizes, random_state=3)
+    assert len(train) == 1700 and data.observational[train].all() and len(test_int) == 1
+    with pytest.raises(ValueError, match=r"n_test_interventional=5000 held-out plus n_interventional=800 "
+                                         r"training rows exceed the 5711 interventional rows of 'sachs'"):
+        resolve_sizes(data, n_samples=10, n_interventional=800, n_test=10, n_test_interventional=5000)
+    with pytest.raises(ValueError, match=r"n_test=2000 held-out plus n_samples=None"):
+        resolve_sizes(data, n_test=2000)
+
+
+def test_real_summary_pairs_observational_subsamples_with_the_consensus_graph():
+    data = load_real("sachs")
+    summary = real_summary(data, n_datasets=3, n_samples=120, random_state=0)
+    assert summary.name == "sachs" and summary.data_stats.shape[0] == 3
+    np.testing.assert_allclose(summary.density, 17 / 11)
+    assert len(summary.node_stats) == 3 * int((data.graph.sum(axis=0) > 0).sum())  # one row per non-root node

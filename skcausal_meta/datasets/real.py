@@ -156,11 +156,11 @@ def load_sachs(graph="17", observational_only=False, log_transform=False, return
 def sachs_bundle(graph="17", observational_only=False, log_transform=False) -> DatasetBundle:
     """The Sachs data as a one-data-set :class:`~skcausal_meta.datasets.spec.DatasetBundle`.
 
-    This is the "real" family entry of the benchmark runner: the same fields as a generated
-    bundle, with ``X`` stacked as ``(1, n, 11)``, ``interventions`` ``(1, n, 11)``, ``graphs``
-    ``(1, 11, 11)``, and ``spec=None``, ``scms=None`` (there is no generating SCM, so
-    likelihood metrics against the true mechanism, such as I-NIL, are not available).
-    Parameters are those of :func:`load_sachs`.
+    For code written against generated bundles: the same fields, with ``X`` stacked as
+    ``(1, n, 11)``, ``interventions`` ``(1, n, 11)``, ``graphs`` ``(1, 11, 11)``, and
+    ``spec=None``, ``scms=None`` (there is no generating SCM to draw held-out rows from). The
+    benchmark runner uses the rows instead, as the real family ``sachs`` with seeded train/test
+    splits (:mod:`skcausal_meta.pipeline.real`). Parameters are those of :func:`load_sachs`.
     """
     X, mask, G = load_sachs(graph, observational_only=observational_only, log_transform=log_transform)
     return DatasetBundle(spec=None, X=X.to_numpy()[None], interventions=mask[None], graphs=G[None], scms=None)

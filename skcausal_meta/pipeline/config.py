@@ -8,13 +8,16 @@ each offending field, the value given and what is allowed. Example::
 
     name: quick
     data: {n_datasets: 2, n_nodes: 5, n_samples: 30, n_interventional: 10, seed: 0}
-    families: [id, ood_mech_mlp, {name: ood_nodes_small, n_nodes: 4}]
+    families: [id, ood_mech_mlp, {name: ood_nodes_small, n_nodes: 4}, {name: sachs, n_samples: 400}]
     models:
       - name: dibs
         params: {n_particles: 4, n_steps: 50}
         grid: {preset: [marginal, joint-linear]}
     metrics: [e_shd, edge_auroc, nil, i_nil, time]
     runtime: {n_jobs: 2, backend: loky}
+
+``sachs`` is a *real* family (:mod:`skcausal_meta.pipeline.real`): its data sets are seeded splits
+of the Sachs rows, with held-out rows in place of an SCM for NIL and I-NIL.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sklearn.model_selection import ParameterGrid
 
 from ..datasets import SCMFamily, get_family, list_families
 from ..models.registry import get_estimator_class, list_estimators
+from .real import RealSizes, list_real_families, load_real, resolve_sizes
 
 __all__ = ["Config", "ConfigError", "DataConfig", "FamilyConfig", "ModelConfig", "RuntimeConfig",
            "MlflowConfig", "ReportConfig", "load_config"]
@@ -52,7 +56,8 @@ class DataConfig(_Strict):
 
     ``None`` sizes take the family's defaults. ``n_test`` observational and
     ``n_test_interventional`` interventional held-out rows are drawn per data set from its true
-    SCM for NIL and I-NIL. ``cache`` is the data-set cache root (the library default if None).
+    SCM for NIL and I-NIL (held out from the rows of a real family, whose ``None`` training
+    sizes mean all remaining rows). ``cache`` is the data-set cache root (the library default if None).
     """
 
     n_datasets: int = Field(5, ge=1)
@@ -67,10 +72,14 @@ class DataConfig(_Strict):
 
 
 class FamilyConfig(_Strict):
-    """One family: a registered name, or a new name with an inline ``definition``.
+    """One family: a registered name, a new name with an inline ``definition``, or a real data set.
 
     ``definition`` holds the keys of :meth:`SCMFamily.from_dict` except ``name``. The sizes, when
     given, override those of the ``data`` section for this family (e.g. its number of nodes).
+    A real family (a name in :func:`~skcausal_meta.pipeline.real.list_real_families`, e.g.
+    ``sachs``) has fixed nodes, so it takes no ``n_nodes`` or ``definition``; ``n_samples`` and
+    ``n_interventional`` count its observational and interventional training rows, and
+    ``options`` are passed to its loader (for ``sachs``: ``graph``, ``log_transform``).
     """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.+-]+$")
@@ -78,18 +87,32 @@ class FamilyConfig(_Strict):
     n_nodes: int | None = Field(None, ge=2)
     n_samples: int | None = Field(None, ge=1)
     n_interventional: int | None = Field(None, ge=0)
+    options: dict[str, Any] | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _from_name(cls, value):
         return {"name": value} if isinstance(value, str) else value
 
+    @property
+    def is_real(self) -> bool:
+        """Whether the entry is a real data set rather than an SCM family."""
+        return self.name in list_real_families()
+
     @model_validator(mode="after")
     def _known_or_defined(self):
+        if self.is_real:
+            given = [k for k in ("definition", "n_nodes") if getattr(self, k) is not None]
+            if given:
+                raise ValueError(f"family {self.name!r} is a real data set with fixed nodes; it takes no {given}")
+            load_real(self.name, self.options)  # checks the option names and values
+            return self
+        if self.options is not None:
+            raise ValueError(f"'options' apply only to real families {list_real_families()}, not to {self.name!r}")
         if self.definition is None:
             if self.name not in list_families():
-                raise ValueError(f"unknown family {self.name!r}; registered families: {list_families()} "
-                                 "(or give an inline 'definition')")
+                raise ValueError(f"unknown family {self.name!r}; registered families: {list_families()}, "
+                                 f"real families: {list_real_families()} (or give an inline 'definition')")
             return self
         family = SCMFamily.from_dict({"name": self.name, **self.definition})
         if self.name in list_families() and get_family(self.name).to_dict() != family.to_dict():
@@ -98,7 +121,9 @@ class FamilyConfig(_Strict):
         return self
 
     def family(self) -> SCMFamily:
-        """The family (registered, or built from the inline definition)."""
+        """The SCM family (registered, or built from the inline definition); not for a real family."""
+        if self.is_real:
+            raise ValueError(f"family {self.name!r} is a real data set, not an SCM family")
         if self.definition is None:
             return get_family(self.name)
         return SCMFamily.from_dict({"name": self.name, **self.definition})
@@ -241,6 +266,12 @@ class Config(_Strict):
             repeated = sorted({n for n in names if names.count(n) > 1})
             if repeated:
                 raise ValueError(f"{what} names must be unique, got {repeated} more than once")
+        for k, entry in enumerate(self.families):
+            if entry.is_real:
+                try:
+                    self.real_sizes(entry)
+                except ValueError as exc:
+                    raise ValueError(f"families.{k} ({entry.name}): {exc}") from None
         known = list_families() + [f.name for f in self.families]
         if self.report.reference not in known:
             raise ValueError(f"report.reference {self.report.reference!r} is not a family; known families: {known}")
@@ -250,6 +281,15 @@ class Config(_Strict):
                 f"the grid expands to zero tasks ({len(self.families)} families x {self.data.n_datasets} data sets x "
                 f"{n_sets} model parameter sets, {len(self.metrics)} metrics); every list needs an entry")
         return self
+
+    def real_sizes(self, entry: FamilyConfig) -> RealSizes:
+        """Row counts of each split of the real family ``entry`` (its training-size overrides,
+        else the ``data`` section's; held-out sizes from ``data``)."""
+        d = self.data
+        return resolve_sizes(load_real(entry.name, entry.options),
+                             d.n_samples if entry.n_samples is None else entry.n_samples,
+                             d.n_interventional if entry.n_interventional is None else entry.n_interventional,
+                             d.n_test, d.n_test_interventional)
 
     @property
     def run_dir(self) -> Path:

@@ -4,7 +4,9 @@ Computed once per run in the parent (:func:`skcausal_meta.datasets.family_distan
 ``report.distance_datasets`` freshly sampled data sets per family, at the run's sizes) and stored
 in ``{run_dir}/distances.json``, so that the report is rebuilt from the run folder alone. An entry
 is recomputed only when its family definition or the sampling settings change. The reference is
-summarised from its own seed stream, so its distance to itself shows the sampling error.
+summarised from its own seed stream, so its distance to itself shows the sampling error. A real
+family is summarised from subsamples of its observational rows with its consensus graph
+(:func:`~skcausal_meta.pipeline.real.real_summary`), so every component is computed from data.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from joblib import Parallel, delayed
 from ..datasets import family_distance, summarize_family
 from ..datasets.spec import atomic_write_bytes
 from .config import Config, FamilyConfig
+from .real import RealData, load_real, real_options, real_summary
 from .tasks import data_spec, stable_seed
 
 __all__ = ["DISTANCES_FILE", "compute_distances", "read_distances"]
@@ -27,15 +30,26 @@ DISTANCES_FILE = "distances.json"
 
 
 def _settings(config: Config, entry: FamilyConfig) -> dict:
+    if entry.is_real:
+        return {"real": entry.name, "options": real_options(entry.name, entry.options),
+                "n_datasets": config.report.distance_datasets, "n_samples": config.real_sizes(entry).n_samples,
+                "seed": config.data.seed}
     spec = data_spec(config, entry)
     return {"family": entry.family().to_dict(), "n_datasets": config.report.distance_datasets,
             "n_nodes": spec.n_nodes, "n_samples": spec.n_samples, "seed": config.data.seed}
 
 
-def _summary(family, settings: dict, stream: int):
-    """Summary of freshly sampled data sets of ``family`` (runs in a worker)."""
-    rng = np.random.default_rng(stable_seed(settings["seed"], family.name, stream))
-    return summarize_family(family, n_datasets=settings["n_datasets"], n_nodes=settings["n_nodes"],
+def _source(entry: FamilyConfig):
+    """What a worker summarises: the real data set or the SCM family."""
+    return load_real(entry.name, entry.options) if entry.is_real else entry.family()
+
+
+def _summary(source, settings: dict, stream: int):
+    """Summary of data sets of ``source``, a family or a real data set (runs in a worker)."""
+    rng = np.random.default_rng(stable_seed(settings["seed"], source.name, stream))
+    if isinstance(source, RealData):
+        return real_summary(source, settings["n_datasets"], settings["n_samples"], random_state=rng)
+    return summarize_family(source, n_datasets=settings["n_datasets"], n_nodes=settings["n_nodes"],
                             n_samples=settings["n_samples"], random_state=rng)
 
 
@@ -62,7 +76,7 @@ def compute_distances(config: Config, run_dir) -> dict:
     families = {name: cached[name] for name in entries if cached.get(name, {}).get("key") == keys[name]}
     missing = [name for name in entries if name not in families]
     if missing:
-        jobs = [(reference.family(), ref_settings, 4)] + [(entries[n].family(), settings[n], 3) for n in missing]
+        jobs = [(_source(reference), ref_settings, 4)] + [(_source(entries[n]), settings[n], 3) for n in missing]
         ref_summary, *summaries = Parallel()(delayed(_summary)(*job) for job in jobs)
         for name, summary in zip(missing, summaries):
             families[name] = {"key": keys[name], **family_distance(ref_summary, summary)}

@@ -78,8 +78,10 @@ def summarize(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def _family_order(frame: pd.DataFrame, reference: str | None) -> list[str]:
+    """The reference first, then families without a shift, the shifted ones, and real data last."""
     families = frame[["family", "shift"]].drop_duplicates()
-    key = families.apply(lambda r: (r["family"] != reference, r["shift"] != "none", r["shift"], r["family"]), axis=1)
+    key = families.apply(lambda r: (r["family"] != reference, r["shift"] != "none", r["shift"] == "real",
+                                    r["shift"], r["family"]), axis=1)
     return families.assign(key=key).sort_values("key")["family"].tolist()
 
 
@@ -95,6 +97,11 @@ def _markdown(frame: pd.DataFrame, families: list[str], models: list[str], dista
     counts = frame.groupby("status").size().to_dict()
     lines = [f"# Benchmark report", "", f"{len(frame)} tasks: {counts.get('ok', 0)} finished, "
              f"{counts.get('error', 0)} failed. Cells: mean ± standard error over data sets.", ""]
+    real = sorted(frame.loc[frame["shift"] == "real", "family"].unique())
+    if real:
+        lines += [f"Real data ({', '.join(real)}): graph metrics against the consensus graph; NIL and I-NIL on "
+                  "held-out rows of the data (there is no generating SCM); data sets are seeded splits of "
+                  "the same rows.", ""]
     for metric in _metric_columns(frame):
         table = summarize(frame, metric).set_index(["family", "variant"])
         lines += [f"## {metric_caption(metric)}", "", "| family | " + " | ".join(models) + " |",

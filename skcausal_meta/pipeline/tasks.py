@@ -5,7 +5,8 @@ its content hash is part of its ``run_id``, so changing anything that affects a 
 seeds, parameters, metrics, a family's definition) gives a new ``run_id`` instead of silently
 reusing an old artifact. The arrays live in :class:`TaskData`, built in the parent process from the
 data-set cache (:class:`~skcausal_meta.datasets.DatasetSpec`) plus held-out rows drawn from each
-data set's true SCM.
+data set's true SCM, or, for a real family, from a seeded split of its rows
+(:mod:`~skcausal_meta.pipeline.real`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from ..datasets import DatasetSpec, get_family, register_family
 from ..models.registry import get_estimator_class
 from .config import Config, FamilyConfig
+from .real import load_real, real_options, split_rows
 
 __all__ = ["Task", "TaskData", "expand_tasks", "load_task_data", "ensure_family", "stable_seed", "data_spec"]
 
@@ -43,7 +45,7 @@ class Task:
     family_definition: dict | None  # inline family definition (provenance; workers get arrays)
     shift: tuple
     dataset: int  # index of the data set in the family's data-set spec
-    data_spec: dict  # DatasetSpec fields
+    data_spec: dict  # DatasetSpec fields, or for a real family its name, options, row counts and seed
     n_test: int
     n_test_interventional: int
     metrics: tuple
@@ -82,6 +84,12 @@ def data_spec(config: Config, entry: FamilyConfig) -> DatasetSpec:
                        n_interventional=pick(entry.n_interventional, d.n_interventional), seed=d.seed)
 
 
+def _real_spec(config: Config, entry: FamilyConfig) -> dict:
+    """What determines the data of a real family's data sets (part of each task's hash)."""
+    return {"real": entry.name, "options": real_options(entry.name, entry.options),
+            **asdict(config.real_sizes(entry)), "seed": config.data.seed}
+
+
 def _with_run_id(task: Task) -> Task:
     digest = hashlib.sha256(json.dumps(task.resolved(), sort_keys=True).encode()).hexdigest()[:12]
     return Task(**{**asdict(task), "run_id": f"{task.family}-{task.dataset:03d}-{digest}"})
@@ -95,8 +103,11 @@ def expand_tasks(config: Config) -> list[Task]:
     """
     tasks = []
     for entry in config.families:
-        family = ensure_family(entry.name, entry.definition)
-        spec = data_spec(config, entry).model_dump()
+        if entry.is_real:
+            shift, spec = ("real",), _real_spec(config, entry)
+        else:
+            shift = tuple(ensure_family(entry.name, entry.definition).shift)
+            spec = data_spec(config, entry).model_dump()
         for dataset in range(config.data.n_datasets):
             seed = int(np.random.default_rng(stable_seed(config.data.seed, entry.name, dataset, 2)).integers(2**31))
             for model in config.models:
@@ -105,7 +116,7 @@ def expand_tasks(config: Config) -> list[Task]:
                     tasks.append(_with_run_id(Task(
                         model=model.key, estimator=model.name,
                         params={"random_state": seed, **params} if seeded else params,
-                        family=entry.name, family_definition=entry.definition, shift=tuple(family.shift),
+                        family=entry.name, family_definition=entry.definition, shift=shift,
                         dataset=dataset, data_spec=spec, n_test=config.data.n_test,
                         n_test_interventional=config.data.n_test_interventional, metrics=tuple(config.metrics))))
     return tasks
@@ -118,8 +129,11 @@ def load_task_data(config: Config, entry: FamilyConfig, datasets) -> dict[int, T
     true SCM with a seed fixed by (data seed, family, data set): ``n_test`` observational rows,
     and ``n_test_interventional`` rows under the family's own intervention recipe, with the
     true targets in the mask (even for unknown-target families, since I-NIL drops the
-    intervened nodes' terms).
+    intervened nodes' terms). A real family's data set ``i`` is instead the split of its rows
+    seeded by the same (data seed, family, data set) (:func:`~.real.split_rows`).
     """
+    if entry.is_real:
+        return _real_task_data(config, entry, datasets)
     family = ensure_family(entry.name, entry.definition)
     bundle = data_spec(config, entry).load(config.data.cache)
     out = {}
@@ -130,4 +144,15 @@ def load_task_data(config: Config, entry: FamilyConfig, datasets) -> dict[int, T
         interventions = family.interventions.draw(config.data.n_test_interventional, scm.n_nodes, rng)
         X_int = scm.sample(config.data.n_test_interventional, interventions, random_state=rng)
         out[i] = TaskData(bundle.X[i], bundle.interventions[i], bundle.graphs[i], X_test, X_int, interventions.mask)
+    return out
+
+
+def _real_task_data(config: Config, entry: FamilyConfig, datasets) -> dict[int, TaskData]:
+    data, sizes = load_real(entry.name, entry.options), config.real_sizes(entry)
+    out = {}
+    for i in datasets:
+        rng = np.random.default_rng(stable_seed(config.data.seed, entry.name, i, 1))
+        train, test, test_int = split_rows(data, sizes, rng)
+        out[i] = TaskData(data.X[train], data.mask[train], data.graph.copy(), data.X[test], data.X[test_int],
+                          data.mask[test_int])
     return out
