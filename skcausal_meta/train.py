@@ -31,7 +31,8 @@ MODELS = {
 }
 
 
-def _model_class(name: str):
+def model_class(name: str):
+    """The network class registered as ``name`` in :data:`MODELS`."""
     module, cls = MODELS[name]
     return getattr(import_module(module), cls)
 
@@ -112,7 +113,7 @@ def main(argv=None) -> list:
         torch.set_num_threads(args.threads)
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
     torch.manual_seed(config.seed)  # weight initialisation; the CLI owns its process
-    model = _model_class(args.model)(**args.model_config)
+    model = model_class(args.model)(**args.model_config)
     exclude = read_graph_hashes(args.exclude_graphs or ())
     command = "python -m skcausal_meta.train " + " ".join(argv)
     return meta_train(model, args.family, config, out=args.out, resume=args.resume, device=args.device,
