@@ -36,6 +36,18 @@ __all__ = [
 ]
 
 
+def _row_features(features, pa: np.ndarray) -> np.ndarray:
+    """``features(pa)``, an ``(n, M)`` array of per-row features of the parent values.
+
+    A root node (no parent columns) has the same features on every row, so they are computed on
+    one row and repeated: the elementwise cosines, tanh or exponentials are what costs, and the
+    product that follows still runs at full size, so results keep their bits.
+    """
+    if pa.shape[1]:
+        return features(pa)
+    return np.repeat(features(pa[:1]), pa.shape[0], axis=0)
+
+
 class Mechanism:
     """Base class of mechanism specifications."""
 
@@ -125,13 +137,8 @@ class RandomFourier(Mechanism):
 
     def _apply(self, params, pa):
         phase = np.asarray(params["phase"])
-        if pa.shape[1]:
-            feats = np.cos(pa @ np.asarray(params["omega"], dtype=float).reshape(phase.size, pa.shape[1]).T + phase)
-        else:
-            # A root's features are cos(phase) on every row: fill them rather than take n * M cosines
-            # (the cosines dominate the cost). The full-size product below keeps the result's bits.
-            feats = np.empty((pa.shape[0], phase.size))
-            feats[:] = np.cos(phase)
+        omega = np.asarray(params["omega"], dtype=float).reshape(phase.size, pa.shape[1])
+        feats = _row_features(lambda x: np.cos(x @ omega.T + phase), pa)
         return feats @ np.asarray(params["coef"]) + params["bias"]
 
 
@@ -159,7 +166,8 @@ class MLP(Mechanism):
 
     def _apply(self, params, pa):
         b1 = np.asarray(params["b1"])
-        hidden = np.tanh(pa @ np.asarray(params["w1"], dtype=float).reshape(pa.shape[1], b1.size) + b1)
+        w1 = np.asarray(params["w1"], dtype=float).reshape(pa.shape[1], b1.size)
+        hidden = _row_features(lambda x: np.tanh(x @ w1 + b1), pa)
         return hidden @ np.asarray(params["w2"])
 
 
@@ -200,7 +208,7 @@ class GaussianProcess(Mechanism):
     def _apply(self, params, pa):
         alpha = np.asarray(params["alpha"])
         anchors = np.asarray(params["anchors"], dtype=float).reshape(alpha.size, pa.shape[1])
-        return self._kernel(pa, anchors, params["length_scale"]) @ alpha
+        return _row_features(lambda x: self._kernel(x, anchors, params["length_scale"]), pa) @ alpha
 
 
 @dataclass
