@@ -166,3 +166,17 @@ def test_bad_checkpoints_and_inputs_fail_naming_the_file(checkpoint, tmp_path):
     other.write_text(json.dumps({**meta, "model": "bcnp"}))
     with pytest.raises(ValueError, match="other.json.*'bcnp'"):
         AviciEstimator(checkpoint=other, device="cpu").fit(X)
+    # a half-written JSON
+    half = tmp_path / "half.json"
+    half.write_text(stem.with_suffix(".json").read_text()[:40])
+    with pytest.raises(ValueError, match="half.json.*not valid JSON"):
+        AviciEstimator(checkpoint=half, device="cpu").fit(X)
+
+
+def test_shipped_checkpoints_reject_the_other_model_and_too_many_variables():
+    X = np.random.default_rng(6).normal(size=(20, 4))
+    with pytest.raises(ValueError, match="bcnp_id.json.*'bcnp'.*not 'avici'"):
+        AviciEstimator(checkpoint="bcnp_id", device="cpu").fit(X)
+    wide = np.random.default_rng(7).normal(size=(5, 101))
+    with pytest.raises(ValueError, match="101 variables.*avici_id.*max_nodes=100"):
+        AviciEstimator(device="cpu").fit(wide)

@@ -275,6 +275,15 @@ def test_estimator_bad_checkpoints(tmp_path, checkpoint):
         BCNPEstimator(checkpoint=checkpoint, n_samples=0, device="cpu").fit(X)
 
 
+def test_shipped_checkpoints_reject_the_other_model_and_too_many_variables():
+    X = np.random.default_rng(3).normal(size=(20, 4))
+    with pytest.raises(ValueError, match="avici_id.json.*'avici'.*not 'bcnp'"):
+        BCNPEstimator(checkpoint="avici_id", device="cpu").fit(X)
+    wide = np.random.default_rng(4).normal(size=(5, 101))
+    with pytest.raises(ValueError, match="101 variables.*bcnp_id.json.*at most 100"):
+        BCNPEstimator(device="cpu").fit(wide)
+
+
 def test_meta_fit_trains_and_is_used(tmp_path):
     est = BCNPEstimator(random_state=0, device="cpu", n_samples=5)
     options = dict(batch_size=2, n_nodes=[3, 4], n_samples=20, n_interventional=5, warmup_steps=1,

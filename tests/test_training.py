@@ -293,6 +293,15 @@ def test_checkpoint_round_trips_and_errors_name_the_file(tmp_path):
     assert step == 7 and cfg == json.loads(json.dumps(asdict(TrainConfig())))
     assert torch.equal(copy.encoder.embed.weight, model.encoder.embed.weight)
     assert torch.equal(other_opt.state_dict()["state"][0]["exp_avg"], optimizer.state_dict()["state"][0]["exp_avg"])
+    with pytest.raises(ValueError, match="state.safetensors.*'avici'"):  # a training state of another model
+        load_training_state(tmp_path / "state.safetensors", Other(dim=8, n_layers=1, n_heads=2), other_opt)
+    # weights of another model behind a JSON that claims this one
+    (tmp_path / "swapped.json").write_text((tmp_path / "ckpt.json").read_text())
+    from safetensors.torch import save_file
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, tmp_path / "swapped.safetensors",
+              metadata={"model": "bcnp"})
+    with pytest.raises(ValueError, match="swapped.safetensors.*'bcnp'"):
+        load_model(tmp_path / "swapped", AviciModel)
     raw = (tmp_path / "state.safetensors").read_bytes()
     (tmp_path / "state.safetensors").write_bytes(raw[: len(raw) // 2])
     with pytest.raises(ValueError, match="state.safetensors"):
