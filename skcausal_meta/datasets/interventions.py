@@ -115,14 +115,16 @@ class InterventionSpec:
         bounds = np.linspace(0, n_rows, n_blocks + 1).round().astype(int)
         if self.targets == "single":
             order = np.concatenate([rng.permutation(n_nodes) for _ in range(-(-n_blocks // n_nodes))])
-            block_targets = [order[b : b + 1] for b in range(n_blocks)]
+            targets = order[:n_blocks, None]
         else:
             size = int(np.clip(round(self.targets * n_nodes), 1, n_nodes - 1))
-            block_targets = [rng.choice(n_nodes, size=size, replace=False) for _ in range(n_blocks)]
-        for b, targets in enumerate(block_targets):
-            rows = slice(bounds[b], bounds[b + 1])
-            mask[rows, targets] = True
-            values[rows, targets] = draw_signed(self.value, len(targets), rng)
+            targets = np.stack([rng.choice(n_nodes, size=size, replace=False) for _ in range(n_blocks)])
+        # (n_blocks, targets per block): drawn block by block, then written to every row at once
+        block_values = np.stack([draw_signed(self.value, targets.shape[1], rng) for _ in range(n_blocks)])
+        block_of_row = np.repeat(np.arange(n_blocks), np.diff(bounds))
+        rows = np.arange(n_rows)[:, None]
+        mask[rows, targets[block_of_row]] = True
+        values[rows, targets[block_of_row]] = block_values[block_of_row]
         return Interventions(mask, values, self.kind)
 
     def to_dict(self) -> dict:
