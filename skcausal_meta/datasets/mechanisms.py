@@ -48,6 +48,14 @@ def _row_features(features, pa: np.ndarray) -> np.ndarray:
     return np.repeat(features(pa[:1]), pa.shape[0], axis=0)
 
 
+def _affine_then(ufunc, x: np.ndarray, weights: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """``ufunc(x @ weights + offset)`` computed in place in one ``(n, M)`` buffer (same bits as the
+    expression, without its two large temporaries)."""
+    out = x @ weights
+    out += offset
+    return ufunc(out, out=out)
+
+
 class Mechanism:
     """Base class of mechanism specifications."""
 
@@ -138,7 +146,7 @@ class RandomFourier(Mechanism):
     def _apply(self, params, pa):
         phase = np.asarray(params["phase"])
         omega = np.asarray(params["omega"], dtype=float).reshape(phase.size, pa.shape[1])
-        feats = _row_features(lambda x: np.cos(x @ omega.T + phase), pa)
+        feats = _row_features(lambda x: _affine_then(np.cos, x, omega.T, phase), pa)
         return feats @ np.asarray(params["coef"]) + params["bias"]
 
 
@@ -167,7 +175,7 @@ class MLP(Mechanism):
     def _apply(self, params, pa):
         b1 = np.asarray(params["b1"])
         w1 = np.asarray(params["w1"], dtype=float).reshape(pa.shape[1], b1.size)
-        hidden = _row_features(lambda x: np.tanh(x @ w1 + b1), pa)
+        hidden = _row_features(lambda x: _affine_then(np.tanh, x, w1, b1), pa)
         return hidden @ np.asarray(params["w2"])
 
 
@@ -202,8 +210,13 @@ class GaussianProcess(Mechanism):
 
     @staticmethod
     def _kernel(a, b, ls):
-        sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
-        return np.exp(-0.5 * np.maximum(sq, 0.0) / ls**2)
+        sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :]
+        sq -= 2.0 * a @ b.T
+        # exp(-0.5 * max(sq, 0) / ls^2), one operation at a time in place (same bits, no temporaries)
+        np.maximum(sq, 0.0, out=sq)
+        sq *= -0.5
+        sq /= ls**2
+        return np.exp(sq, out=sq)
 
     def _apply(self, params, pa):
         alpha = np.asarray(params["alpha"])
