@@ -107,7 +107,7 @@ def test_stream_skips_excluded_graphs():
 def test_stream_excludes_test_graphs_of_several_sizes():
     # d in {3, 4}: few graphs up to isomorphism, so the stream keeps hitting the test graphs
     cfg = TrainConfig(seed=0, **{**TINY_DATA, "batch_size": 4})
-    test_sets = {d: make_scm_family("id", n_datasets=4, n_nodes=d, n_samples=2, n_interventional=0,
+    test_sets = {d: make_scm_family("id", n_datasets=4, n_nodes=d, n_samples=30, n_interventional=5,
                                     random_state=7)[2] for d in (3, 4)}
     excluded = held_out_graph_hashes("id", [3, 4], seeds=[7], n_datasets=4, split=None)
     assert set(excluded) == {canonical_graph_hash(g) for gs in test_sets.values() for g in gs}
