@@ -213,7 +213,7 @@ class Lamb(torch.optim.Optimizer):
 
     The trust ratio ``||w|| / ||r||`` (Euclidean norms over the whole tensor) is replaced by 1
     when either norm is 0 (e.g. a freshly zero-initialised bias). It rescales every layer's step
-    to a fixed fraction of the layer's norm, which is what keeps large-batch training stable.
+    to a fixed fraction of the layer's norm (the paper's remedy for unstable large-batch training).
     Weight decay is part of the update, so it is rescaled by the trust ratio too (unlike AdamW).
 
     Parameters
