@@ -11,7 +11,9 @@ once per sampled graph (integers when both ends are integers).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 from dataclasses import asdict, dataclass, field
 
 import networkx as nx
@@ -45,23 +47,25 @@ def orient_by_random_order(skeleton: np.ndarray, rng: np.random.Generator) -> np
     return (upper & (rank[:, None] < rank[None, :])).astype(np.int8)
 
 
-def weighted_choice_without_replacement(p: np.ndarray, size: int, rng: np.random.Generator) -> list[int]:
+def _weighted_choice_without_replacement(p: np.ndarray, size: int, rng: np.random.Generator) -> list[int]:
     """``size`` distinct indices drawn with probabilities ``p``: the draws and the result of
     ``rng.choice(len(p), size, replace=False, p=p)``, without its validation and bookkeeping
     (which cost more than the draw for the handful of candidates a Barabási–Albert step has).
 
     Like numpy, each round draws one uniform per missing index, inverts the CDF of ``p`` with the
-    indices found so far zeroed, and keeps the new distinct indices in the order drawn.
+    indices found so far zeroed, and keeps the new distinct indices in the order drawn. The CDF is
+    a running sum (as ``np.cumsum``), so the same floats come out; plain Python is faster for a
+    few dozen entries.
     """
-    p = p.copy()
+    p = p.tolist()
     found: list[int] = []
     while len(found) < size:
-        x = rng.random(size - len(found))
-        if found:
-            p[found] = 0.0
-        cdf = np.cumsum(p)
-        cdf /= cdf[-1]
-        found.extend(dict.fromkeys(cdf.searchsorted(x, side="right").tolist()))
+        x = rng.random(size - len(found)).tolist()
+        for i in found:
+            p[i] = 0.0
+        cdf = list(itertools.accumulate(p))
+        cdf = [c / cdf[-1] for c in cdf]
+        found.extend(dict.fromkeys(bisect.bisect_right(cdf, u) for u in x))
     return found
 
 
@@ -161,7 +165,7 @@ class ScaleFree(GraphPrior):
         for new in range(1, d):
             n_targets = min(m, new)
             weights = (degree[:new] + 1.0) ** self.power
-            targets = weighted_choice_without_replacement(weights / weights.sum(), n_targets, rng)
+            targets = _weighted_choice_without_replacement(weights / weights.sum(), n_targets, rng)
             a[targets, new] = 1
             degree[targets] += 1
             degree[new] += n_targets
@@ -189,7 +193,10 @@ class WattsStrogatz(GraphPrior):
             return ErdosRenyi(edges_per_node=(d - 1) / 2)._sample(d, rng)
         k = min(2 * k, d - 1 - (d - 1) % 2) or 2
         seed = int(rng.integers(2**31 - 1))
-        skeleton = nx.to_numpy_array(nx.watts_strogatz_graph(d, k, draw(self.rewire_prob, rng), seed=seed))
+        ring = nx.watts_strogatz_graph(d, k, draw(self.rewire_prob, rng), seed=seed)
+        edges = np.array(ring.edges(), dtype=int).reshape(-1, 2)
+        skeleton = np.zeros((d, d), dtype=bool)
+        skeleton[edges[:, 0], edges[:, 1]] = skeleton[edges[:, 1], edges[:, 0]] = True
         return orient_by_random_order(skeleton, rng)
 
 

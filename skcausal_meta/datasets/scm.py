@@ -133,7 +133,8 @@ class SCMInstance:
         iv = None if interventions is None else self._interventions(interventions, n)
         return self._forward(n, iv, check_random_state(random_state))
 
-    def _forward(self, n: int, iv: Interventions | None, rng: np.random.Generator, calibrate: bool = False) -> np.ndarray:
+    def _forward(self, n: int, iv: Interventions | None, rng: np.random.Generator,
+                 calibrate: bool = False) -> np.ndarray:
         """Ancestral sampling in topological order, vectorised over rows (``iv=None``: observational).
 
         With ``calibrate=True`` (used once, when a family draws the instance), mechanisms that
