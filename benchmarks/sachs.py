@@ -1,114 +1,71 @@
-"""Sachs et al. (2005) rows: E-SHD, AUROC and AUPRC of every available estimator.
+"""Sachs rows of the o.o.d. benchmark: the real family ``sachs`` of ``benchmarks/ood.yml``, every model.
 
-Fits each estimator once on the Sachs data (:func:`skcausal_meta.datasets.load_sachs`) and scores
-its graph posterior against the chosen consensus graph. Estimators that cannot run here (an
-optional dependency or a shipped checkpoint is missing) get a row that says why. The empty graph
-and random ER DAGs are the reference rows.
+Runs the ``sachs`` entry of ``benchmarks/ood.yml`` alone through the benchmark runner, with that
+file's sizes, seeds, models, parameters and metrics (so its tasks are those of the full benchmark),
+and prints one row per model: E-SHD, edge AUROC and AUPRC against the consensus graph, held-out NIL
+and I-NIL, and fit time, each as mean ± standard error over the seeded row splits (see
+:mod:`skcausal_meta.pipeline.real`). The run folder holds the usual artifacts and ``report.md``.
 
-    python benchmarks/sachs.py                      # 853 observational rows, 17-edge graph
-    python benchmarks/sachs.py --rows all --graph 20 --out sachs.csv
-
-Keep ``--n-bootstrap`` and the step counts small on a shared laptop; the defaults take a few
-minutes on one CPU thread.
+    python benchmarks/sachs.py                                  # -> runs/ood-sachs
+    python benchmarks/sachs.py --graph 20 --log --n-jobs 1 --output-dir runs/sachs-20-log
 """
 
 from __future__ import annotations
 
 import argparse
-import time
+from pathlib import Path
 
-import pandas as pd
-import torch
+import yaml
 
-from skcausal_meta.datasets.descriptors import r2_sortability, varsortability
-from skcausal_meta.datasets.real import load_sachs
-from skcausal_meta.metrics import e_shd, edge_auprc, edge_auroc
+from skcausal_meta.pipeline import load_results, run_benchmark
+from skcausal_meta.pipeline.report import summarize
 
-
-def _estimators(args):
-    """name -> zero-argument factory; imports happen inside, so a missing model is one row."""
-    from skcausal_meta.models.baselines import EmptyGraphEstimator, GESEstimator, PCEstimator, RandomDAGEstimator
-
-    def dibs():
-        from skcausal_meta.models.dibs import DibsEstimator
-        return DibsEstimator(n_steps=args.dibs_steps, random_state=args.seed)
-
-    def bayesdag():
-        from skcausal_meta.models.bayesdag import BayesDAGEstimator
-        return BayesDAGEstimator(mechanism="linear", n_steps=args.bayesdag_steps, random_state=args.seed)
-
-    def avici():
-        from skcausal_meta.models.avici import AviciEstimator
-        return AviciEstimator(random_state=args.seed)
-
-    def bcnp():
-        from skcausal_meta.models.bcnp import BCNPEstimator
-        return BCNPEstimator(random_state=args.seed)
-
-    B = args.n_bootstrap
-    return {
-        "DiBS (BGe, DiBS+)": dibs,
-        "BayesDAG (linear)": bayesdag,
-        "AVICI (shipped avici_id)": avici,
-        "BCNP (shipped bcnp_id)": bcnp,
-        "PC (point)": lambda: PCEstimator(random_state=args.seed),
-        f"PC (bootstrap {B})": lambda: PCEstimator(n_bootstrap=B, n_extensions=1, random_state=args.seed),
-        "GES (point)": lambda: GESEstimator(random_state=args.seed),
-        f"GES (bootstrap {B})": lambda: GESEstimator(n_bootstrap=B, n_extensions=1, random_state=args.seed),
-        "random ER-1 DAGs": lambda: RandomDAGEstimator(n_graphs=1000, random_state=args.seed),
-        "empty graph": EmptyGraphEstimator,
-    }
+OOD = Path(__file__).with_name("ood.yml")
+COLUMNS = ("e_shd", "edge_auroc", "edge_auprc", "nil", "i_nil", "time")
 
 
-def run(args) -> pd.DataFrame:
-    X, mask, graph = load_sachs(args.graph, observational_only=args.rows == "observational",
-                                log_transform=args.log)
-    print(f"Sachs: {X.shape[0]} rows, {int(mask.any(axis=1).sum())} intervened, {int(graph.sum())}-edge graph; "
-          f"varsortability {varsortability(X.to_numpy(), graph):.3f}, "
-          f"R^2-sortability {r2_sortability(X.to_numpy(), graph):.3f}", flush=True)
-    rows = []
-    for name, make in _estimators(args).items():
-        row = {"estimator": name}
-        try:
-            start = time.perf_counter()
-            posterior = make().fit(X, interventions=mask).predict_graph_posterior()
-        except (ImportError, FileNotFoundError) as exc:
-            rows.append({**row, "status": f"unavailable: {type(exc).__name__}: {exc}"[:160]})
-            print(rows[-1], flush=True)
-            continue
-        row.update(
-            status="ok",
-            e_shd=e_shd(graph, posterior),
-            auroc=edge_auroc(graph, posterior),
-            auprc=edge_auprc(graph, posterior),
-            expected_edges=float(posterior.edge_probs.sum()),
-            n_graphs=posterior.n_samples,
-            seconds=time.perf_counter() - start,
-        )
-        rows.append(row)
-        print(row, flush=True)
-    return pd.DataFrame(rows)
+def sachs_config(graph=None, log_transform=False, n_jobs=None, output_dir="runs/ood-sachs") -> dict:
+    """``benchmarks/ood.yml`` restricted to its ``sachs`` family, with optional loader options."""
+    config = yaml.safe_load(OOD.read_text())
+    (entry,) = [e for e in config["families"] if (e if isinstance(e, str) else e["name"]) == "sachs"]
+    entry = {"name": entry} if isinstance(entry, str) else dict(entry)
+    options = dict(entry.get("options", {}))
+    if graph is not None:
+        options["graph"] = graph
+    if log_transform:
+        options["log_transform"] = True
+    if options:
+        entry["options"] = options
+    config.update(name="ood-sachs", output_dir=output_dir, families=[entry])
+    if n_jobs is not None:
+        config["runtime"]["n_jobs"] = n_jobs
+    return config
+
+
+def table(run_dir) -> str:
+    """Markdown table: one row per model variant, ``mean ± s.e.`` of each metric in :data:`COLUMNS`."""
+    frame = load_results(run_dir)
+    columns = [c for c in COLUMNS if c in frame.columns]
+    stats = {c: summarize(frame, c).set_index("variant") for c in columns}
+    lines = ["| model | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for variant in dict.fromkeys(frame["variant"]):
+        cells = [f"{s.loc[variant, 'mean']:.3g} ± {s.loc[variant, 'se']:.2g}" for s in stats.values()]
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--graph", choices=["17", "18", "20"], default="17", help="consensus graph")
-    parser.add_argument("--rows", choices=["observational", "all"], default="observational",
-                        help="the 853 cd3cd28 rows, or all 7466 rows with the intervention mask")
+    parser.add_argument("--graph", choices=["17", "18", "20"], help="consensus graph (default: ood.yml's)")
     parser.add_argument("--log", action="store_true", help="log-transform the raw intensities")
-    parser.add_argument("--n-bootstrap", type=int, default=20, help="bootstrap fits of PC and GES")
-    parser.add_argument("--dibs-steps", type=int, default=1000)
-    parser.add_argument("--bayesdag-steps", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", help="also write the table as CSV here")
+    parser.add_argument("--n-jobs", type=int, help="workers (default: ood.yml's)")
+    parser.add_argument("--output-dir", default="runs/ood-sachs")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    table = run(args)
-    with pd.option_context("display.width", 200, "display.max_colwidth", 80):
-        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    if args.out:
-        table.to_csv(args.out, index=False)
-    return table
+    config = sachs_config(args.graph, args.log, args.n_jobs, args.output_dir)
+    summary = run_benchmark(config)
+    print(f"{summary.n_tasks} tasks: {summary.n_skipped} already finished, {summary.n_run} run, "
+          f"{summary.n_failed} failed; report: {summary.report['report']}")
+    print(table(summary.run_dir))
 
 
 if __name__ == "__main__":

@@ -88,6 +88,7 @@ def _family_order(frame: pd.DataFrame, reference: str | None) -> list[str]:
 def _cell(mean, se, n) -> str:
     if n == 0:
         return "-"
+    mean = mean + 0.0  # -0.0 prints as "-0"
     if n == 1 or not np.isfinite(se):
         return f"{mean:.3g}"
     return f"{mean:.3g} ± {se if se > 1e-9 * abs(mean) else 0.0:.2g}"
