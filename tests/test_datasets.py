@@ -10,12 +10,15 @@ from scipy.stats import multivariate_normal
 
 from skcausal_meta._validation import is_dag
 from skcausal_meta.datasets import (
+    MLP,
     ErdosRenyi,
     FixedGraph,
     Gaussian,
+    GaussianProcess,
     Interventions,
     InterventionSpec,
     Linear,
+    RandomFourier,
     SCMFamily,
     SCMInstance,
     ScaleFree,
@@ -25,6 +28,7 @@ from skcausal_meta.datasets import (
     register_family,
 )
 from skcausal_meta.datasets.families import SHIFT_AXES
+from skcausal_meta.datasets.graphs import _weighted_choice_without_replacement
 
 FAMILIES = list_families()
 SMALL = dict(n_datasets=2, n_samples=40, n_interventional=12)
@@ -242,3 +246,143 @@ def test_unknown_family_lists_known_ones():
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ---------------------------------------------------------------------- fast paths vs plain loops
+# Generation is tuned for speed under one constraint: the same seed gives the same bits as the
+# plain implementations below (a training stream and cached benchmark data depend on it).
+
+
+@settings(max_examples=60, deadline=None)
+@given(weights=st.lists(st.one_of(st.just(0.0), st.floats(1e-3, 100.0)), min_size=1, max_size=25),
+       frac=st.floats(0.0, 1.0), seed=st.integers(0, 2**32 - 1))
+def test_weighted_choice_matches_numpy_choice(weights, frac, seed):
+    w = np.asarray(weights)
+    if not w.any():
+        w[0] = 1.0
+    p = w / w.sum()
+    size = int(round(frac * np.count_nonzero(p)))
+    rng, ref = np.random.default_rng(seed), np.random.default_rng(seed)
+    assert _weighted_choice_without_replacement(p, size, rng) == ref.choice(len(p), size, replace=False, p=p).tolist()
+    assert rng.random() == ref.random()  # the stream is left where numpy leaves it
+
+
+def test_weighted_choice_redraws_like_numpy_choice():
+    """A dominant weight makes numpy redraw (the index found first is zeroed before the next round)."""
+    p = np.array([0.9, 0.04, 0.03, 0.02, 0.01])
+    for seed in range(200):
+        rng, ref = np.random.default_rng(seed), np.random.default_rng(seed)
+        assert _weighted_choice_without_replacement(p, 3, rng) == ref.choice(5, 3, replace=False, p=p).tolist()
+        assert rng.random() == ref.random()
+
+
+def _reference_parents_and_order(graph):
+    """Parents by column scans and Kahn's algorithm, first-in first-out from the sorted roots."""
+    d = graph.shape[0]
+    parents = [np.flatnonzero(graph[:, j]) for j in range(d)]
+    indegree = graph.sum(axis=0).astype(int)
+    order, frontier = [], sorted(np.flatnonzero(indegree == 0).tolist())
+    while frontier:
+        node = frontier.pop(0)
+        order.append(node)
+        for child in np.flatnonzero(graph[node]):
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                frontier.append(int(child))
+    return parents, order
+
+
+@settings(max_examples=40, deadline=None)
+@given(d=st.integers(2, 12), density=st.floats(0.0, 1.0), seed=st.integers(0, 2**32 - 1))
+def test_parents_and_topological_order_match_a_loop(d, density, seed):
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(d)
+    graph = np.triu(rng.random((d, d)) < density, k=1)[np.ix_(perm, perm)].astype(np.int8)
+    scm = SCMFamily(name="fixed", graph=FixedGraph(graph), n_nodes=d).sample_instance(seed)
+    parents, order = _reference_parents_and_order(graph)
+    assert [p.tolist() for p in scm.parents] == [p.tolist() for p in parents]
+    assert scm.order.tolist() == order
+
+
+def test_prior_drawn_scm_still_rejects_a_cycle():
+    nodes = SCMFamily(name="two", graph=ErdosRenyi(0.0), n_nodes=2).sample_instance(0).nodes
+    with pytest.raises(ValueError, match="cycle"):
+        SCMInstance._from_prior(np.array([[0, 1], [1, 0]], dtype=np.int8), nodes)
+
+
+def _reference_forward(scm, n, iv, rng):
+    """Ancestral sampling with the intervention mask applied to every node."""
+    iv = Interventions.observational(n, scm.n_nodes) if iv is None else iv
+    X = np.empty((n, scm.n_nodes))
+    for j in _reference_parents_and_order(scm.graph)[1]:
+        node = scm.nodes[j]
+        pa = X[:, np.flatnonzero(scm.graph[:, j])]
+        z = node.mechanism.apply(node.mechanism_params, pa) + node.noise.sample(node.noise_params, pa, n, rng)
+        if iv.kind == "shift":
+            z = z + iv.values[:, j]
+        x = node.mechanism.post(node.mechanism_params, z)
+        X[:, j] = np.where(iv.mask[:, j], iv.values[:, j], x) if iv.kind == "perfect" else x
+    return X
+
+
+@pytest.mark.parametrize("name", ["id", "ood_mech_pnl", "ood_noise_hetero", "ood_interv_soft", "ood_interv_fraction"])
+def test_sampling_matches_reference_loop(name):
+    fam = get_family(name)
+    scm = fam.sample_instance(11, n_nodes=7)
+    n = 40
+    for iv in (None, fam.interventions.draw(n, 7, np.random.default_rng(2))):
+        np.testing.assert_array_equal(scm.sample(n, iv, random_state=5), _reference_forward(scm, n, iv, np.random.default_rng(5)))
+
+
+def _reference_intervention_draw(spec, n_rows, n_nodes, rng):
+    """One block at a time: targets, then each block's values, written block by block."""
+    mask, values = np.zeros((n_rows, n_nodes), dtype=bool), np.zeros((n_rows, n_nodes))
+    n_blocks = min(spec.n_blocks or n_nodes, n_rows)
+    bounds = np.linspace(0, n_rows, n_blocks + 1).round().astype(int)
+    if spec.targets == "single":
+        order = np.concatenate([rng.permutation(n_nodes) for _ in range(-(-n_blocks // n_nodes))])
+        block_targets = [order[b : b + 1] for b in range(n_blocks)]
+    else:
+        size = int(np.clip(round(spec.targets * n_nodes), 1, n_nodes - 1))
+        block_targets = [rng.choice(n_nodes, size=size, replace=False) for _ in range(n_blocks)]
+    for b, targets in enumerate(block_targets):
+        rows = slice(bounds[b], bounds[b + 1])
+        mask[rows, targets] = True
+        values[rows, targets] = rng.uniform(*spec.value, len(targets)) * rng.choice((-1.0, 1.0), len(targets))
+    return mask, values
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_rows=st.integers(1, 60), n_nodes=st.integers(2, 12), targets=st.sampled_from(["single", 0.3, 0.6]),
+       n_blocks=st.one_of(st.none(), st.integers(1, 30)), seed=st.integers(0, 2**32 - 1))
+def test_intervention_draw_matches_block_loop(n_rows, n_nodes, targets, n_blocks, seed):
+    spec = InterventionSpec(targets=targets, n_blocks=n_blocks)
+    rng, ref = np.random.default_rng(seed), np.random.default_rng(seed)
+    iv = spec.draw(n_rows, n_nodes, rng)
+    mask, values = _reference_intervention_draw(spec, n_rows, n_nodes, ref)
+    np.testing.assert_array_equal(iv.mask, mask)
+    np.testing.assert_array_equal(iv.values, values)
+    assert rng.random() == ref.random()
+
+
+def _reference_features(mechanism, params, pa):
+    """The mechanisms' formulas, written out for every row."""
+    if isinstance(mechanism, RandomFourier):
+        omega = params["omega"].reshape(len(params["phase"]), pa.shape[1])
+        return np.cos(pa @ omega.T + params["phase"]) @ params["coef"] + params["bias"]
+    if isinstance(mechanism, MLP):
+        w1 = params["w1"].reshape(pa.shape[1], len(params["b1"]))
+        return np.tanh(pa @ w1 + params["b1"]) @ params["w2"]
+    anchors = params["anchors"].reshape(len(params["alpha"]), pa.shape[1])
+    sq = (pa * pa).sum(1)[:, None] + (anchors * anchors).sum(1)[None, :] - 2.0 * pa @ anchors.T
+    return np.exp(-0.5 * np.maximum(sq, 0.0) / params["length_scale"] ** 2) @ params["alpha"]
+
+
+@pytest.mark.parametrize("mechanism", [RandomFourier(), MLP(), GaussianProcess()], ids=lambda m: m.kind)
+@pytest.mark.parametrize("n_parents", [0, 1, 3])
+def test_mechanism_features_match_formula(mechanism, n_parents):
+    """Roots compute their features on one row and repeat them; others work in place."""
+    rng = np.random.default_rng(n_parents)
+    params = mechanism.draw_node(n_parents, rng)
+    pa = rng.normal(0.0, 3.0, (257, n_parents))
+    np.testing.assert_array_equal(mechanism._apply(params, pa), _reference_features(mechanism, params, pa))
