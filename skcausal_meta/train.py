@@ -41,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser; TrainConfig fields become options automatically."""
     from .models.training import TrainConfig
 
-    parser = argparse.ArgumentParser(prog="python -m skcausal_meta.train", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m skcausal_meta.train", description=__doc__.split("\n")[0],
+        epilog="'python -m skcausal_meta.train hash-test-graphs --help': write the graph hashes of a test "
+               "set for --exclude-graphs.")
     parser.add_argument("--model", required=True, choices=sorted(MODELS))
     parser.add_argument("--family", required=True, help="registered SCM family name (list_families())")
     parser.add_argument("--out", required=True, help="checkpoint stem: writes OUT.safetensors, OUT.json, "
