@@ -276,6 +276,30 @@ def test_weighted_choice_redraws_like_numpy_choice():
         assert rng.random() == ref.random()
 
 
+def _reference_scale_free(prior, d, rng):
+    """Barabási–Albert with numpy's weighted choice per step (then transpose and relabel)."""
+    m = min(int(round(prior.edges_per_node)), d - 1)
+    a, degree = np.zeros((d, d), dtype=np.int8), np.zeros(d)
+    for new in range(1, d):
+        weights = (degree[:new] + 1.0) ** prior.power
+        targets = rng.choice(new, size=min(m, new), replace=False, p=weights / weights.sum())
+        a[targets, new] = 1
+        degree[targets] += 1
+        degree[new] += len(targets)
+    a = a.T.copy() if prior.in_degree else a
+    perm = rng.permutation(d)
+    return a[np.ix_(perm, perm)]
+
+
+@pytest.mark.parametrize("power", [0.5, 1.0, 1.5])
+@pytest.mark.parametrize("in_degree", [False, True])
+def test_scale_free_matches_numpy_choice_loop(power, in_degree):
+    prior = ScaleFree(edges_per_node=3, power=power, in_degree=in_degree, cap_density=True)
+    for seed, d in enumerate([2, 3, 5, 20, 31] * 4):
+        expected = _reference_scale_free(prior, d, np.random.default_rng(seed))
+        np.testing.assert_array_equal(prior.sample(d, seed), expected)
+
+
 def _reference_parents_and_order(graph):
     """Parents by column scans and Kahn's algorithm, first-in first-out from the sorted roots."""
     d = graph.shape[0]
@@ -331,7 +355,8 @@ def test_sampling_matches_reference_loop(name):
     scm = fam.sample_instance(11, n_nodes=7)
     n = 40
     for iv in (None, fam.interventions.draw(n, 7, np.random.default_rng(2))):
-        np.testing.assert_array_equal(scm.sample(n, iv, random_state=5), _reference_forward(scm, n, iv, np.random.default_rng(5)))
+        expected = _reference_forward(scm, n, iv, np.random.default_rng(5))
+        np.testing.assert_array_equal(scm.sample(n, iv, random_state=5), expected)
 
 
 def _reference_intervention_draw(spec, n_rows, n_nodes, rng):

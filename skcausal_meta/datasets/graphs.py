@@ -47,17 +47,18 @@ def orient_by_random_order(skeleton: np.ndarray, rng: np.random.Generator) -> np
     return (upper & (rank[:, None] < rank[None, :])).astype(np.int8)
 
 
-def _weighted_choice_without_replacement(p: np.ndarray, size: int, rng: np.random.Generator) -> list[int]:
-    """``size`` distinct indices drawn with probabilities ``p``: the draws and the result of
-    ``rng.choice(len(p), size, replace=False, p=p)``, without its validation and bookkeeping
-    (which cost more than the draw for the handful of candidates a Barabási–Albert step has).
+def _weighted_choice_without_replacement(p, size: int, rng: np.random.Generator) -> list[int]:
+    """``size`` distinct indices drawn with probabilities ``p`` (a sequence of floats): the draws
+    and the result of ``rng.choice(len(p), size, replace=False, p=p)``, without its validation and
+    bookkeeping (which cost more than the draw for the handful of candidates a Barabási–Albert
+    step has).
 
     Like numpy, each round draws one uniform per missing index, inverts the CDF of ``p`` with the
     indices found so far zeroed, and keeps the new distinct indices in the order drawn. The CDF is
     a running sum (as ``np.cumsum``), so the same floats come out; plain Python is faster for a
     few dozen entries.
     """
-    p = p.tolist()
+    p = list(p)
     found: list[int] = []
     while len(found) < size:
         x = rng.random(size - len(found)).tolist()
@@ -160,18 +161,32 @@ class ScaleFree(GraphPrior):
             m = min(m, d - 1)
         if m > d - 1:
             raise ValueError(f"edges_per_node={m} is impossible for n_nodes={d}: at most d-1 parents")
-        a = np.zeros((d, d), dtype=np.int8)
-        degree = np.zeros(d)
+        degree, sources, sinks = [0] * d, [], []
         for new in range(1, d):
             n_targets = min(m, new)
-            weights = (degree[:new] + 1.0) ** self.power
-            targets = _weighted_choice_without_replacement(weights / weights.sum(), n_targets, rng)
-            a[targets, new] = 1
-            degree[targets] += 1
+            targets = _weighted_choice_without_replacement(self._attachment(degree[:new]), n_targets, rng)
+            for target in targets:
+                degree[target] += 1
             degree[new] += n_targets
+            sources += targets
+            sinks += [new] * n_targets
+        a = np.zeros((d, d), dtype=np.int8)
+        a[sources, sinks] = 1
         if self.in_degree:
             a = a.T.copy()
         return _relabel(a, rng)
+
+    def _attachment(self, degree: list[int]) -> list[float]:
+        """Attachment probabilities ``(degree + 1) ** power``, normalised, as numpy computes them.
+
+        With ``power == 1`` the weights are integers, so their sum is exact in any order and plain
+        Python gives numpy's floats (faster for a few dozen nodes); otherwise numpy does the work.
+        """
+        if self.power == 1.0:
+            total = float(sum(degree) + len(degree))
+            return [(k + 1.0) / total for k in degree]
+        weights = (np.asarray(degree, dtype=float) + 1.0) ** self.power
+        return (weights / weights.sum()).tolist()
 
 
 @dataclass
