@@ -300,6 +300,13 @@ def test_scale_free_matches_numpy_choice_loop(power, in_degree):
         np.testing.assert_array_equal(prior.sample(d, seed), expected)
 
 
+@settings(max_examples=40, deadline=None)
+@given(degree=st.lists(st.integers(0, 60), min_size=1, max_size=50), power=st.sampled_from([0.5, 1.0, 1.5, 2.7]))
+def test_scale_free_attachment_is_numpys(degree, power):
+    weights = (np.asarray(degree, dtype=float) + 1.0) ** power
+    assert ScaleFree(power=power)._attachment(degree) == (weights / weights.sum()).tolist()
+
+
 def _reference_parents_and_order(graph):
     """Parents by column scans and Kahn's algorithm, first-in first-out from the sorted roots."""
     d = graph.shape[0]
