@@ -36,11 +36,11 @@ def peer_python(name: str) -> str:
     python = PEER_VENVS[name] / "bin" / "python"
     if not python.is_file():
         sys.exit(f"the {name} peer venv is missing: {python} does not exist.\n"
-                 f"Build it with: {SETUP_COMMAND}  (or run this benchmark with --setup)")
+                 f"Build it with: {SETUP_COMMAND} {name}   (compare.py --setup builds every missing one)")
     check = subprocess.run([str(python), "-c", f"import {PEER_MODULES[name]}"], capture_output=True, text=True)
     if check.returncode:
         sys.exit(f"the {name} peer venv at {PEER_VENVS[name]} cannot import {PEER_MODULES[name]}:\n"
-                 f"{check.stderr.strip()[-2000:]}\nRebuild it with: {SETUP_COMMAND}")
+                 f"{check.stderr.strip()[-2000:]}\nRebuild it with: {SETUP_COMMAND} {name}")
     return str(python)
 
 

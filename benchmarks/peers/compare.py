@@ -57,7 +57,7 @@ SETTINGS = {
                     forward_dims=[20, 100], forward_n=1000, forward_repeats=2),
     "full": dict(gen_repeats=50, gen_warmup=3, dibs=dict(dims=[10, 20], seeds=5, steps=300, particles=20,
                                                          samples=100),
-                 forward_dims=[20, 100], forward_n=1000, forward_repeats=3),
+                 forward_dims=[20, 100], forward_n=1000, forward_repeats=2),
 }
 GENERATION = [("lin-gauss", 0), ("rff-gauss", 0), ("lin-gauss", 200)]
 OURS_AVICI = dict(dim=128, n_layers=8, n_heads=8, widening_factor=4)
