@@ -141,9 +141,9 @@ class SCMInstance:
         ask for it get the output shift and scale that standardise ``f_j`` on these rows.
         """
         X = np.empty((n, self.n_nodes))
-        if iv is not None:
-            shift = iv.kind == "shift"
-            do_nodes = iv.mask.any(axis=0) & (not shift)
+        shift = iv is not None and iv.kind == "shift"
+        # perfect interventions overwrite only the columns they touch; the others skip the select
+        do_nodes = iv.mask.any(axis=0) if iv is not None and not shift else np.zeros(self.n_nodes, dtype=bool)
         for j in self.order:
             node = self.nodes[j]
             mechanism, params = node.mechanism, node.mechanism_params
@@ -158,10 +158,10 @@ class SCMInstance:
                 z = mechanism.apply(params, pa)
             if node.noise is not None:
                 z = z + node.noise.sample(node.noise_params, pa, n, rng)
-            if iv is not None and shift:
+            if shift:
                 z = z + iv.values[:, j]
             x = mechanism.post(params, z)
-            X[:, j] = np.where(iv.mask[:, j], iv.values[:, j], x) if iv is not None and do_nodes[j] else x
+            X[:, j] = np.where(iv.mask[:, j], iv.values[:, j], x) if do_nodes[j] else x
         return X
 
     def _interventions(self, interventions, n: int) -> Interventions:
