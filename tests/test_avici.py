@@ -148,6 +148,26 @@ def test_meta_fit_trains_and_fit_uses_the_trained_network(tmp_path):
     np.testing.assert_array_equal(est.edge_probs_, from_file.edge_probs_)
 
 
+def test_meta_fit_excludes_held_out_graphs(tmp_path):
+    """Graphs listed in ``exclude_graphs`` are redrawn: the first batch, hence the weights, change."""
+    from skcausal_meta.models.training import DatasetStream, TrainConfig
+
+    options = dict(batch_size=2, n_nodes=[3, 3], n_samples=20, n_interventional=5, eval_every=1,
+                   n_validation_batches=1, seed=3)
+    first_graphs = DatasetStream("id", TrainConfig(steps=1, **options))[0][1].numpy().astype(np.int8)
+    np.save(tmp_path / "held_out.npy", first_graphs)
+
+    def weights(**kwargs):
+        est = AviciEstimator(device="cpu").meta_fit("id", steps=1, model_config=TINY, progress=False,
+                                                    **options, **kwargs)
+        return torch.cat([p.detach().ravel() for p in est._network()[0].parameters()])
+
+    assert torch.equal(weights(), weights())
+    assert not torch.equal(weights(), weights(exclude_graphs=tmp_path / "held_out.npy"))
+    with pytest.raises((FileNotFoundError, ValueError), match="missing.npy"):
+        weights(exclude_graphs=[tmp_path / "missing.npy"])
+
+
 def test_bad_checkpoints_and_inputs_fail_naming_the_file(checkpoint, tmp_path):
     stem, _ = checkpoint
     X = np.random.default_rng(5).normal(size=(30, 5))

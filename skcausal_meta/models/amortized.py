@@ -4,14 +4,16 @@ is one forward pass of it."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch
 
 from .._validation import check_positive_int, check_random_state
+from ..datasets import canonical_graph_hash
 from .base import BaseCausalEstimator
 from .checkpoint_io import load_model, resolve_checkpoint
-from .training import TrainConfig, meta_train
+from .training import TrainConfig, meta_train, read_graph_hashes
 
 __all__ = ["AmortizedEstimator"]
 
@@ -39,8 +41,8 @@ class AmortizedEstimator(BaseCausalEstimator):
         return model, stem
 
     def meta_fit(self, family, steps=1000, *, model_config=None, out=None, resume=True, progress=True,
-                 log_path=None, **train_options):
-        """Meta-train a fresh BCNP network on data sets streamed from an SCM family.
+                 log_path=None, exclude_graphs=None, **train_options):
+        """Meta-train a fresh network of this estimator's model on data sets streamed from an SCM family.
 
         Parameters
         ----------
@@ -59,6 +61,9 @@ class AmortizedEstimator(BaseCausalEstimator):
             Show a progress bar.
         log_path : path-like, default=None
             JSON-lines log of the evaluations.
+        exclude_graphs : path-like or list of path-like, default=None
+            Files of held-out graphs (or their hashes) never to train on, as read by
+            :func:`~skcausal_meta.models.training.read_graph_hashes`.
         **train_options
             Other :class:`~skcausal_meta.models.training.TrainConfig` fields (``batch_size``,
             ``lr``, ``n_nodes``, ...). ``seed`` defaults to one drawn from ``random_state``.
@@ -71,11 +76,15 @@ class AmortizedEstimator(BaseCausalEstimator):
         steps = check_positive_int(steps, "steps")
         train_options.setdefault("seed", int(check_random_state(self.random_state).integers(2**31 - 1)))
         config = TrainConfig(steps=steps, **train_options)
+        if exclude_graphs is not None and isinstance(exclude_graphs, (str, os.PathLike)):
+            exclude_graphs = [exclude_graphs]
+        exclude_hashes = read_graph_hashes(exclude_graphs) if exclude_graphs is not None else frozenset()
         with torch.random.fork_rng():
             torch.manual_seed(config.seed)  # weight initialisation; the global RNG is restored
             model = self._network_class(**(model_config or {}))
         self.meta_history_ = meta_train(model, family, config, out=out, resume=resume, device=self._device(),
-                                        progress=progress, log_path=log_path,
+                                        progress=progress, log_path=log_path, exclude_hashes=exclude_hashes,
+                                        graph_hash=canonical_graph_hash if exclude_hashes else None,
                                         info={"family": str(getattr(family, "name", family))})
         self._meta_network = (model.cpu().eval(), Path(out) if out is not None else None)
         return self
