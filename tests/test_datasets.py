@@ -267,6 +267,11 @@ def test_weighted_choice_matches_numpy_choice(weights, frac, seed):
     assert rng.random() == ref.random()  # the stream is left where numpy leaves it
 
 
+def test_weighted_choice_needs_enough_nonzero_probabilities():
+    with pytest.raises(ValueError, match="size=2 exceeds the 1 indices"):
+        _weighted_choice_without_replacement([1.0, 0.0], 2, np.random.default_rng(0))
+
+
 def test_weighted_choice_redraws_like_numpy_choice():
     """A dominant weight makes numpy redraw (the index found first is zeroed before the next round)."""
     p = np.array([0.9, 0.04, 0.03, 0.02, 0.01])

@@ -59,6 +59,8 @@ def _weighted_choice_without_replacement(p, size: int, rng: np.random.Generator)
     few dozen entries.
     """
     p = list(p)
+    if size > sum(q > 0 for q in p):
+        raise ValueError(f"size={size} exceeds the {sum(q > 0 for q in p)} indices of non-zero probability")
     found: list[int] = []
     while len(found) < size:
         x = rng.random(size - len(found)).tolist()
