@@ -22,10 +22,9 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 PEERS_DIR = Path(os.environ.get("PEERS_DIR", Path.home() / ".cache" / "skcausal-peers"))
+# each venv is named after the package it must import
 PEER_VENVS = {"avici": PEERS_DIR / "venv-avici", "dibs": PEERS_DIR / "venv-dibs"}
 SETUP_COMMAND = f"bash {HERE / 'setup_venvs.sh'}"
-# what `import <module>` must find in each venv
-PEER_MODULES = {"avici": "avici", "dibs": "dibs"}
 
 
 def peer_python(name: str) -> str:
@@ -37,19 +36,18 @@ def peer_python(name: str) -> str:
     if not python.is_file():
         sys.exit(f"the {name} peer venv is missing: {python} does not exist.\n"
                  f"Build it with: {SETUP_COMMAND} {name}   (compare.py --setup builds every missing one)")
-    check = subprocess.run([str(python), "-c", f"import {PEER_MODULES[name]}"], capture_output=True, text=True)
+    check = subprocess.run([str(python), "-c", f"import {name}"], capture_output=True, text=True)
     if check.returncode:
-        sys.exit(f"the {name} peer venv at {PEER_VENVS[name]} cannot import {PEER_MODULES[name]}:\n"
+        sys.exit(f"the {name} peer venv at {PEER_VENVS[name]} cannot import {name}:\n"
                  f"{check.stderr.strip()[-2000:]}\nRebuild it with: {SETUP_COMMAND} {name}")
     return str(python)
 
 
 def single_thread_env() -> dict:
     """Environment of a worker process: CPU only, one BLAS / OpenMP / XLA thread."""
-    env = dict(os.environ, JAX_PLATFORMS="cpu", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3",
-               XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
-    return env
+    return dict(os.environ, JAX_PLATFORMS="cpu", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                OPENBLAS_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3",
+                XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
 
 def run_worker(python: str, script: str, task: dict) -> dict:

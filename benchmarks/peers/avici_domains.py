@@ -8,7 +8,7 @@ What matches
     - Graph prior: a uniform choice among 11 graph specs, as in avici: scale-free with 2 edges
       per node and preferential-attachment power 0.5, 1 or 1.5, with hubs of many parents
       (avici ``ScaleFree``) or of many children (``ScaleFreeTranspose``) (3 + 3 specs); small world
-      (2 specs); stochastic block model, 2 edges per node, 5 or 10 blocks, inter-block damping 0.1
+      (2 specs, see below); stochastic block model, 2 edges per node, 5 or 10 blocks, inter-block damping 0.1
       (2 specs); random geometric graph in the unit square with radius 0.1 (1 spec).
     - Mechanisms: ``lin``: weights ``+-U(1, 3)`` per edge, bias ``U(-3, 3)``; ``rff``: 100
       random Fourier features, length scale ``U(7, 10)``, output scale ``U(10, 20)``, bias
@@ -18,10 +18,10 @@ What matches
       ``n_interv_vars: -1``), values ``+-U(1, 5)``.
 
 What differs
-    - Small world: avici rewires (p = 0.3) a 2-D or 3-D grid lattice cut to ``d`` nodes (4 or 6
-      neighbours); our :class:`~skcausal_meta.datasets.WattsStrogatz` rewires a ring lattice, so
-      we use 2 or 3 neighbours on each side (the same 4 or 6 neighbours, i.e. 2 or 3 edges per
-      node) with the same p = 0.3.
+    - Small world: avici rewires (p = 0.3) a 2-D or 3-D grid lattice cut down to ``d`` nodes,
+      which at d = 20 has about 32 or 44 edges; our
+      :class:`~skcausal_meta.datasets.WattsStrogatz` rewires a ring lattice (p = 0.3), and 2
+      neighbours on each side (40 edges) is the nearest density for both specs.
     - Scale-free: igraph's attachment weight is ``in_degree ** power + 1``, ours is
       ``(degree + 1) ** power``; stochastic block sizes come from random cut points in avici and
       from a uniform block label per node here.
@@ -46,8 +46,8 @@ from skcausal_meta.datasets import (
 _GRAPHS = [
     *(ScaleFree(edges_per_node=2, power=p, in_degree=True) for p in (0.5, 1.0, 1.5)),
     *(ScaleFree(edges_per_node=2, power=p) for p in (0.5, 1.0, 1.5)),
-    WattsStrogatz(neighbors=2, rewire_prob=0.3),
-    WattsStrogatz(neighbors=3, rewire_prob=0.3),
+    WattsStrogatz(neighbors=2, rewire_prob=0.3),  # for avici's 2-D lattice
+    WattsStrogatz(neighbors=2, rewire_prob=0.3),  # for avici's 3-D lattice
     StochasticBlock(edges_per_node=2.0, n_blocks=5, damping=0.1),
     StochasticBlock(edges_per_node=2.0, n_blocks=10, damping=0.1),
     GeometricRandom(radius=0.1),
