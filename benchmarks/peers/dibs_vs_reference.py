@@ -4,7 +4,7 @@ Both run marginal DiBS (BGe score, Erdos-Renyi prior with 2 edges per node, scor
 gradients, the reference's ``MarginalDiBS`` defaults) with the same particles and steps on the
 same z-scored linear-Gaussian ER-2 data sets (``n = 100``), and both are scored by
 ``skcausal_meta.metrics`` on their DiBS+ mixture posteriors. dibs-lib is never imported here: it
-runs in its own virtual environment (see ``/work/shared/peers/README.md``), in a subprocess that
+runs in its own virtual environment (built by ``setup_venvs.sh``), in a subprocess that
 reads the data from an ``.npz`` file and writes its particles to another.
 
 Seconds per step: ours is the whole ``fit`` divided by the steps; the reference's excludes JIT
