@@ -15,9 +15,13 @@ therefore a DAG.
   (shared by the chains), fitted with the noise scales by Adam on the ELBO; ``W`` is drawn as a
   relaxed Bernoulli (temperature 0.2) rounded with a straight-through gradient.
 
-``p ~ N(0, 0.1^2)`` and ``theta ~ N(0, 1)`` as in the authors' code. Two simplifications: the
-``p``/``theta`` and ``phi`` updates happen in the same step (the authors alternate them), and
-the data term uses the full data set (no mini-batches).
+Each iteration alternates two blocks, as in the authors' algorithm: an SG-HMC step on ``p`` (with
+``theta``, ``phi`` and the noise scales fixed), then, on a fresh graph drawn at the new ``p``, an
+SG-HMC step on ``theta`` together with an Adam step on ``phi`` and the noise scales (one
+objective serves both: the prior of ``theta`` does not depend on ``phi``, and the entropy and
+sparsity terms do not depend on ``theta``). Both blocks
+see a mini-batch of rows whose log likelihood is scaled by ``n / batch`` (an unbiased estimate of
+the full-data term). ``p ~ N(0, 0.1^2)`` and ``theta ~ N(0, 1)`` as in the authors' code.
 """
 
 from __future__ import annotations
@@ -44,6 +48,12 @@ def anm_log_likelihood(mechanism, G, theta, log_scale, X, mask):
         return linear_gaussian_log_likelihood(G, theta[0], X, mask, noise_var)
     n_layers = len(theta) // 2
     return mlp_gaussian_log_likelihood(G, theta[:n_layers], theta[n_layers:], X, mask, noise_var)
+
+
+def _check_finite(what, tensors):
+    """Raise ``FloatingPointError`` naming ``what`` if any tensor holds a non-finite value."""
+    if not all(bool(torch.isfinite(x).all()) for x in tensors):
+        raise FloatingPointError(f"{what} became non-finite")
 
 
 class _SGHMC:
@@ -102,12 +112,15 @@ class BayesDAGSampler:
     lr, friction : float
         SG-HMC step size and friction.
     generator : torch.Generator
+    batch_size : int or None, default=None
+        Rows per mini-batch; ``None`` (or ``batch_size >= n``) uses every row in every step.
     """
 
     o_scale, sinkhorn_temperature, sinkhorn_iters, w_temperature, p_std = 10.0, 0.2, 30, 0.2, 0.1
 
-    def __init__(self, X, mask, mechanism, hidden, n_chains, lambda_sparse, lr, friction, generator):
+    def __init__(self, X, mask, mechanism, hidden, n_chains, lambda_sparse, lr, friction, generator, batch_size=None):
         self.X, self.mask, self.mechanism = X, mask, mechanism
+        self.batch_size = X.shape[0] if batch_size is None else min(batch_size, X.shape[0])
         self.lambda_sparse, self.generator = lambda_sparse, generator
         d, opts = X.shape[1], dict(dtype=X.dtype, device=X.device)
         self.p = 0.01 * torch.randn((n_chains, d), generator=generator, **opts)
@@ -122,7 +135,8 @@ class BayesDAGSampler:
         self.log_scale = torch.zeros((n_chains, d), **opts)
         for x in (self.p, *self.theta, *self.phi, self.log_scale):
             x.requires_grad_(True)
-        self.sampler = _SGHMC([self.p, *self.theta], lr, friction, generator)
+        self.p_sampler = _SGHMC([self.p], lr, friction, generator)
+        self.theta_sampler = _SGHMC(self.theta, lr, friction, generator)
         self.adam = torch.optim.Adam([*self.phi, self.log_scale], lr=0.005)
         idx = torch.arange(d, device=X.device)
         self.lower = (idx[:, None] > idx[None, :]).to(X.dtype)
@@ -151,23 +165,54 @@ class BayesDAGSampler:
         relaxed = torch.sigmoid((logits + torch.log(u) - torch.log1p(-u)) / self.w_temperature)
         return straight_through(relaxed.round(), relaxed)
 
+    def _batch(self):
+        """Data and mask of a mini-batch, and the factor that scales its log likelihood to ``n``."""
+        n = self.X.shape[0]
+        if self.batch_size == n:
+            return self.X, self.mask, 1.0
+        rows = torch.randperm(n, generator=self.generator, device=self.X.device)[: self.batch_size]
+        return self.X[rows], self.mask[rows], n / self.batch_size
+
+    def _log_lik(self, G, theta, log_scale):
+        """Mini-batch estimate of ``log p(D | G, theta, sigma)`` per chain, ``(C,)``."""
+        X, mask, scale = self._batch()
+        return scale * anm_log_likelihood(self.mechanism, G, theta, log_scale, X, mask).sum(-1)
+
     def step(self):
-        """One joint update of all chains; returns the mean log likelihood per row."""
+        """One iteration of all chains: the ``p`` block, then the ``(W, theta)`` block.
+
+        Returns the mean log likelihood per row of the second block's graphs.
+
+        Raises
+        ------
+        FloatingPointError
+            If a parameter becomes non-finite.
+        """
+        theta = [t.detach() for t in self.theta]
         G = self._sample_w(self.edge_logits(self.p)) * self.order_mask(self.p)
-        log_lik = anm_log_likelihood(self.mechanism, G, self.theta, self.log_scale, self.X, self.mask).sum(-1)
-        log_prior = -0.5 * (self.p / self.p_std) ** 2
-        log_prior = log_prior.sum() - sum(0.5 * (t**2).sum() for t in self.theta)
-        sparsity = self.lambda_sparse * G.sum()
-        q = torch.distributions.Bernoulli(logits=self.edge_logits(self.p.detach()))
+        energy = (
+            -self._log_lik(G, theta, self.log_scale.detach()).sum()
+            + 0.5 * ((self.p / self.p_std) ** 2).sum()
+            + self.lambda_sparse * G.sum()
+        )
+        (grad_p,) = torch.autograd.grad(energy, [self.p])
+        self.p_sampler.step([grad_p])
+        _check_finite("the node potentials p", [self.p])
+
+        p = self.p.detach()
+        G = self._sample_w(self.edge_logits(p)) * self.order_mask(p)
+        log_lik = self._log_lik(G, self.theta, self.log_scale)
+        q = torch.distributions.Bernoulli(logits=self.edge_logits(p))
         off = 1.0 - torch.eye(G.shape[-1], dtype=G.dtype, device=G.device)
         entropy = (q.entropy() * off).sum()
-        objective = log_lik.sum() + log_prior - sparsity + entropy
-        grads = torch.autograd.grad(objective, [self.p, *self.theta, *self.phi, self.log_scale])
-        n_sampled = 1 + len(self.theta)
-        self.sampler.step([-g for g in grads[:n_sampled]])
-        for x, g in zip([*self.phi, self.log_scale], grads[n_sampled:]):
-            x.grad = -g
+        # theta: energy -log p(D | G, theta) - log p(theta); phi, sigma: the negative ELBO
+        loss = -log_lik.sum() + sum(0.5 * (t**2).sum() for t in self.theta) - entropy + self.lambda_sparse * G.sum()
+        grads = torch.autograd.grad(loss, [*self.theta, *self.phi, self.log_scale])
+        self.theta_sampler.step(list(grads[: len(self.theta)]))
+        for x, g in zip([*self.phi, self.log_scale], grads[len(self.theta) :]):
+            x.grad = g
         self.adam.step()
+        _check_finite("the mechanisms, noise scales or edge network", [*self.theta, self.log_scale, *self.phi])
         return float(log_lik.detach().mean()) / self.X.shape[0]
 
     @torch.no_grad()
@@ -177,10 +222,6 @@ class BayesDAGSampler:
         W = torch.bernoulli(probs, generator=self.generator)
         G = (W * self.order_mask(self.p)).round().to(torch.int8)
         return G, [t.detach().clone() for t in self.theta], self.log_scale.detach().clone()
-
-    def is_finite(self):
-        """True while every sampled, variational and noise parameter is finite."""
-        return all(bool(torch.isfinite(x).all()) for x in (self.p, *self.theta, *self.phi, self.log_scale))
 
 
 def stack_draws(draws):
