@@ -118,7 +118,9 @@ class BayesDAGSampler:
 
     o_scale, sinkhorn_temperature, sinkhorn_iters, w_temperature, p_std = 10.0, 0.2, 30, 0.2, 0.1
 
-    def __init__(self, X, mask, mechanism, hidden, n_chains, lambda_sparse, lr, friction, generator, batch_size=None):
+    def __init__(
+        self, X, mask, mechanism, hidden, n_chains, lambda_sparse, lr, friction, generator, batch_size=None
+    ):
         self.X, self.mask, self.mechanism = X, mask, mechanism
         self.batch_size = X.shape[0] if batch_size is None else min(batch_size, X.shape[0])
         self.lambda_sparse, self.generator = lambda_sparse, generator
@@ -206,7 +208,8 @@ class BayesDAGSampler:
         off = 1.0 - torch.eye(G.shape[-1], dtype=G.dtype, device=G.device)
         entropy = (q.entropy() * off).sum()
         # theta: energy -log p(D | G, theta) - log p(theta); phi, sigma: the negative ELBO
-        loss = -log_lik.sum() + sum(0.5 * (t**2).sum() for t in self.theta) - entropy + self.lambda_sparse * G.sum()
+        theta_prior = sum(0.5 * (t**2).sum() for t in self.theta)
+        loss = -log_lik.sum() + theta_prior - entropy + self.lambda_sparse * G.sum()
         grads = torch.autograd.grad(loss, [*self.theta, *self.phi, self.log_scale])
         self.theta_sampler.step(list(grads[: len(self.theta)]))
         for x, g in zip([*self.phi, self.log_scale], grads[len(self.theta) :]):
