@@ -58,9 +58,13 @@ def draw_many(value, size, rng: np.random.Generator) -> np.ndarray:
     return rng.uniform(lo, hi, size=size) if lo != hi else np.full(size, float(lo))
 
 
+_SIGNS = np.array([-1.0, 1.0])
+
+
 def draw_signed(value, size, rng: np.random.Generator) -> np.ndarray:
     """``sign * U(low, high)`` draws with a fair random sign (AVICI's ``SignedUniform``)."""
-    return draw_many(value, size, rng) * rng.choice((-1.0, 1.0), size=size)
+    # the integers call rng.choice((-1.0, 1.0), size) makes, without its per-call overhead
+    return draw_many(value, size, rng) * _SIGNS.take(rng.integers(0, 2, size=size))
 
 
 def build(spec, registry: dict, base: type, what: str):
