@@ -74,7 +74,8 @@ class DibsEstimator(BaseCausalEstimator):
         ``"empirical"``: uniform weights over particles. ``"mixture"`` (DiBS+): weights
         proportional to the unnormalised posterior ``p(G) p(D | G)`` (marginal; over the unique
         particle graphs) or ``p(G) p(theta | G) p(D | G, theta)`` (joint; per particle), with
-        zero weight on cyclic graphs.
+        zero weight on cyclic graphs. (As in the paper's code; dibs-lib 1.3.3's ``get_mixture``
+        leaves out ``p(G)`` and weights duplicate particles separately.)
     standardize : bool, default=True
         z-score the columns before inference (see :class:`BaseCausalEstimator`).
     device : str, default="auto"
