@@ -31,7 +31,7 @@ import math
 import numpy as np
 import torch
 
-from ..components.permutation import hungarian, sinkhorn, straight_through
+from ..components.permutation import hungarian, log_sinkhorn, straight_through
 from ..likelihoods import linear_gaussian_log_likelihood, mlp_gaussian_log_likelihood
 
 __all__ = ["BayesDAGSampler", "anm_log_likelihood", "stack_draws"]
@@ -116,7 +116,10 @@ class BayesDAGSampler:
         Rows per mini-batch; ``None`` (or ``batch_size >= n``) uses every row in every step.
     """
 
-    o_scale, sinkhorn_temperature, sinkhorn_iters, w_temperature, p_std = 10.0, 0.2, 30, 0.2, 0.1
+    o_scale, sinkhorn_temperature, w_temperature, p_std = 10.0, 0.2, 0.2, 0.1
+    # Sinkhorn runs until every row sums to 1 within ``sinkhorn_tol`` (as the authors' code does);
+    # a fixed small number of rounds is far from converged once the potentials spread out.
+    sinkhorn_tol, sinkhorn_max_iters, sinkhorn_chunk = 1e-3, 300, 10
 
     def __init__(
         self, X, mask, mechanism, hidden, n_chains, lambda_sparse, lr, friction, generator, batch_size=None
@@ -157,9 +160,19 @@ class BayesDAGSampler:
         """``Step(grad p) = P L P^T`` with a straight-through Sinkhorn gradient; ``(C, d, d)``."""
         o = self.o_scale * torch.arange(1, p.shape[1] + 1, dtype=p.dtype, device=p.device)
         scores = p.unsqueeze(-1) * o
-        soft = sinkhorn(scores, temperature=self.sinkhorn_temperature, n_iters=self.sinkhorn_iters)
-        perm = straight_through(hungarian(scores), soft)
+        perm = hungarian(scores)
+        if p.requires_grad:  # the relaxation only serves the backward pass
+            perm = straight_through(perm, self._sinkhorn(scores / self.sinkhorn_temperature))
         return perm @ self.lower @ perm.transpose(-1, -2)
+
+    def _sinkhorn(self, log_alpha):
+        """Doubly stochastic ``S(exp(log_alpha))``, iterated to ``sinkhorn_tol`` (at most
+        ``sinkhorn_max_iters`` rounds); differentiable through the rounds it ran."""
+        for _ in range(self.sinkhorn_max_iters // self.sinkhorn_chunk):
+            log_alpha = log_sinkhorn(log_alpha, n_iters=self.sinkhorn_chunk)
+            if float((log_alpha.detach().exp().sum(-1) - 1).abs().max()) < self.sinkhorn_tol:
+                break
+        return log_alpha.exp()
 
     def _sample_w(self, logits):
         u = torch.rand(logits.shape, generator=self.generator, dtype=logits.dtype, device=logits.device)
