@@ -8,8 +8,9 @@ Tasks (see :func:`_harness.worker_main`):
 - ``forward``: the package's default network ``BaseModel`` with random weights
   (``InferenceModel.net.init``) run through its own inference path
   ``AVICIModel(...)(x, shard_if_possible=False)`` (z-scoring included), on the data set in
-  ``data`` (``.npz`` with ``X``). The first call's extra time over the median is JIT compilation
-  (``first_call_extra_s``).
+  ``data`` (``.npz`` with ``X``). ``compile_s`` is the ahead-of-time trace and compilation of that
+  jitted path for this input shape; the timed calls follow an untimed warm-up call (which
+  compiles again: jit does not reuse an ahead-of-time compilation).
 """
 
 import time
@@ -50,12 +51,12 @@ def forward(data, model_kwargs, repeats):
     net = AVICIModel(params=params, model=model, expects_counts=False)
     rss_before = current_rss_mib()
     start = time.perf_counter()
-    probs = net(X, shard_if_possible=False)
-    first = time.perf_counter() - start
-    timed = median_seconds(lambda i: net(X, shard_if_possible=False), repeats, warmup=0)
+    AVICIModel.__call_main__.lower(net, jax.device_put(X), None, None).compile()
+    compile_s = time.perf_counter() - start
+    probs = []
+    timed = median_seconds(lambda i: probs.append(net(X, shard_if_possible=False)), repeats, warmup=1)
     return {"n_params": n_params, "forward_s": timed["median_s"], "forward_cpu_s": timed["median_cpu_s"],
-            "first_call_extra_s": first - timed["median_s"], "rss_before_mib": rss_before,
-            "edge_prob_mean": float(np.asarray(probs).mean())}
+            "compile_s": compile_s, "rss_before_mib": rss_before, "edge_prob_mean": float(np.mean(probs[-1]))}
 
 
 if __name__ == "__main__":

@@ -129,8 +129,8 @@ def forward_rows(settings, log):
                                  ours["n_params"], theirs["n_params"], "-", ",.0f"))
             rows.append(_row("c", "AVICI forward s / data set", setting, ours["forward_s"], theirs["forward_s"],
                              "lower", ".3f", cpu_ratio=ours["forward_cpu_s"] / theirs["forward_cpu_s"]))
-            rows.append(_row("c", "first call minus median s (avici: JIT)", setting, ours["first_call_extra_s"],
-                             theirs["first_call_extra_s"], "lower", ".2f", ratio=False))
+            rows.append(_row("c", "JIT compile s (not in the time above)", setting, 0.0, theirs["compile_s"], "lower",
+                             ".2f", "ours: eager PyTorch, nothing to compile", ratio=False))
             rows.append(_row("c", "peak RSS MiB", setting, ours["peak_rss_mib"], theirs["peak_rss_mib"], "lower",
                              ".0f", f"RSS before the forward: ours {ours['rss_before_mib']:.0f}, "
                                     f"avici {theirs['rss_before_mib']:.0f} MiB"))
