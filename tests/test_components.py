@@ -129,6 +129,25 @@ def test_axial_attention_matches_torch_multihead_attention():
     torch.testing.assert_close(ours(z, axis=-3), expected)
 
 
+def test_axial_attention_with_wider_heads_matches_explicit_softmax_attention():
+    """key_size decouples head width from dim (AVICI's reference: dim 128, 8 heads of 32)."""
+    torch.manual_seed(1)
+    dim, heads, key = 8, 2, 5
+    ours = AxialMultiHeadAttention(dim=dim, n_heads=heads, key_size=key).double()
+    assert ours.qkv.weight.shape == (3 * heads * key, dim) and ours.out.weight.shape == (dim, heads * key)
+    z = torch.randn(3, 6, 4, dim, dtype=torch.float64)
+    q, k, v = (z @ w.T + b for w, b in zip(ours.qkv.weight.split(heads * key), ours.qkv.bias.split(heads * key)))
+    outputs = []
+    for h in range(heads):  # attention over samples (axis -3): rows attend to rows, per variable
+        part = slice(h * key, (h + 1) * key)
+        logits = torch.einsum("bnjk,bmjk->bjnm", q[..., part], k[..., part]) / key**0.5
+        outputs.append(torch.einsum("bjnm,bmjk->bnjk", logits.softmax(-1), v[..., part]))
+    expected = torch.cat(outputs, -1) @ ours.out.weight.T + ours.out.bias
+    torch.testing.assert_close(ours(z, axis=-3), expected)
+    with pytest.raises(ValueError, match="key_size"):
+        AxialMultiHeadAttention(dim=dim, n_heads=heads, key_size=0)
+
+
 def test_encoder_is_equivariant_over_variables_and_samples():
     enc = _encoder()
     x = torch.randn(2, 7, 5, 2, dtype=torch.float64)

@@ -43,6 +43,8 @@ class AviciModel(nn.Module):
         Encoder layers (each: one attention block over variables, one over samples).
     n_heads : int, default=4
         Attention heads.
+    key_size : int, default=None
+        Width of each head; ``None`` splits ``dim`` among the heads.
     widening_factor : int, default=4
         Feed-forward widening.
     dropout : float, default=0.0
@@ -69,9 +71,10 @@ class AviciModel(nn.Module):
 
     def __init__(self, dim=64, n_layers=4, n_heads=4, widening_factor=4, dropout=0.0, out_dim=None,
                  logit_bias_init=-3.0, temperature_init=0.0, acyclicity_iters=10, dual_lr=1e-2,
-                 dual_every=100, dual_burnin=1000, penalty_ema=0.01):
+                 dual_every=100, dual_burnin=1000, penalty_ema=0.01, key_size=None):
         super().__init__()
-        self.config = dict(dim=dim, n_layers=n_layers, n_heads=n_heads, widening_factor=widening_factor,
+        self.config = dict(dim=dim, n_layers=n_layers, n_heads=n_heads, key_size=key_size,
+                           widening_factor=widening_factor,
                            dropout=dropout, out_dim=out_dim, logit_bias_init=logit_bias_init,
                            temperature_init=temperature_init, acyclicity_iters=acyclicity_iters,
                            dual_lr=dual_lr, dual_every=dual_every, dual_burnin=dual_burnin,
@@ -79,7 +82,8 @@ class AviciModel(nn.Module):
         if dual_lr < 0 or not 0 < penalty_ema <= 1:
             raise ValueError(f"dual_lr must be >= 0 and penalty_ema in (0, 1], got {dual_lr!r}, {penalty_ema!r}")
         out_dim = out_dim or dim
-        self.encoder = AlternatingAxialEncoder(2, dim, n_layers, n_heads, widening_factor, dropout)
+        self.encoder = AlternatingAxialEncoder(2, dim, n_layers, n_heads, widening_factor, dropout,
+                                               key_size=key_size)
         self.head_u = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, out_dim))
         self.head_v = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, out_dim))
         self.log_temperature = nn.Parameter(torch.tensor(float(temperature_init)))

@@ -35,21 +35,28 @@ class AxialMultiHeadAttention(nn.Module):
     Parameters
     ----------
     dim : int
-        Model width; must be divisible by ``n_heads``.
+        Model width; must be divisible by ``n_heads`` when ``key_size`` is None.
     n_heads : int
         Number of attention heads.
     dropout : float, default=0.0
         Dropout on the attention weights (training only).
+    key_size : int, default=None
+        Width of each head's queries, keys and values; ``None`` means ``dim // n_heads`` (the
+        heads split the model width). The reference AVICI network uses 32 with ``dim=128`` and
+        8 heads, i.e. heads twice as wide as the split.
     """
 
-    def __init__(self, dim: int, n_heads: int, dropout: float = 0.0):
+    def __init__(self, dim: int, n_heads: int, dropout: float = 0.0, key_size: int | None = None):
         super().__init__()
-        if dim % n_heads:
-            raise ValueError(f"dim must be divisible by n_heads, got dim={dim}, n_heads={n_heads}")
+        if key_size is None:
+            if dim % n_heads:
+                raise ValueError(f"dim must be divisible by n_heads, got dim={dim}, n_heads={n_heads}")
+            key_size = dim // n_heads
         self.n_heads = n_heads
+        self.key_size = check_positive_int(key_size, "key_size")
         self.dropout = dropout
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.out = nn.Linear(dim, dim)
+        self.qkv = nn.Linear(dim, 3 * n_heads * key_size)
+        self.out = nn.Linear(n_heads * key_size, dim)
 
     def forward(self, z: torch.Tensor, axis: int, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Attend along ``axis`` (``-2`` or ``-3``) of ``z`` with shape ``[..., L, M, dim]``.
@@ -59,13 +66,13 @@ class AxialMultiHeadAttention(nn.Module):
         """
         if axis == -3:
             z = z.transpose(-3, -2)
-        *lead, length, dim = z.shape
+        *lead, length, _ = z.shape
         # one flat batch axis: the fused (flash) CPU kernel needs contiguous 4-d [batch, heads, L, k]
-        qkv = self.qkv(z).reshape(-1, length, 3, self.n_heads, dim // self.n_heads)
+        qkv = self.qkv(z).reshape(-1, length, 3, self.n_heads, self.key_size)
         q, k, v = (t.transpose(1, 2).contiguous() for t in qkv.unbind(2))
         p = self.dropout if self.training else 0.0
         att = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=p)
-        att = att.transpose(1, 2).reshape(*lead, length, dim)
+        att = att.transpose(1, 2).reshape(*lead, length, self.n_heads * self.key_size)
         out = self.out(att)
         return out.transpose(-3, -2) if axis == -3 else out
 
@@ -73,10 +80,11 @@ class AxialMultiHeadAttention(nn.Module):
 class AxialBlock(nn.Module):
     """Pre-LayerNorm residual block: self-attention along one axis, then a feed-forward network."""
 
-    def __init__(self, dim: int, n_heads: int, widening_factor: int = 4, dropout: float = 0.0):
+    def __init__(self, dim: int, n_heads: int, widening_factor: int = 4, dropout: float = 0.0,
+                 key_size: int | None = None):
         super().__init__()
         self.norm_attn = nn.LayerNorm(dim)
-        self.attn = AxialMultiHeadAttention(dim, n_heads, dropout)
+        self.attn = AxialMultiHeadAttention(dim, n_heads, dropout, key_size)
         self.norm_ffn = nn.LayerNorm(dim)
         self.ffn = nn.Sequential(
             nn.Linear(dim, widening_factor * dim), nn.ReLU(), nn.Linear(widening_factor * dim, dim)
@@ -107,6 +115,8 @@ class AlternatingAxialEncoder(nn.Module):
         Dropout on attention weights and residual branches (training only).
     n_query_rows : int, default=0
         Learned rows appended along the sample axis (see the module docstring).
+    key_size : int, default=None
+        Width of each attention head (see :class:`AxialMultiHeadAttention`).
 
     Shapes
     ------
@@ -123,6 +133,7 @@ class AlternatingAxialEncoder(nn.Module):
         widening_factor: int = 4,
         dropout: float = 0.0,
         n_query_rows: int = 0,
+        key_size: int | None = None,
     ):
         super().__init__()
         check_positive_int(in_features, "in_features")
@@ -137,10 +148,10 @@ class AlternatingAxialEncoder(nn.Module):
         self.embed = nn.Linear(in_features, dim)
         self.query = nn.Parameter(0.02 * torch.randn(n_query_rows, dim)) if n_query_rows else None
         self.variable_blocks = nn.ModuleList(
-            AxialBlock(dim, n_heads, widening_factor, dropout) for _ in range(n_layers)
+            AxialBlock(dim, n_heads, widening_factor, dropout, key_size) for _ in range(n_layers)
         )
         self.sample_blocks = nn.ModuleList(
-            AxialBlock(dim, n_heads, widening_factor, dropout) for _ in range(n_layers)
+            AxialBlock(dim, n_heads, widening_factor, dropout, key_size) for _ in range(n_layers)
         )
         self.norm_out = nn.LayerNorm(dim)
 
