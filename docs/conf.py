@@ -33,11 +33,12 @@ root_doc = "index"
 autosummary_generate = True
 autosummary_imported_members = False
 # Estimator pages show the inherited fit/predict_graph_posterior/score of BaseCausalEstimator but
-# not what scikit-learn's BaseEstimator, pydantic's BaseModel or builtins define. set_fit_request
-# & co. come from scikit-learn's metadata routing and link to its glossary, absent here.
+# not what scikit-learn's BaseEstimator, pydantic's BaseModel, torch's Optimizer or builtins
+# define. set_fit_request & co. come from scikit-learn's metadata routing and link to its
+# glossary, absent here.
 autodoc_default_options = {
     "members": True,
-    "inherited-members": "BaseEstimator,_MetadataRequester,BaseModel,Exception,object",
+    "inherited-members": "BaseEstimator,_MetadataRequester,BaseModel,Optimizer,Exception,object",
     "exclude-members": "set_fit_request,set_score_request,set_predict_request,set_output",
 }
 autodoc_typehints = "none"  # the numpydoc "Parameters" sections carry the types
