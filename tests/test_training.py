@@ -190,9 +190,9 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path, optimizer):
                    progress=False, device="cpu")
 
 
-def _numpy_lamb(weights, grads_per_step, lr, betas, eps, weight_decay, trust_ratio=True):
-    """LAMB (You et al. 2020, Algorithm 2) written out in float64 numpy, one tensor at a time
-    (``trust_ratio=False``: the same update without the layer-wise scaling)."""
+def _numpy_lamb(weights, grads_per_step, lr, betas, eps, weight_decay, adapted_ndim=2):
+    """LAMB (You et al. 2020, Algorithm 2) written out in float64 numpy, one tensor at a time;
+    only tensors with at least ``adapted_ndim`` dimensions get the trust ratio."""
     beta1, beta2 = betas
     weights = [w.astype(np.float64).copy() for w in weights]
     m = [np.zeros_like(w) for w in weights]
@@ -203,12 +203,14 @@ def _numpy_lamb(weights, grads_per_step, lr, betas, eps, weight_decay, trust_rat
             v[k] = beta2 * v[k] + (1 - beta2) * g * g
             r = (m[k] / (1 - beta1**t)) / (np.sqrt(v[k] / (1 - beta2**t)) + eps) + weight_decay * w
             w_norm, r_norm = np.sqrt((w * w).sum()), np.sqrt((r * r).sum())
-            trust = w_norm / r_norm if trust_ratio and w_norm > 0 and r_norm > 0 else 1.0
+            adapt = w.ndim >= adapted_ndim and w_norm > 0 and r_norm > 0
+            trust = w_norm / r_norm if adapt else 1.0
             weights[k] = w - lr * trust * r
     return weights
 
 
-def test_states_written_before_the_optimizer_option_resume_as_adamw(tmp_path):
+def test_states_written_before_newer_options_resume_with_their_defaults(tmp_path):
+    """Older states lack ``optimizer`` (train config) and ``key_size`` (model config)."""
     from safetensors.torch import load_file, save_file
 
     cfg = dict(seed=1, lr=1e-2, warmup_steps=1, **TINY_DATA)
@@ -216,9 +218,10 @@ def test_states_written_before_the_optimizer_option_resume_as_adamw(tmp_path):
     path = tmp_path / "old.train.safetensors"
     with open(path, "rb") as fh:  # drop the option from the stored config, as in older files
         meta = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))["__metadata__"]
-    saved = json.loads(meta["train_config"])
-    del saved["optimizer"]
-    save_file(load_file(path), path, metadata={**meta, "train_config": json.dumps(saved)})
+    saved, model_config = json.loads(meta["train_config"]), json.loads(meta["config"])
+    del saved["optimizer"], model_config["key_size"]
+    save_file(load_file(path), path,
+              metadata={**meta, "train_config": json.dumps(saved), "config": json.dumps(model_config)})
     with pytest.raises(ValueError, match="optimizer"):
         meta_train(_tiny_model(), "id", TrainConfig(steps=3, optimizer="lamb", **cfg), out=tmp_path / "old",
                    progress=False, device="cpu")
@@ -229,10 +232,12 @@ def test_states_written_before_the_optimizer_option_resume_as_adamw(tmp_path):
 
 def test_lamb_steps_match_a_numpy_reference():
     rng = np.random.default_rng(0)
-    # a weight matrix, a zero-initialised bias (trust ratio 1 on the first step) and a tensor
-    # whose gradient is zero (its update is weight decay alone)
-    initial = [rng.normal(size=(2, 3)), np.zeros(3), rng.normal(size=4)]
-    grads = [[rng.normal(size=(2, 3)), rng.normal(size=3), np.zeros(4)] for _ in range(3)]
+    # weight matrices (one zero-initialised: trust ratio 1 on its first step, one whose gradient
+    # is zero: its update is weight decay alone), a bias and a scalar (never layer-adapted)
+    initial = [rng.normal(size=(2, 3)), np.zeros((3, 2)), rng.normal(size=(2, 2)), rng.normal(size=3),
+               np.array(0.0)]
+    grads = [[rng.normal(size=(2, 3)), rng.normal(size=(3, 2)), np.zeros((2, 2)), rng.normal(size=3),
+              rng.normal(size=())] for _ in range(3)]
     hyper = dict(lr=0.1, betas=(0.9, 0.99), eps=1e-6, weight_decay=0.05)
     params = [torch.nn.Parameter(torch.tensor(w, dtype=torch.float32)) for w in initial]
     optimizer = Lamb(params, **hyper)
@@ -244,13 +249,30 @@ def test_lamb_steps_match_a_numpy_reference():
     for p, e in zip(params, expected):
         np.testing.assert_allclose(p.detach().numpy(), e, rtol=1e-5, atol=1e-6)
     # the reference discriminates: without the trust ratio the weights land elsewhere
-    unscaled = _numpy_lamb(initial, grads, **hyper, trust_ratio=False)
+    unscaled = _numpy_lamb(initial, grads, **hyper, adapted_ndim=np.inf)
     assert not np.allclose(params[0].detach().numpy(), unscaled[0], atol=1e-3)
+    # and with the trust ratio on the bias and the scalar too, those land elsewhere
+    adapted = _numpy_lamb(initial, grads, **hyper, adapted_ndim=0)
+    for k in (3, 4):
+        assert not np.allclose(params[k].detach().numpy(), adapted[k], atol=1e-3)
     assert float(optimizer.state[params[0]]["step"]) == 3.0
     assert isinstance(make_optimizer(params, TrainConfig(optimizer="lamb")), Lamb)
     assert isinstance(make_optimizer(params, TrainConfig()), torch.optim.AdamW)
     with pytest.raises(ValueError, match="betas"):
         Lamb(params, betas=(0.9, 1.0))
+
+
+def test_a_non_finite_loss_stops_training_naming_the_step_and_keeps_the_weights():
+    from skcausal_meta.models.training import DatasetStream, train_step
+
+    model, config = _tiny_model(), TrainConfig(steps=1, **TINY_DATA)
+    x, graphs = DatasetStream("id", config)[0]
+    x[0, 0, 0, 0] = float("nan")
+    before = [p.detach().clone() for p in model.parameters()]
+    optimizer = torch.optim.AdamW(model.parameters())
+    with pytest.raises(FloatingPointError, match="step 7"):
+        train_step(model, optimizer, x, graphs, 7, config, torch.device("cpu"))
+    assert all(torch.equal(b, p) for b, p in zip(before, model.parameters()))
 
 
 def test_validation_auroc_of_a_perfect_and_of_an_inverted_model():
@@ -334,4 +356,11 @@ def test_cli_writes_test_graph_hashes_and_excludes_several_files(tmp_path):
           "--exclude-graphs", str(tmp_path / "test.txt"), str(tmp_path / "more.npy")])
     _, meta = load_model(out, AviciModel)
     assert meta["info"]["train_config"]["optimizer"] == "lamb"
-    assert "--exclude-graphs" in meta["info"]["command"]
+    excluded = read_graph_hashes([tmp_path / "test.txt", tmp_path / "more.npy"])
+    assert meta["info"]["excluded_graphs"]["count"] == len(excluded) >= len(hashes) >= 2
+    # resuming with another set of excluded graphs would change the stream: refused
+    with pytest.raises(ValueError, match="excluded_graphs"):
+        main(["--model", "avici", "--family", "id", "--steps", "2", "--out", str(out), "--quiet", "--batch-size",
+              "2", "--n-nodes", "3", "4", "--n-samples", "16", "--eval-every", "1", "--n-validation-batches", "1",
+              "--device", "cpu", "--optimizer", "lamb", "--model-config", '{"dim": 8, "n_layers": 1, "n_heads": 2}',
+              "--exclude-graphs", str(tmp_path / "more.npy")])

@@ -15,6 +15,7 @@ Every file is written to a temporary name in the target folder and moved into pl
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import tempfile
@@ -182,6 +183,16 @@ def save_training_state(path, model, optimizer: torch.optim.Optimizer, step: int
     _atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
 
 
+def _with_defaults(config: dict, model) -> dict:
+    """A saved ``config`` completed with the constructor defaults of the options ``model`` has
+    that were added after it was saved (e.g. ``key_size``)."""
+    parameters = inspect.signature(type(model)).parameters
+    missing = {name: parameters[name].default for name in model.config
+               if name not in config and name in parameters
+               and parameters[name].default is not inspect.Parameter.empty}
+    return {**config, **json.loads(json.dumps(missing))}
+
+
 def load_training_state(path, model, optimizer: torch.optim.Optimizer) -> tuple[int, dict]:
     """Restore ``model`` and ``optimizer`` in place; return ``(step, train_config)``."""
     path = Path(os.fspath(path))
@@ -189,7 +200,8 @@ def load_training_state(path, model, optimizer: torch.optim.Optimizer) -> tuple[
     if meta.get("format") != FORMAT or meta.get("model") != model.model_name:
         raise ValueError(f"training state {str(path)!r} holds a {meta.get('model')!r} model, "
                          f"not {model.model_name!r}")
-    if json.loads(meta["config"]) != json.loads(json.dumps(model.config)):
+    saved = _with_defaults(json.loads(meta["config"]), model)
+    if saved != json.loads(json.dumps(model.config)):
         raise ValueError(f"training state {str(path)!r} was saved for another model config: "
                          f"{meta['config']} != {json.dumps(model.config)}")
     device = next(model.parameters()).device

@@ -36,6 +36,7 @@ in ``optimizer.state``, which the training state stores.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -212,9 +213,13 @@ class Lamb(torch.optim.Optimizer):
         w = w - lr * (||w|| / ||r||) * r
 
     The trust ratio ``||w|| / ||r||`` (Euclidean norms over the whole tensor) is replaced by 1
-    when either norm is 0 (e.g. a freshly zero-initialised bias). It rescales every layer's step
-    to a fixed fraction of the layer's norm (the paper's remedy for unstable large-batch training).
-    Weight decay is part of the update, so it is rescaled by the trust ratio too (unlike AdamW).
+    when either norm is 0 and for tensors with at most one dimension (biases, normalisation gains,
+    scalars such as AVICI's logit bias and temperature), which are excluded from layer adaptation
+    as in the authors' BERT implementation: for a scalar the ratio would make every step
+    ``lr * |w|``, so a parameter could never cross or leave zero. It rescales every weight
+    matrix's step to a fixed fraction of its norm (the paper's remedy for unstable large-batch
+    training). Weight decay is part of the update, so it is rescaled by the trust ratio too
+    (unlike AdamW).
 
     Parameters
     ----------
@@ -269,7 +274,8 @@ class Lamb(torch.optim.Optimizer):
                 update = (m / (1 - beta1**t)) / ((v / (1 - beta2**t)).sqrt() + group["eps"])
                 update.add_(w, alpha=group["weight_decay"])
                 w_norm, u_norm = torch.linalg.vector_norm(w), torch.linalg.vector_norm(update)
-                trust = torch.where((w_norm > 0) & (u_norm > 0), w_norm / u_norm, torch.ones_like(w_norm))
+                adapt = (w_norm > 0) & (u_norm > 0) & (w.ndim > 1)
+                trust = torch.where(adapt, w_norm / u_norm, torch.ones_like(w_norm))
                 w.sub_(group["lr"] * trust * update)
         return loss
 
@@ -487,12 +493,22 @@ def train_step(model, optimizer, x, graphs, step: int, config: TrainConfig, devi
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+    if not (torch.isfinite(loss.detach()) and torch.isfinite(grad_norm)):
+        raise FloatingPointError(f"meta-training diverged at step {step}: loss {float(loss):.4g}, "
+                                 f"gradient norm {float(grad_norm):.4g}; the weights were not updated")
     optimizer.step()
     stats = {"loss": float(loss.detach()), "grad_norm": float(grad_norm), **stats}
     if hasattr(model, "after_step"):
         with torch.no_grad():
             model.after_step(step, stats)
     return stats
+
+
+def _excluded_graphs_record(hashes) -> dict:
+    """How many graph hashes training excludes, and a SHA-256 of their sorted list (provenance,
+    and what a resumed run must match)."""
+    joined = "\n".join(sorted(hashes)).encode()
+    return {"count": len(hashes), "sha256": hashlib.sha256(joined).hexdigest()}
 
 
 def meta_train(model, family, config: TrainConfig | None = None, out=None, resume: bool = True,
@@ -515,7 +531,9 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     resume : bool, default=True
         Continue from ``OUT.train.safetensors`` if it exists. The saved training config must
         match ``config`` except for ``steps``, ``num_workers``, ``eval_every``,
-        ``checkpoint_every`` and ``n_validation_batches``, which do not change the weights.
+        ``checkpoint_every`` and ``n_validation_batches``, which do not change the weights, and
+        the excluded graphs must be the same set (states from before exclusions were recorded
+        count as excluding none).
     device : "auto", str or torch.device, default="auto"
     progress : bool, default=True
         Show a tqdm bar with the running loss and the last validation AUROC.
@@ -536,11 +554,14 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     model.to(device).train()
     optimizer = make_optimizer(model.parameters(), config)
     state_path = None if out is None else Path(os.fspath(out) + ".train.safetensors")
+    excluded = _excluded_graphs_record(exclude_hashes)
+    settings = {**asdict(config), "excluded_graphs": excluded}
     start = 0
     if state_path is not None and resume and state_path.is_file():
         start, saved = load_training_state(state_path, model, optimizer)
-        saved.setdefault("optimizer", "adamw")  # states written before the option existed
-        mismatched = {k for k, v in saved.items() if k not in _FREE_ON_RESUME and asdict(config).get(k) != v}
+        saved.setdefault("optimizer", "adamw")  # states written before these options existed
+        saved.setdefault("excluded_graphs", _excluded_graphs_record(()))
+        mismatched = {k for k, v in saved.items() if k not in _FREE_ON_RESUME and settings.get(k) != v}
         if mismatched:
             raise ValueError(f"training state {str(state_path)!r} was written with other settings "
                              f"for {sorted(mismatched)}; use a new out path or resume=False")
@@ -556,8 +577,9 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     def checkpoint(step):
         if out is None:
             return
-        save_training_state(state_path, model, optimizer, step, asdict(config))
-        save_model(out, model, {**(info or {}), "steps": step, "train_config": asdict(config)})
+        save_training_state(state_path, model, optimizer, step, settings)
+        save_model(out, model, {**(info or {}), "steps": step, "train_config": asdict(config),
+                                "excluded_graphs": excluded})
 
     history, running, t0, auroc = [], [], time.perf_counter(), float("nan")
     bar = tqdm(total=config.steps, initial=start, disable=not progress, dynamic_ncols=True)
