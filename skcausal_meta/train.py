@@ -79,7 +79,8 @@ def build_hash_parser() -> argparse.ArgumentParser:
         prog="python -m skcausal_meta.train hash-test-graphs",
         description="Write the canonical hashes of a test set's graphs, for --exclude-graphs.")
     parser.add_argument("--family", required=True, help="registered SCM family of the test data sets")
-    parser.add_argument("--n-nodes", required=True, nargs="+", type=int, help="graph sizes d")
+    parser.add_argument("--n-nodes", required=True, nargs="+", type=int,
+                        help="graph sizes d, each listed (not a range as in training)")
     parser.add_argument("--seeds", required=True, nargs="+", type=int, help="seeds of the test sets")
     parser.add_argument("--n-datasets", required=True, type=int, help="data sets per (d, seed)")
     parser.add_argument("--split", default="test", choices=["test", "val", "train", "none"],

@@ -166,6 +166,8 @@ def test_meta_fit_excludes_held_out_graphs(tmp_path):
     assert not torch.equal(weights(), weights(exclude_graphs=tmp_path / "held_out.npy"))
     with pytest.raises((FileNotFoundError, ValueError), match="missing.npy"):
         weights(exclude_graphs=[tmp_path / "missing.npy"])
+    with pytest.raises(TypeError, match="exclude_graphs must be a path or a list of paths"):
+        weights(exclude_graphs=first_graphs)
 
 
 def test_bad_checkpoints_and_inputs_fail_naming_the_file(checkpoint, tmp_path):

@@ -211,7 +211,21 @@ def test_real_family_expands_into_seeded_splits():
     ({"name": "sachs", "n_samples": 1600}, r"families\.1 \(sachs\): n_test=200 held-out plus n_samples=1600 "
                                            r"training rows exceed the 1755 observational rows of 'sachs'"),
     ("sachz", r"unknown family 'sachz'; registered families: \[.*\], real families: \['sachs'\]"),
+    ({"name": "sachs", "options": {"graph": [17]}}, r"families\.1: option 'graph' of real family 'sachs' must be "
+                                                     r"a single value .*got \[17\]"),
 ])
 def test_bad_real_family(entry, message):
     with pytest.raises(ConfigError, match=message):
         load_config(with_changes(families__1=entry))
+
+
+def test_a_registered_scm_family_named_like_a_real_data_set_is_refused():
+    from skcausal_meta.datasets import SCMFamily, register_family
+    from skcausal_meta.datasets.families import _REGISTRY
+
+    register_family(SCMFamily(name="sachs"))
+    try:
+        with pytest.raises(ConfigError, match="'sachs' is both a real data set and a registered SCM family"):
+            load_config(with_changes(families__1="sachs"))
+    finally:
+        del _REGISTRY["sachs"]

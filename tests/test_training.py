@@ -149,6 +149,12 @@ def test_graph_hash_files_of_several_sizes(tmp_path):
     np.save(tmp_path / "bad.npy", np.zeros((2, 3, 4)))
     with pytest.raises(ValueError, match="bad.npy"):
         read_graph_hashes([tmp_path / "bad.npy"])
+    np.save(tmp_path / "objects.npy", np.array([None, 1], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="objects.npy.* not a numeric"):
+        read_graph_hashes([tmp_path / "objects.npy"])
+    np.savez(tmp_path / "stack.npz", g=g10)
+    with pytest.raises(ValueError, match="stack.npz.* not text"):
+        read_graph_hashes([tmp_path / "stack.npz"])
 
 
 def test_held_out_hashes_follow_the_dataset_spec():

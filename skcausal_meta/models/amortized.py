@@ -76,8 +76,11 @@ class AmortizedEstimator(BaseCausalEstimator):
         steps = check_positive_int(steps, "steps")
         train_options.setdefault("seed", int(check_random_state(self.random_state).integers(2**31 - 1)))
         config = TrainConfig(steps=steps, **train_options)
-        if exclude_graphs is not None and isinstance(exclude_graphs, (str, os.PathLike)):
+        if isinstance(exclude_graphs, (str, os.PathLike)):
             exclude_graphs = [exclude_graphs]
+        if exclude_graphs is not None and not all(isinstance(p, (str, os.PathLike)) for p in exclude_graphs):
+            raise TypeError(f"exclude_graphs must be a path or a list of paths (.npy graph stacks or hash "
+                            f"files), got {type(exclude_graphs).__name__}")
         exclude_hashes = read_graph_hashes(exclude_graphs) if exclude_graphs is not None else frozenset()
         with torch.random.fork_rng():
             torch.manual_seed(config.seed)  # weight initialisation; the global RNG is restored

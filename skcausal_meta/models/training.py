@@ -426,15 +426,22 @@ def read_graph_hashes(paths) -> frozenset:
     """
     hashes = set()
     for path in map(Path, paths):
-        if path.suffix == ".npy":
-            graphs = np.load(path, allow_pickle=False)
+        if path.suffix.lower() == ".npy":
+            try:
+                graphs = np.load(path, allow_pickle=False)
+            except ValueError as error:  # e.g. an object array
+                raise ValueError(f"graph file {str(path)!r} is not a numeric .npy array: {error}") from None
             graphs = graphs[None] if graphs.ndim == 2 else graphs
             if graphs.ndim != 3 or graphs.shape[1] != graphs.shape[2]:
                 raise ValueError(f"graph file {str(path)!r} must hold an (S, d, d) stack of adjacency "
                                  f"matrices, got shape {graphs.shape}")
             hashes.update(canonical_graph_hash(g) for g in graphs)
             continue
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            raise ValueError(f"graph-hash file {str(path)!r} is not text; graph stacks must end in .npy") from None
+        for number, line in enumerate(text.splitlines(), start=1):
             line = line.strip()
             if not line or line.startswith("#"):
                 continue

@@ -102,6 +102,9 @@ class FamilyConfig(_Strict):
     @model_validator(mode="after")
     def _known_or_defined(self):
         if self.is_real:
+            if self.name in list_families():
+                raise ValueError(f"family name {self.name!r} is both a real data set and a registered SCM "
+                                 "family; register the SCM family under another name")
             given = [k for k in ("definition", "n_nodes") if getattr(self, k) is not None]
             if given:
                 raise ValueError(f"family {self.name!r} is a real data set with fixed nodes; it takes no {given}")

@@ -104,6 +104,10 @@ def real_options(name: str, options: dict | None = None) -> dict:
     unknown = sorted(set(options or {}) - set(defaults))
     if unknown:
         raise ValueError(f"unknown options {unknown} of real family {name!r}; its options are {sorted(defaults)}")
+    for key, value in (options or {}).items():
+        if not isinstance(value, (str, int, float, bool, type(None))):
+            raise ValueError(f"option {key!r} of real family {name!r} must be a single value "
+                             f"(string, number or boolean), got {value!r}")
     return {**defaults, **(options or {})}
 
 
