@@ -40,6 +40,15 @@ class AmortizedEstimator(BaseCausalEstimator):
         model, _ = load_model(stem, self._network_class)
         return model, stem
 
+    @staticmethod
+    def _check_n_variables(d: int, max_nodes: int, stem, hint: str = "") -> None:
+        """Refuse data with more variables than the network is used for, naming its checkpoint."""
+        if d > max_nodes:
+            source = "the meta-fitted network" if stem is None else \
+                f"the checkpoint {str(Path(stem).with_suffix('.json'))!r}"
+            raise ValueError(f"X has {d} variables but {source} is used for at most {max_nodes} "
+                             f"(max_nodes={max_nodes}){hint}")
+
     def meta_fit(self, family, steps=1000, *, model_config=None, out=None, resume=True, progress=True,
                  log_path=None, exclude_graphs=None, **train_options):
         """Meta-train a fresh network of this estimator's model on data sets streamed from an SCM family.

@@ -87,12 +87,8 @@ class AviciEstimator(AmortizedEstimator):
         n_samples = check_positive_int(self.n_samples, "n_samples")
         max_nodes = check_positive_int(self.max_nodes, "max_nodes", minimum=2)
         model, self.checkpoint_path_ = self._network()
-        d = X.shape[1]
-        if d > max_nodes:
-            source = "the meta-fitted network" if self.checkpoint_path_ is None else \
-                f"the AVICI checkpoint {str(self.checkpoint_path_)!r}"
-            raise ValueError(f"X has {d} variables but {source} is used for at most max_nodes={max_nodes}; "
-                             "raise max_nodes to run it anyway")
+        self._check_n_variables(X.shape[1], max_nodes, self.checkpoint_path_,
+                                "; raise max_nodes to run it anyway")
         device = self._device()
         x = torch.from_numpy(make_model_input(X, mask))[None].to(device)
         with torch.no_grad():

@@ -81,10 +81,7 @@ class BCNPEstimator(AmortizedEstimator):
         check_positive_int(self.n_mc_samples, "n_mc_samples")
         device = self._device()
         model, stem = self._network()
-        d, max_nodes = X.shape[1], model.config["max_nodes"]
-        if d > max_nodes:
-            source = "the meta-fitted network" if stem is None else f"the checkpoint {str(stem.with_suffix('.json'))!r}"
-            raise ValueError(f"X has {d} variables but {source} supports at most {max_nodes}")
+        self._check_n_variables(X.shape[1], model.config["max_nodes"], stem)
         x = torch.from_numpy(make_model_input(X, mask)).unsqueeze(0).to(device)
         model = model.to(device).eval()
         with torch.no_grad():
