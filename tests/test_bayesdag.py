@@ -30,7 +30,7 @@ def _nonlinear_data(n, seed=0):
 def _sampler(d=4, chains=3, seed=0):
     gen = torch_generator(np.random.default_rng(seed), torch.device("cpu"))
     X = torch.randn(20, d, generator=gen, dtype=torch.float64)
-    return BayesDAGSampler(X, torch.zeros(20, d, dtype=torch.bool), "nonlinear", (4,), chains, 1.0, 1e-3, 0.1, gen)
+    return BayesDAGSampler(X, torch.zeros(20, d, dtype=torch.bool), "nonlinear", (4,), chains, 1.0, 1e-3, 1e-3, 0.1, gen)
 
 
 @settings(max_examples=25, deadline=None)
@@ -121,6 +121,66 @@ def test_eshd_falls_with_n_and_skeleton_is_recovered():
     assert skeleton[0, 1] > 0.9 and skeleton[1, 2] > 0.9
     assert skeleton[0, 2] < min(skeleton[0, 1], skeleton[1, 2])
     assert eshd[1000] < eshd[20]
+
+
+@pytest.mark.parametrize("mechanism", ["nonlinear", "linear"])
+def test_toggle_gains_equal_brute_force_differences(mechanism):
+    """Delta_ij = log p(D | W_ij = 1) - log p(D | W_ij = 0) for every allowed edge (0 elsewhere),
+    checked against two full likelihood evaluations per edge; small chunks cover the chunking."""
+    gen = torch_generator(np.random.default_rng(0), torch.device("cpu"))
+    X = torch.randn(30, 4, generator=gen, dtype=torch.float64)
+    sampler = BayesDAGSampler(
+        X, torch.zeros(30, 4, dtype=torch.bool), mechanism, (4, 3), 3, 1.0, 1e-3, 1e-3, 0.1, gen
+    )
+    sampler.toggle_chunk_elements = 50
+    allowed = sampler.order_mask(torch.randn(3, 4, generator=gen, dtype=torch.float64))
+    G = torch.bernoulli(torch.full((3, 4, 4), 0.5, dtype=torch.float64), generator=gen) * allowed
+    gains = sampler._toggle_gains(G, allowed, X, sampler.mask, 2.0)
+    expected = torch.zeros_like(gains)
+    for c, i, j in torch.nonzero(allowed).tolist():
+        theta = [t[c : c + 1].detach() for t in sampler.theta]
+        def log_lik(value):
+            g = G[c].clone()
+            g[i, j] = value
+            return 2.0 * anm_log_likelihood(mechanism, g[None], theta, sampler.log_scale[c : c + 1].detach(), X, sampler.mask).sum()
+        expected[c, i, j] = log_lik(1.0) - log_lik(0.0)
+    assert float(expected.abs().max()) > 0.1
+    torch.testing.assert_close(gains, expected)
+
+
+@pytest.mark.slow
+def test_edges_given_the_true_order_are_the_true_graph():
+    """With every chain's potentials held at an order of the true DAG (only W and theta move),
+    the last draws are exactly TRUE_5 on the d = 5 nonlinear SCM: the edge block prunes the
+    dense start to the true parents and keeps none of the spurious ones."""
+    n, orders = 1000, [[0, 1, 3, 2, 4], [0, 3, 1, 2, 4], [0, 1, 2, 3, 4]]
+    X = _nonlinear_data(n)
+    gen = torch_generator(np.random.default_rng(0), torch.device("cpu"))
+    sampler = BayesDAGSampler(
+        torch.tensor((X - X.mean(0)) / X.std(0), dtype=torch.float32), torch.zeros(n, 5, dtype=torch.bool),
+        "nonlinear", (16,), len(orders), 50.0, 3e-3, 1e-4, 0.1, gen, batch_size=256,
+    )
+    with torch.no_grad():
+        for c, order in enumerate(orders):
+            sampler.p[c, order] = 0.1 * torch.arange(4, -1, -1, dtype=torch.float32)
+    sampler.p_sampler.lr = 0.0
+    graphs = []
+    for t in range(600):
+        sampler.step()
+        if t >= 500 and t % 10 == 0:
+            graphs.append(sampler.draw()[0].numpy())
+    assert (np.concatenate(graphs) == TRUE_5).all()
+
+
+@pytest.mark.slow
+def test_eshd_falls_with_n_on_the_five_node_scm():
+    """d = 5 nonlinear SCM: with n = 1000 the E-SHD is well below that of n = 100, where the
+    sparsity prior keeps (almost) every edge off (measured with seeds 0, 1, 2: 5.0 -> 3.8, 1.8,
+    1.5)."""
+    def fit(n):
+        est = BayesDAGEstimator(n_steps=600, thinning=20, lambda_sparse=50.0, batch_size=256, random_state=0)
+        return e_shd(TRUE_5, est.fit(_nonlinear_data(n, seed=0)).predict_graph_posterior())
+    assert fit(1000) < fit(100) - 1.0
 
 
 def test_mini_batch_log_likelihood_is_unbiased():

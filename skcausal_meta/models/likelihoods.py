@@ -28,6 +28,8 @@ __all__ = [
     "gaussian_log_prior",
     "linear_gaussian_log_likelihood",
     "mlp_forward",
+    "mlp_input_layer",
+    "mlp_output_layers",
     "mlp_gaussian_log_likelihood",
 ]
 
@@ -82,9 +84,23 @@ def mlp_forward(G, weights, biases, X):
     torch.Tensor of shape (..., n, d)
         ``out[..., r, j]``: predicted mean of node ``j`` in row ``r``; ReLU hidden activations.
     """
+    return mlp_output_layers(weights, biases, mlp_input_layer(G, weights[0], biases[0], X))
+
+
+def mlp_input_layer(G, weight, bias, X):
+    """First-layer pre-activations ``(G[:, j] * x) @ weight_j + bias_j``: ``(..., d, n, h)``.
+
+    The only part of :func:`mlp_forward` that depends on ``G`` (linearly), kept apart so that a
+    caller can change single entries of ``G`` without recomputing it.
+    """
     # Masking the inputs of node j by its parents equals masking the first-layer weights' rows.
-    first = G.transpose(-1, -2).unsqueeze(-1) * weights[0]  # (..., d_j, d_in, h)
-    hidden = X @ first + biases[0].unsqueeze(-2)  # (..., d_j, n, h)
+    first = G.transpose(-1, -2).unsqueeze(-1) * weight  # (..., d_j, d_in, h)
+    return X @ first + bias.unsqueeze(-2)
+
+
+def mlp_output_layers(weights, biases, hidden):
+    """The rest of :func:`mlp_forward`: ReLU layers ``weights[1:]`` on the first layer's output;
+    returns the means ``(..., n, d)``."""
     for W, b in zip(weights[1:], biases[1:]):
         hidden = torch.relu(hidden) @ W + b.unsqueeze(-2)
     return hidden.squeeze(-1).transpose(-1, -2)
