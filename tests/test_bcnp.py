@@ -15,6 +15,7 @@ from skcausal_meta._validation import is_dag
 from skcausal_meta.models.bcnp import BCNP, BCNPEstimator, DAGDistribution
 from skcausal_meta.models.checkpoint_io import load_model, save_model
 from skcausal_meta.models.components.decoders import BilinearEdgeDecoder
+from skcausal_meta.models.components.permutation import sample_permutations
 from skcausal_meta.models.training import make_model_input
 
 TINY = dict(dim=16, n_layers=1, n_decoder_layers=1, n_heads=2, n_perm_samples=8)
@@ -149,6 +150,36 @@ def test_loss_is_the_per_graph_mixture_not_the_per_edge_one():
     assert dist.mixture_log_prob(probs, graph).item() == pytest.approx(per_graph, rel=1e-4)
     per_edge = math.log(0.5 * s + 0.5 * 1e-9) + math.log(0.5 * (1 - s) + 0.5 * 1.0)
     assert abs(per_graph - per_edge) > 0.1
+
+
+def test_forbidden_true_edge_still_has_gradient_to_edge_and_order_logits():
+    # The draw puts node 0 first, so 0 -> 1 is forbidden (M_01 = 0) and 1 -> 0 allowed. For the
+    # graph {0 -> 1} the log-likelihood is log(sigmoid(L_01) eps) + log(1 - sigmoid(L_10)): its
+    # gradient is 1 - s in L_01 and -s in L_10, and the order moves towards allowing 0 -> 1.
+    # Clipping sigmoid(L) * M instead gave L_01 and the order no gradient from this edge.
+    perm_logits = torch.zeros(1, 2, 2, requires_grad=True)
+    edge_logits = torch.full((1, 2, 2), 0.5, requires_grad=True)
+    eps = 1e-6
+    dist = DAGDistribution(perm_logits, edge_logits, temperature=1.0, sinkhorn_iters=10, eps=eps)
+    gumbel = torch.tensor([[[[1.0, 0.0], [0.0, 1.0]]]])  # the identity order
+    graph = torch.tensor([[[0.0, 1.0], [0.0, 0.0]]])
+    probs, log_probs = dist.draws(gumbel)
+    assert probs[0, 0, 0, 1] == 0
+    log_lik = dist.mixture_log_prob(probs, graph, log_probs)
+    s = torch.sigmoid(torch.tensor(0.5)).item()
+    assert log_lik.item() == pytest.approx(math.log(s * eps) + math.log(1 - s), rel=1e-6)
+    log_lik.sum().backward()
+    torch.testing.assert_close(edge_logits.grad[0], torch.tensor([[0.0, 1 - s], [-s, 0.0]]))
+    assert perm_logits.grad.abs().sum() > 0
+
+    def soft_allowed_01(logits):
+        _, relaxed = sample_permutations(logits, temperature=1.0, n_iters=10, gumbel=gumbel)
+        lower = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
+        return (relaxed @ lower @ relaxed.transpose(-1, -2))[0, 0, 0, 1].item()
+
+    with torch.no_grad():
+        stepped = perm_logits + 0.1 * perm_logits.grad
+    assert soft_allowed_01(stepped) > soft_allowed_01(perm_logits.detach())
 
 
 # ---------------------------------------------------------------------------- network symmetries

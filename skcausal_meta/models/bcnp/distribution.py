@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 
 import torch
+from torch.nn import functional as F
 
 from ..._validation import check_positive_int
-from ..components.permutation import sample_gumbel, sample_permutations
+from ..components.permutation import sample_gumbel, sample_permutations, straight_through
 
 __all__ = ["DAGDistribution"]
 
@@ -40,7 +41,8 @@ class DAGDistribution:
     sinkhorn_iters : int
         Sinkhorn iterations.
     eps : float
-        Edge probabilities are clipped to ``[eps, 1 - eps]`` inside log-likelihoods.
+        Floor of the order mask of a present edge and ceiling ``1 - eps`` of the probability of
+        an absent edge inside log-likelihoods (see :meth:`draws`).
     """
 
     def __init__(self, perm_logits, edge_logits, temperature: float, sinkhorn_iters: int, eps: float):
@@ -63,35 +65,56 @@ class DAGDistribution:
         return sample_gumbel((B, n_samples, d, d), generator=generator,
                              dtype=self.perm_logits.dtype, device=self.perm_logits.device)
 
-    def probs(self, gumbel: torch.Tensor) -> torch.Tensor:
-        """Edge probabilities ``sigmoid(L) * P T P^T`` for each permutation draw, ``[B, K, d, d]``.
+    def draws(self, gumbel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Edge probabilities of each permutation draw and their logarithms, both ``[B, K, d, d]``.
 
-        ``(P T P^T)_ij = 1`` exactly when node ``i`` comes after node ``j`` in the order, so
-        ``i -> j`` is allowed only then and every graph drawn from these probabilities is a DAG.
-        The result carries the straight-through gradient to the permutation logits.
+        ``probs = sigmoid(L) * M`` with ``M = P T P^T``: ``M_ij = 1`` exactly when node ``i`` comes
+        after node ``j`` in the order, so ``i -> j`` is allowed only then and every graph drawn
+        from these probabilities is a DAG. ``probs`` carries the straight-through gradient of the
+        permutation (that of the Sinkhorn relaxation ``S``).
+
+        ``log_probs = log sigmoid(L) + log max(M, eps)`` is computed in the log domain, with the
+        straight-through gradient of ``log max(S T S^T, eps)`` for ``log M``. Clipping
+        ``sigmoid(L) * M`` itself would give a true edge that the order forbids (``M_ij = 0``) no
+        gradient at all, neither to ``L`` nor to the order, so the loss could never learn to allow
+        it; here such an edge still pulls ``L_ij`` up (by ``1 - sigmoid(L_ij)``) and moves the
+        relaxed order towards allowing it (by ``d log (S T S^T)_ij``).
         """
-        perms, _ = sample_permutations(
+        perms, soft = sample_permutations(
             self.perm_logits, temperature=self.temperature, n_iters=self.sinkhorn_iters, gumbel=gumbel
         )
         d = self.n_nodes
         lower = torch.ones(d, d, dtype=perms.dtype, device=perms.device).tril(-1)
         allowed = perms @ lower @ perms.transpose(-1, -2)
-        return torch.sigmoid(self.edge_logits).unsqueeze(1) * allowed
+        soft_allowed = soft @ lower @ soft.transpose(-1, -2)
+        log_allowed = straight_through(allowed.clamp_min(self.eps).log(), soft_allowed.clamp_min(self.eps).log())
+        edge_logits = self.edge_logits.unsqueeze(1)
+        return torch.sigmoid(edge_logits) * allowed, F.logsigmoid(edge_logits) + log_allowed
 
-    def graph_log_likelihood(self, probs: torch.Tensor, graphs: torch.Tensor) -> torch.Tensor:
+    def probs(self, gumbel: torch.Tensor) -> torch.Tensor:
+        """Edge probabilities ``sigmoid(L) * P T P^T`` for each permutation draw, ``[B, K, d, d]``
+        (the first output of :meth:`draws`)."""
+        return self.draws(gumbel)[0]
+
+    def graph_log_likelihood(self, probs: torch.Tensor, graphs: torch.Tensor,
+                             log_probs: torch.Tensor | None = None) -> torch.Tensor:
         """``sum_{i != j} log Bernoulli(G_ij; p_k,ij)`` for each draw ``k``: ``[B, K]``.
 
         ``probs`` is ``[B, K, d, d]`` and ``graphs`` ``[B, d, d]``, one graph per data set.
+        ``log_probs`` (from :meth:`draws`) replaces ``log max(probs, eps)`` for present edges;
+        absent edges use ``log(1 - min(probs, 1 - eps))``.
         """
-        p = probs.clamp(self.eps, 1 - self.eps)
-        g = graphs.to(p.dtype).unsqueeze(1)
-        per_edge = g * p.log() + (1 - g) * torch.log1p(-p)
-        off_diagonal = 1 - torch.eye(self.n_nodes, dtype=p.dtype, device=p.device)
+        if log_probs is None:
+            log_probs = probs.clamp_min(self.eps).log()
+        g = graphs.to(probs.dtype).unsqueeze(1)
+        per_edge = g * log_probs + (1 - g) * torch.log1p(-probs.clamp(max=1 - self.eps))
+        off_diagonal = 1 - torch.eye(self.n_nodes, dtype=probs.dtype, device=probs.device)
         return (per_edge * off_diagonal).sum(dim=(-1, -2))
 
-    def mixture_log_prob(self, probs: torch.Tensor, graphs: torch.Tensor) -> torch.Tensor:
+    def mixture_log_prob(self, probs: torch.Tensor, graphs: torch.Tensor,
+                         log_probs: torch.Tensor | None = None) -> torch.Tensor:
         """``log (1/K) sum_k q(G | P_k)``, the per-graph Monte-Carlo mixture: ``[B]``."""
-        log_lik = self.graph_log_likelihood(probs, graphs)
+        log_lik = self.graph_log_likelihood(probs, graphs, log_probs)
         return torch.logsumexp(log_lik, dim=1) - math.log(log_lik.shape[1])
 
     @torch.no_grad()
@@ -102,7 +125,8 @@ class DAGDistribution:
         every call, so that graphs are compared on common random numbers.
         """
         gumbel = self.noise(n_samples, _generator(generator, self.perm_logits.device))
-        return self.mixture_log_prob(self.probs(gumbel), graphs)
+        probs, log_probs = self.draws(gumbel)
+        return self.mixture_log_prob(probs, graphs, log_probs)
 
     @torch.no_grad()
     def edge_probs(self, n_samples: int = 256, generator=None) -> torch.Tensor:

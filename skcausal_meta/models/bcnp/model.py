@@ -38,8 +38,12 @@ model with the same marginals: it would only fit edge marginals and ignore the c
 the permutation creates (``i -> j`` and ``j -> i`` exclude each other, orders couple all edges),
 which are exactly what BCNP adds over AVICI, so it does not estimate the paper's objective. The
 loss implemented here is the per-graph form, divided by ``d (d - 1)`` so that its scale does not
-depend on the number of nodes. Each edge probability is clipped to ``[eps, 1 - eps]`` so that a
-permutation that forbids a true edge costs ``log eps`` per such edge instead of ``-inf``.
+depend on the number of nodes. A true edge that a permutation draw forbids costs
+``log sigmoid(L_ij) + log eps`` instead of ``-inf``; this term is computed in the log domain with a
+gradient to ``L`` and, straight through, to the order (see
+:meth:`DAGDistribution.draws <skcausal_meta.models.bcnp.distribution.DAGDistribution.draws>`):
+clipping the probability instead stops every gradient from such edges, and the edge logits then
+barely learn the skeleton (the shipped ``bcnp_id`` checkpoint was trained that way).
 :meth:`DAGDistribution.log_prob <skcausal_meta.models.bcnp.distribution.DAGDistribution.log_prob>`
 reports the same estimator (not divided by ``d (d - 1)``).
 """
@@ -83,7 +87,8 @@ class BCNP(nn.Module):
     sinkhorn_iters : int, default=20
         Sinkhorn iterations.
     eps : float, default=1e-6
-        Edge probabilities are clipped to ``[eps, 1 - eps]`` in log-likelihoods.
+        Floor of the order mask of a present edge and ceiling ``1 - eps`` of the probability of
+        an absent edge in log-likelihoods.
     max_nodes : int, default=100
         Largest number of nodes accepted (the checkpoint's declared support).
     """
@@ -192,9 +197,9 @@ class BCNP(nn.Module):
             with AVICI's edge BCE).
         """
         dist = self.distribution(x)
-        probs = dist.probs(dist.noise(self.config["n_perm_samples"], generator))
+        probs, log_probs = dist.draws(dist.noise(self.config["n_perm_samples"], generator))
         d = x.shape[2]
-        loss = -dist.mixture_log_prob(probs, graphs).mean() / (d * (d - 1))
+        loss = -dist.mixture_log_prob(probs, graphs, log_probs).mean() / (d * (d - 1))
         with torch.no_grad():
             marginals = probs.mean(dim=1, keepdim=True)
             edge_bce = -dist.graph_log_likelihood(marginals, graphs).mean() / (d * (d - 1))
