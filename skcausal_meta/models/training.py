@@ -501,7 +501,7 @@ def train_step(model, optimizer, x, graphs, step: int, config: TrainConfig, devi
         loss.backward()
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
     if not (torch.isfinite(loss.detach()) and torch.isfinite(grad_norm)):
-        raise FloatingPointError(f"meta-training diverged at step {step}: loss {float(loss):.4g}, "
+        raise FloatingPointError(f"meta-training diverged at step {step}: loss {float(loss.detach()):.4g}, "
                                  f"gradient norm {float(grad_norm):.4g}; the weights were not updated")
     optimizer.step()
     stats = {"loss": float(loss.detach()), "grad_norm": float(grad_norm), **stats}
