@@ -283,8 +283,10 @@ class BayesDAGSampler:
         """
         theta = [t.detach() for t in self.theta]
         log_scale = self.log_scale.detach()
+        noise_var = torch.exp(2 * log_scale).unsqueeze(-2)  # (C, 1, d)
         pre = _input_layer(self.mechanism, G, theta, X)  # (C, d_target, m, h)
-        base = scale * anm_log_density(self.mechanism, G, theta, log_scale, X, mask).sum(-2)
+        mean = _output_layers(self.mechanism, theta, pre)
+        base = scale * _masked_gaussian_log_density(X, mean, noise_var, mask).sum(-2)
         w_in = theta[0].transpose(-1, -2).unsqueeze(-1) if self.mechanism == "linear" else theta[0]
         sign = (1 - 2 * G) * allowed  # +1 adds an allowed absent edge, -1 removes a present one
         C, d, m, h = pre.shape
@@ -299,7 +301,7 @@ class BayesDAGSampler:
                 * w_in[:, :, src].transpose(1, 2).unsqueeze(-2)
             )  # (C, k, d_target, m, h)
             mean = _output_layers(self.mechanism, later, pre.unsqueeze(1) + step)
-            density = _masked_gaussian_log_density(X, mean, torch.exp(2 * log_scale).unsqueeze(-2).unsqueeze(1), mask)
+            density = _masked_gaussian_log_density(X, mean, noise_var.unsqueeze(1), mask)
             gains.append(scale * density.sum(-2) - base.unsqueeze(1))
         return torch.cat(gains, dim=1) * (1 - 2 * G)
 

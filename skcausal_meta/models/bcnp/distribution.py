@@ -80,21 +80,27 @@ class DAGDistribution:
         it; here such an edge still pulls ``L_ij`` up (by ``1 - sigmoid(L_ij)``) and moves the
         relaxed order towards allowing it (by ``d log (S T S^T)_ij``).
         """
-        perms, soft = sample_permutations(
-            self.perm_logits, temperature=self.temperature, n_iters=self.sinkhorn_iters, gumbel=gumbel
-        )
-        d = self.n_nodes
-        lower = torch.ones(d, d, dtype=perms.dtype, device=perms.device).tril(-1)
-        allowed = perms @ lower @ perms.transpose(-1, -2)
-        soft_allowed = soft @ lower @ soft.transpose(-1, -2)
-        log_allowed = straight_through(allowed.clamp_min(self.eps).log(), soft_allowed.clamp_min(self.eps).log())
+        allowed, soft, lower = self._orders(gumbel)
+        log_allowed = allowed.clamp_min(self.eps).log()
+        if torch.is_grad_enabled():  # the relaxation only serves the backward pass
+            soft_allowed = soft @ lower @ soft.transpose(-1, -2)
+            log_allowed = straight_through(log_allowed, soft_allowed.clamp_min(self.eps).log())
         edge_logits = self.edge_logits.unsqueeze(1)
         return torch.sigmoid(edge_logits) * allowed, F.logsigmoid(edge_logits) + log_allowed
 
     def probs(self, gumbel: torch.Tensor) -> torch.Tensor:
         """Edge probabilities ``sigmoid(L) * P T P^T`` for each permutation draw, ``[B, K, d, d]``
-        (the first output of :meth:`draws`)."""
-        return self.draws(gumbel)[0]
+        (the first output of :meth:`draws`, without computing the second)."""
+        return torch.sigmoid(self.edge_logits).unsqueeze(1) * self._orders(gumbel)[0]
+
+    def _orders(self, gumbel):
+        """``M = P T P^T`` of each draw (straight-through), the relaxed ``S`` and ``T``."""
+        perms, soft = sample_permutations(
+            self.perm_logits, temperature=self.temperature, n_iters=self.sinkhorn_iters, gumbel=gumbel
+        )
+        d = self.n_nodes
+        lower = torch.ones(d, d, dtype=perms.dtype, device=perms.device).tril(-1)
+        return perms @ lower @ perms.transpose(-1, -2), soft, lower
 
     def graph_log_likelihood(self, probs: torch.Tensor, graphs: torch.Tensor,
                              log_probs: torch.Tensor | None = None) -> torch.Tensor:
