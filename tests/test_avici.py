@@ -202,3 +202,13 @@ def test_shipped_checkpoints_reject_the_other_model_and_too_many_variables():
     wide = np.random.default_rng(7).normal(size=(5, 101))
     with pytest.raises(ValueError, match="101 variables.*avici_id.*max_nodes=100"):
         AviciEstimator(device="cpu").fit(wide)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_inference_matches_cpu():
+    X = _linear_data(np.triu(np.ones((6, 6), dtype=np.int8), k=1), 500, np.random.default_rng(5))
+    cpu = AviciEstimator(random_state=0, device="cpu").fit(X)
+    gpu = AviciEstimator(random_state=0, device="cuda").fit(X)
+    np.testing.assert_allclose(gpu.edge_probs_, cpu.edge_probs_, atol=1e-4)
+    assert gpu.predict_graph_posterior().samples.shape[1:] == (6, 6)
+    assert abs(gpu.score(X) - cpu.score(X)) < 1e-3 * abs(cpu.score(X))

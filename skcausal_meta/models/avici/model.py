@@ -112,10 +112,12 @@ class AviciModel(nn.Module):
         :func:`~skcausal_meta.models.components.acyclicity.spectral_radius_penalty`).
         """
         logits = self.edge_logits(x).float()
-        off = 1 - torch.eye(logits.shape[-1], device=logits.device)
-        bce = F.binary_cross_entropy_with_logits(logits, graphs.float(), reduction="none")
-        bce = ((bce * off).sum((-1, -2)) / off.sum()).mean()
-        rho = spectral_radius_penalty(torch.sigmoid(logits) * off, self.config["acyclicity_iters"]).mean()
+        # the loss and the power iteration stay in float32 under bfloat16 autocast (GPU training)
+        with torch.autocast(logits.device.type, enabled=False):
+            off = 1 - torch.eye(logits.shape[-1], device=logits.device)
+            bce = F.binary_cross_entropy_with_logits(logits, graphs.float(), reduction="none")
+            bce = ((bce * off).sum((-1, -2)) / off.sum()).mean()
+            rho = spectral_radius_penalty(torch.sigmoid(logits) * off, self.config["acyclicity_iters"]).mean()
         loss = bce + self.dual * rho
         return loss, {"bce": float(bce.detach()), "acyclicity": float(rho.detach()), "dual": float(self.dual)}
 

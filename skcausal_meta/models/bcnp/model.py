@@ -174,7 +174,8 @@ class BCNP(nn.Module):
         """The distribution over DAGs for each data set in ``x`` (one forward pass)."""
         perm_logits, edge_logits = self.decode(x)
         c = self.config
-        return DAGDistribution(perm_logits, edge_logits, c["temperature"], c["sinkhorn_iters"], c["eps"])
+        return DAGDistribution(perm_logits.float(), edge_logits.float(), c["temperature"], c["sinkhorn_iters"],
+                               c["eps"])
 
     def loss(self, x: torch.Tensor, graphs: torch.Tensor, generator: torch.Generator | None = None):
         """Per-graph Monte-Carlo mixture loss (see the module docstring) and diagnostics.
@@ -197,12 +198,14 @@ class BCNP(nn.Module):
             with AVICI's edge BCE).
         """
         dist = self.distribution(x)
-        probs, log_probs = dist.draws(dist.noise(self.config["n_perm_samples"], generator))
         d = x.shape[2]
-        loss = -dist.mixture_log_prob(probs, graphs, log_probs).mean() / (d * (d - 1))
-        with torch.no_grad():
-            marginals = probs.mean(dim=1, keepdim=True)
-            edge_bce = -dist.graph_log_likelihood(marginals, graphs).mean() / (d * (d - 1))
+        # Sinkhorn, the order matrices and the mixture stay in float32 under bfloat16 autocast
+        with torch.autocast(x.device.type, enabled=False):
+            probs, log_probs = dist.draws(dist.noise(self.config["n_perm_samples"], generator))
+            loss = -dist.mixture_log_prob(probs, graphs, log_probs).mean() / (d * (d - 1))
+            with torch.no_grad():
+                marginals = probs.mean(dim=1, keepdim=True)
+                edge_bce = -dist.graph_log_likelihood(marginals, graphs).mean() / (d * (d - 1))
         return loss, {"edge_bce": float(edge_bce)}
 
     @torch.no_grad()
