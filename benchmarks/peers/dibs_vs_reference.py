@@ -97,18 +97,55 @@ def _run_ours(X, particles, steps, seed):
     return post.samples, post.weights, total / steps, total, est
 
 
+def _log_scores(X, graphs):
+    """``(log p(D | G), log p(G))`` of graphs ``(S, d, d)``: our BGe marginal likelihood (in
+    double precision, tested against a closed form) and the Erdos-Renyi prior with 2 edges per
+    node that DiBS uses. One scorer for both sides' particles."""
+    import torch
+
+    from skcausal_meta.models.dibs.models import log_graph_prior
+    from skcausal_meta.models.likelihoods import BGe
+
+    G = torch.as_tensor(np.asarray(graphs), dtype=torch.float64)
+    bge = BGe(torch.as_tensor(X, dtype=torch.float64), torch.zeros(X.shape, dtype=torch.bool))
+    return bge.log_marginal_likelihood(G).numpy(), log_graph_prior(G, "er", 2.0).numpy()
+
+
 def _reference_weights(X, est):
     """Every particle's graph, weighted by its BGe marginal likelihood alone (dibs-lib's
     ``get_mixture``)."""
+    graphs = _particle_graphs(est)
+    log_ml = _log_scores(X, graphs)[0]
+    return graphs, np.exp(log_ml - np.logaddexp.reduce(log_ml))
+
+
+def _particle_graphs(est):
+    """The hard graph ``1[u_i . v_j > 0]`` of every particle of a fitted ``DibsEstimator``."""
     import torch
 
     from skcausal_meta.models.dibs.svgd import hard_graphs
-    from skcausal_meta.models.likelihoods import BGe
 
-    graphs = hard_graphs(torch.as_tensor(est.particles_)).to(torch.float64)
-    bge = BGe(torch.as_tensor(X, dtype=torch.float64), torch.zeros(X.shape, dtype=torch.bool))
-    log_ml = bge.log_marginal_likelihood(graphs).numpy()
-    return graphs.numpy().astype(np.int8), np.exp(log_ml - np.logaddexp.reduce(log_ml))
+    return hard_graphs(torch.as_tensor(est.particles_)).numpy().astype(np.int8)
+
+
+def particle_scores(X, G_true, particles):
+    """How well a side's particle search optimised the DiBS+ target, under one scorer.
+
+    Returns ``best`` (the largest ``log p(G) + log p(D | G)`` over the acyclic particles),
+    ``best_shd`` (the SHD of that particle), ``mean_shd`` (over all particles), ``n_acyclic``
+    and ``n_unique`` (distinct acyclic graphs).
+    """
+    from skcausal_meta._validation import is_dag
+    from skcausal_meta.metrics import shd
+
+    log_ml, log_prior = _log_scores(X, particles)
+    acyclic = np.array([is_dag(g) for g in particles])
+    target = np.where(acyclic, log_ml + log_prior, -np.inf)
+    best = int(np.argmax(target))
+    unique = np.unique(particles[acyclic].reshape(int(acyclic.sum()), -1), axis=0)
+    return dict(best=float(target[best]), best_shd=shd(G_true, particles[best]),
+                mean_shd=float(np.mean([shd(G_true, g) for g in particles])),
+                n_acyclic=int(acyclic.sum()), n_unique=len(unique))
 
 
 def _run_reference(python, X, particles, steps, seed, threads):
@@ -120,12 +157,16 @@ def _run_reference(python, X, particles, steps, seed, threads):
         subprocess.run([python, str(script), str(inp), str(out)], check=True, env=env)
         res = np.load(out)
         weights = np.exp(res["logp"] - np.logaddexp.reduce(res["logp"]))
-        return res["g"].astype(np.int8), weights, float(res["per_step"]), float(res["total"])
+        # get_mixture keeps every particle's graph, so ``g`` is also the particle set
+        g = res["g"].astype(np.int8)
+        return g, weights, float(res["per_step"]), float(res["total"]), g
 
 
 def dibs_rows(dims, seeds, steps, particles, samples, threads, python, log=sys.stderr):
     """Run ours and dibs-lib on ``seeds`` data sets per ``d`` in ``dims``; one row per run with
-    ``d, seed, method, e_shd, auroc, s_per_step, total_s``."""
+    ``d, seed, method, e_shd, auroc, s_per_step, total_s``, the :func:`particle_scores` of its
+    particles, ``true_score`` (the true graph's ``log p(G) + log p(D | G)``) and ``e_shd_empirical``
+    (uniform weights over the particles)."""
     import torch
 
     from skcausal_meta.metrics import e_shd, edge_auroc
@@ -137,18 +178,22 @@ def dibs_rows(dims, seeds, steps, particles, samples, threads, python, log=sys.s
         for seed in range(seeds):
             X, G = _make_data(d, seed, samples)
             *ours, est = _run_ours(X, particles, steps, seed)
+            mine = _particle_graphs(est)
             runs = (
-                ("skcausal_meta", ours),
-                ("ours, ref. weights", (*_reference_weights(X, est), *ours[2:])),
+                ("skcausal_meta", (*ours, mine)),
+                ("ours, ref. weights", (*_reference_weights(X, est), *ours[2:], mine)),
                 ("dibs-lib", _run_reference(python, X, particles, steps, seed, threads)),
             )
-            for name, (draws, weights, per_step, total) in runs:
+            true_score = float(np.add(*_log_scores(X, G[None]))[0])
+            for name, (draws, weights, per_step, total, found) in runs:
                 rows.append(dict(
                     d=d, seed=seed, method=name, e_shd=e_shd(G, draws, weights=weights),
                     auroc=edge_auroc(G, draws, weights=weights), s_per_step=per_step, total_s=total,
+                    e_shd_empirical=e_shd(G, found), true_score=true_score, **particle_scores(X, G, found),
                 ))
                 r = rows[-1]
                 print(f"d={d:3d} seed={seed} {name:18s} E-SHD={r['e_shd']:7.2f} AUROC={r['auroc']:.3f} "
+                      f"best log p={r['best']:.1f} (true {true_score:.1f}, SHD {r['best_shd']}) "
                       f"s/step={per_step:.4f} total={total:.1f}s", file=log)
     return rows
 
@@ -199,8 +244,27 @@ def main(argv=None):
                 se = diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else float("nan")
                 parts.append(f"{diff.mean():+.3f} +- {se:.3f}")
             print(f"| {d} | {name} | {parts[0]} | {parts[1]} | {ref['s_per_step'][0] / ours['s_per_step'][0]:.2f}x |")
+    print_particle_scores(rows, args.dims)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
+
+
+def print_particle_scores(rows, dims):
+    """Per seed: the best acyclic particle's ``log p(G) + log p(D | G)`` on each side (one
+    scorer), its SHD, the true graph's score and the E-SHD of the empirical posteriors."""
+    print("\nBest acyclic particle's log p(G) + log p(D | G) (our BGe, ER-2 prior) per seed; "
+          "SHD of that particle; E-SHD of the empirical (uniform) posterior\n")
+    print("| d | seed | true G | ours best | dibs-lib best | ours - ref | SHD ours / ref | "
+          "empirical E-SHD ours / ref | acyclic ours / ref |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for d in dims:
+        for seed in sorted({r["seed"] for r in rows if r["d"] == d}):
+            ours, ref = ({r["method"]: r for r in rows if r["d"] == d and r["seed"] == seed}[name]
+                         for name in ("skcausal_meta", "dibs-lib"))
+            print(f"| {d} | {seed} | {ours['true_score']:.1f} | {ours['best']:.1f} | {ref['best']:.1f} | "
+                  f"{ours['best'] - ref['best']:+.1f} | {ours['best_shd']} / {ref['best_shd']} | "
+                  f"{ours['e_shd_empirical']:.1f} / {ref['e_shd_empirical']:.1f} | "
+                  f"{ours['n_acyclic']} / {ref['n_acyclic']} |")
 
 
 if __name__ == "__main__":
