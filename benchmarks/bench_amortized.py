@@ -1,4 +1,4 @@
-"""Speed and memory of the shipped amortized models (AVICI, BCNP) on CPU.
+"""Speed and memory of the shipped amortized models (AVICI, BCNP), on CPU or a GPU.
 
 Two measurements, printed as Markdown tables:
 
@@ -19,11 +19,17 @@ Two measurements, printed as Markdown tables:
   wall-clock second and per CPU second, the two parts per CPU second. ``d`` is drawn per step as
   in training, so few steps give a noisy figure.
 
+``--device cuda`` runs both on a GPU (training with bfloat16 autocast, as the training command
+does there) and adds the peak GPU memory of each inference cell
+(``torch.cuda.max_memory_allocated`` after the warm-up); times include the copies to and from the
+GPU (every result ends in a NumPy array).
+
 Usage::
 
     python benchmarks/bench_amortized.py                 # d in {10, 20, 50, 100}, n in {100, 1000, 5000}
     python benchmarks/bench_amortized.py --quick         # d in {10, 20}, n in {100, 1000}, 3 training steps
     python benchmarks/bench_amortized.py --models avici --threads 2 --memory-limit-gb 8
+    python benchmarks/bench_amortized.py --device cuda --train-steps 50
 
 ``--memory-limit-gb`` caps each inference subprocess's address space (``RLIMIT_AS``); a cell that
 exceeds it is reported as out of memory instead of exhausting the machine.
@@ -46,37 +52,43 @@ QUICK_NODES, QUICK_SAMPLES = (10, 20), (100, 1000)
 REPEAT_BELOW_S, MAX_REPEATS = 2.0, 5
 
 
-def _estimator(model: str):
+def _estimator(model: str, device: str):
     from skcausal_meta.models.avici import AviciEstimator
     from skcausal_meta.models.bcnp import BCNPEstimator
 
-    return {"avici": AviciEstimator, "bcnp": BCNPEstimator}[model](device="cpu", random_state=0)
+    return {"avici": AviciEstimator, "bcnp": BCNPEstimator}[model](device=device, random_state=0)
 
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def run_cell(model: str, d: int, n: int) -> dict:
+def run_cell(model: str, d: int, n: int, device: str = "cpu") -> dict:
     """Time ``fit`` and ``predict_graph_posterior`` of ``model`` on one ``(n, d)`` data set."""
+    import torch
+
     from skcausal_meta.datasets import make_scm_family
 
     X = make_scm_family("id", n_datasets=1, n_nodes=d, n_samples=n, n_interventional=0, random_state=0)[0][0]
     warm_up = make_scm_family("id", n_datasets=1, n_nodes=5, n_samples=50, n_interventional=0, random_state=1)[0][0]
-    _estimator(model).fit(warm_up).predict_graph_posterior()
+    _estimator(model, device).fit(warm_up).predict_graph_posterior()
     baseline = _peak_rss_mb()
+    on_gpu = torch.device(device).type == "cuda"
+    if on_gpu:
+        torch.cuda.reset_peak_memory_stats()
     fit_s, posterior_s, cpu_s = [], [], []
     while not fit_s or (len(fit_s) < MAX_REPEATS and fit_s[0] + posterior_s[0] < REPEAT_BELOW_S):
         t0, c0 = time.perf_counter(), time.process_time()
-        est = _estimator(model).fit(X)
+        est = _estimator(model, device).fit(X)
         t1 = time.perf_counter()
         est.predict_graph_posterior()
         fit_s.append(t1 - t0)
         posterior_s.append(time.perf_counter() - t1)
         cpu_s.append(time.process_time() - c0)
+    gpu = {"peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20} if on_gpu else {}
     return {"model": model, "d": d, "n": n, "runs": len(fit_s), "fit_s": statistics.median(fit_s),
             "posterior_s": statistics.median(posterior_s), "cpu_s": statistics.median(cpu_s),
-            "baseline_rss_mb": baseline, "peak_rss_mb": _peak_rss_mb()}
+            "baseline_rss_mb": baseline, "peak_rss_mb": _peak_rss_mb(), **gpu}
 
 
 def _limit_memory(gigabytes: float | None):
@@ -86,9 +98,11 @@ def _limit_memory(gigabytes: float | None):
     return lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def inference_in_subprocess(model: str, d: int, n: int, threads: int, memory_limit_gb: float | None) -> dict:
+def inference_in_subprocess(model: str, d: int, n: int, threads: int, memory_limit_gb: float | None,
+                            device: str = "cpu") -> dict:
     """:func:`run_cell` in a fresh interpreter (so its peak memory is the cell's own)."""
-    command = [sys.executable, os.path.abspath(__file__), "--cell", model, str(d), str(n), "--threads", str(threads)]
+    command = [sys.executable, os.path.abspath(__file__), "--cell", model, str(d), str(n), "--threads", str(threads),
+               "--device", device]
     done = subprocess.run(command, capture_output=True, text=True, preexec_fn=_limit_memory(memory_limit_gb))
     if done.returncode != 0:
         out_of_memory = any(s in done.stderr for s in ("MemoryError", "DefaultCPUAllocator", "not enough memory"))
@@ -97,7 +111,7 @@ def inference_in_subprocess(model: str, d: int, n: int, threads: int, memory_lim
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def training_speed(model_name: str, steps: int) -> dict:
+def training_speed(model_name: str, steps: int, device: str = "cpu") -> dict:
     """Data sets per second of ``steps`` meta-training steps with the shipped settings."""
     import torch
 
@@ -109,17 +123,17 @@ def training_speed(model_name: str, steps: int) -> dict:
     _, meta = load_model(resolve_checkpoint(None, f"{model_name}_id"), cls)
     config = TrainConfig(**{**meta["info"]["train_config"], "steps": steps + 1})
     torch.manual_seed(0)
-    model = cls(**meta["config"]).train()
+    device = torch.device(device)
+    model = cls(**meta["config"]).to(device).train()
     optimizer = make_optimizer(model.parameters(), config)
     stream = DatasetStream(meta["info"]["family"], config)
-    device = torch.device("cpu")
     wall_s = data_cpu_s = step_cpu_s = 0.0
     sizes = []
     for step in range(steps + 1):  # step 0 is the untimed warm-up
         t0, c0 = time.perf_counter(), time.process_time()
         x, graphs = stream[step]
         c1 = time.process_time()
-        train_step(model, optimizer, x, graphs, step, config, device)
+        train_step(model, optimizer, x.to(device), graphs.to(device), step, config, device)  # ends in a sync
         if step:
             wall_s += time.perf_counter() - t0
             data_cpu_s, step_cpu_s = data_cpu_s + c1 - c0, step_cpu_s + time.process_time() - c1
@@ -132,15 +146,16 @@ def training_speed(model_name: str, steps: int) -> dict:
 
 
 def inference_table(rows: list[dict]) -> str:
-    lines = ["| model | d | n | fit s | posterior s | total s | total CPU s | peak RSS MB | above baseline MB |",
-             "|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    gpu = any("peak_gpu_mb" in r for r in rows)
+    lines = ["| model | d | n | fit s | posterior s | total s | total CPU s | peak RSS MB | above baseline MB |"
+             + (" peak GPU MB |" if gpu else ""), "|---|--:|--:|--:|--:|--:|--:|--:|--:|" + ("--:|" if gpu else "")]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['model']} | {r['d']} | {r['n']} | {r['error']} | | | | | |")
+            lines.append(f"| {r['model']} | {r['d']} | {r['n']} | {r['error']} | | | | | |" + (" |" if gpu else ""))
             continue
         lines.append(f"| {r['model']} | {r['d']} | {r['n']} | {r['fit_s']:.3f} | {r['posterior_s']:.3f} | "
                      f"{r['fit_s'] + r['posterior_s']:.3f} | {r['cpu_s']:.3f} | {r['peak_rss_mb']:.0f} | "
-                     f"{r['peak_rss_mb'] - r['baseline_rss_mb']:.0f} |")
+                     f"{r['peak_rss_mb'] - r['baseline_rss_mb']:.0f} |" + (f" {r['peak_gpu_mb']:.0f} |" if gpu else ""))
     return "\n".join(lines)
 
 
@@ -163,6 +178,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads in every process")
     parser.add_argument("--memory-limit-gb", type=float, default=None, help="address-space cap per inference cell")
     parser.add_argument("--json", default=None, help="also write the raw results to this file")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:k] (inference and training)")
     parser.add_argument("--cell", nargs=3, metavar=("MODEL", "D", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -172,26 +188,27 @@ def main(argv=None) -> dict:
     torch.set_num_threads(args.threads)
     if args.cell:
         model, d, n = args.cell
-        print(json.dumps(run_cell(model, int(d), int(n))))
+        print(json.dumps(run_cell(model, int(d), int(n), args.device)))
         return {}
 
     nodes = args.nodes or (QUICK_NODES if args.quick else NODES)
     samples = args.samples or (QUICK_SAMPLES if args.quick else SAMPLES)
     steps = args.train_steps or (3 if args.quick else 10)
-    print(f"torch {torch.__version__}, {args.threads} thread(s), CPU")
+    where = torch.cuda.get_device_name(args.device) if args.device.startswith("cuda") else "CPU"
+    print(f"torch {torch.__version__}, {args.threads} thread(s), {where}")
     inference = []
     for model in args.models:
         for d in nodes:
             for n in samples:
-                inference.append(inference_in_subprocess(model, d, n, args.threads, args.memory_limit_gb))
+                inference.append(inference_in_subprocess(model, d, n, args.threads, args.memory_limit_gb, args.device))
                 print(json.dumps(inference[-1]), flush=True)
     training = []
     for model in args.models:
-        training.append(training_speed(model, steps))
+        training.append(training_speed(model, steps, args.device))
         print(json.dumps(training[-1]), flush=True)
     print("\nInference (seconds per data set)\n\n" + inference_table(inference))
     print("\nMeta-training throughput\n\n" + training_table(training))
-    results = {"threads": args.threads, "inference": inference, "training": training}
+    results = {"threads": args.threads, "device": args.device, "inference": inference, "training": training}
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)

@@ -17,6 +17,11 @@ with ``--models avici bcnp`` after deleting their lines (or with a new ``--out``
 
     python benchmarks/eval_amortized.py --out runs/eval_amortized [--n-datasets 10]
         [--models avici bcnp dibs pc ges] [--train-steps 10000] [--quick]
+        [--checkpoint bcnp=runs/bcnp_gpu ...]
+
+``--checkpoint MODEL=STEM`` scores another checkpoint of ``avici`` or ``bcnp`` (a GPU-trained one,
+say) as the row ``MODEL:NAME`` (``NAME`` the file name of ``STEM``); the graphs of its own training
+stream, replayed from the ``train_config`` and ``steps`` in its JSON, are excluded too.
 """
 
 from __future__ import annotations
@@ -53,14 +58,19 @@ def linear_gaussian_er_family():
                                description="id restricted to ER graphs and linear mechanisms")
 
 
-def make_estimator(name):
-    """The estimator scored as ``name`` (shipped defaults; DiBS and GES/PC as documented here)."""
+def make_estimator(name, checkpoints=None):
+    """The estimator scored as ``name`` (shipped defaults; DiBS and GES/PC as documented here).
+
+    ``checkpoints`` maps a row name ``MODEL:NAME`` to the checkpoint stem it loads.
+    """
+    checkpoint = (checkpoints or {}).get(name)
+    name = name.split(":")[0]
     if name == "avici":
         from skcausal_meta.models.avici import AviciEstimator
-        return AviciEstimator(n_samples=1000, device="cpu", random_state=0)
+        return AviciEstimator(checkpoint=checkpoint, n_samples=1000, device="cpu", random_state=0)
     if name == "bcnp":
         from skcausal_meta.models.bcnp import BCNPEstimator
-        return BCNPEstimator(n_samples=1000, device="cpu", random_state=0)
+        return BCNPEstimator(checkpoint=checkpoint, n_samples=1000, device="cpu", random_state=0)
     if name == "dibs":
         from skcausal_meta.models.dibs import DibsEstimator
         return DibsEstimator("marginal", device="cpu", random_state=0)
@@ -73,30 +83,40 @@ def make_estimator(name):
     raise ValueError(f"unknown model {name!r}; choose from avici, bcnp, dibs, pc, ges")
 
 
-def training_graph_hashes(steps, cache):
-    """Canonical hashes of the graphs the shipped checkpoints saw in their first ``steps`` steps.
+def training_graph_hashes(steps, cache, batch_size=4, n_nodes=(5, 20), seed=0):
+    """Canonical hashes of the graphs of the first ``steps`` steps of an ``id`` training stream.
 
-    Both checkpoints were trained with ``--seed 0 --batch-size 4 --n-nodes 5 20``; graphs do not
-    depend on the numbers of rows, so the stream is replayed with two rows per data set.
+    The shipped checkpoints were trained with ``--seed 0 --batch-size 4 --n-nodes 5 20`` (the
+    defaults here); graphs do not depend on the numbers of rows, so the stream is replayed with
+    two rows per data set. Graphs a run excluded are replayed too, which only excludes more.
     """
+    key = np.array([steps, batch_size, *n_nodes, seed])
     if cache.exists():
         data = np.load(cache, allow_pickle=False)
-        if int(data["steps"]) == steps:
+        if "key" in data and np.array_equal(data["key"], key):
             return set(data["hashes"].tolist())
     from skcausal_meta.models.training import DatasetStream, TrainConfig
 
-    stream = DatasetStream("id", TrainConfig(steps=max(steps, 1), batch_size=4, n_nodes=(5, 20), n_samples=2,
-                                             n_interventional=1, seed=0))
+    stream = DatasetStream("id", TrainConfig(steps=max(steps, 1), batch_size=batch_size, n_nodes=list(n_nodes),
+                                             n_samples=2, n_interventional=1, seed=seed))
     hashes = {canonical_graph_hash(g) for t in range(steps) for g in stream[t][1].numpy().astype(np.int8)}
     tmp = cache.with_suffix(".tmp.npz")
-    np.savez(tmp, steps=steps, hashes=np.array(sorted(hashes)))
+    np.savez(tmp, key=key, hashes=np.array(sorted(hashes)))
     os.replace(tmp, cache)
     return hashes
 
 
-def score(name, x, mask, graph):
+def checkpoint_graph_hashes(stem, out):
+    """Training-stream graph hashes of the checkpoint ``stem`` (from its JSON's ``info``)."""
+    info = json.loads(Path(f"{stem}.json").read_text())["info"]
+    config = info["train_config"]
+    return training_graph_hashes(int(info["steps"]), out / f"train_hashes_{Path(stem).name}.npz",
+                                 config["batch_size"], tuple(config["n_nodes"]), config["seed"])
+
+
+def score(name, x, mask, graph, checkpoints=None):
     start = time.perf_counter()
-    posterior = make_estimator(name).fit(x, interventions=mask).predict_graph_posterior()
+    posterior = make_estimator(name, checkpoints).fit(x, interventions=mask).predict_graph_posterior()
     seconds = time.perf_counter() - start
     log_p, source = log_prob_true_graph(graph, posterior, return_source=True)
     return dict(auroc=edge_auroc(graph, posterior.edge_probs), auprc=edge_auprc(graph, posterior.edge_probs),
@@ -104,7 +124,7 @@ def score(name, x, mask, graph):
 
 
 def summarise(records, models):
-    print(f"{'setting':24s} {'model':6s} {'sets':>4s} {'AUROC':>13s} {'AUPRC':>13s} {'E-SHD':>12s} "
+    print(f"{'setting':24s} {'model':14s} {'sets':>4s} {'AUROC':>13s} {'AUPRC':>13s} {'E-SHD':>12s} "
           f"{'log p(G*)':>14s} {'s/set':>7s}")
     for setting, *_ in SETTINGS:
         for model in models:
@@ -119,7 +139,7 @@ def summarise(records, models):
                 se = values.std(ddof=1) / np.sqrt(len(values)) if spread else np.nan
                 cells.append((fmt + " ± " + fmt).format(values.mean(), se) if len(values) else "n/a")
             seconds = np.mean([r["seconds"] for r in rows])
-            print(f"{setting:24s} {model:6s} {len(rows):4d} {cells[0]:>13s} {cells[1]:>13s} {cells[2]:>12s} "
+            print(f"{setting:24s} {model:14s} {len(rows):4d} {cells[0]:>13s} {cells[1]:>13s} {cells[2]:>12s} "
                   f"{cells[3]:>14s} {seconds:7.2f}")
 
 
@@ -132,6 +152,8 @@ def main(argv=None):
                         help="training steps whose graphs are excluded from the test sets")
     parser.add_argument("--settings", nargs="*", default=None, help="subset of setting names")
     parser.add_argument("--quick", action="store_true", help="2 data sets per setting, 200 training steps")
+    parser.add_argument("--checkpoint", nargs="*", default=[], metavar="MODEL=STEM",
+                        help="also score this avici/bcnp checkpoint, as the row MODEL:NAME")
     args = parser.parse_args(argv)
     if args.quick:
         args.n_datasets, args.train_steps = 2, 200
@@ -143,6 +165,14 @@ def main(argv=None):
     register_family(linear_gaussian_er_family(), overwrite=True)
     args.out.mkdir(parents=True, exist_ok=True)
     train_hashes = training_graph_hashes(args.train_steps, args.out / f"train_hashes_{args.train_steps}.npz")
+    checkpoints = {}
+    for item in args.checkpoint:
+        model, sep, stem = item.partition("=")
+        if not sep or model not in ("avici", "bcnp"):
+            parser.error(f"--checkpoint takes MODEL=STEM with MODEL avici or bcnp, got {item!r}")
+        checkpoints[f"{model}:{Path(stem).name}"] = stem
+        train_hashes |= checkpoint_graph_hashes(stem, args.out)
+    models = list(args.models) + [name for name in checkpoints if name not in args.models]
     path = args.out / "records.jsonl"
     records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     done = {(r["setting"], r["index"], r["model"]) for r in records}
@@ -156,14 +186,14 @@ def main(argv=None):
             if canonical_graph_hash(graph) in train_hashes:
                 continue
             kept.add((setting, index))
-            for model in args.models:
+            for model in models:
                 if (setting, index, model) in done:
                     continue
-                row = dict(setting=setting, index=index, model=model, **score(model, x, mask, graph))
+                row = dict(setting=setting, index=index, model=model, **score(model, x, mask, graph, checkpoints))
                 records.append(row)
                 with path.open("a") as handle:
                     handle.write(json.dumps(row) + "\n")
-    summarise([r for r in records if (r["setting"], r["index"]) in kept], args.models)
+    summarise([r for r in records if (r["setting"], r["index"]) in kept], models)
 
 
 if __name__ == "__main__":
