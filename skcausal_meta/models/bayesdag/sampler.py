@@ -29,6 +29,16 @@ therefore a DAG.
   likelihood does not depend on ``p``, and a step as large as the mechanisms' reshuffles the
   order every few iterations, before the mechanisms can fit it.
 
+* **Order swaps (not in the paper).** The straight-through gradient of ``p`` carries little
+  information about the orders a chain does not visit: the likelihood is flat in ``p`` within
+  an order and the mechanism weights of an edge the order forbids are stale, so chains settled
+  in orders with an edge out of the root reversed and stayed there. Every ``swap_every`` steps
+  each chain therefore proposes to exchange the potentials of two adjacent nodes of its order,
+  a Metropolis-Hastings move whose acceptance compares the two nodes' likelihood, with the edge
+  between them marginalised, after the same short refit of their mechanisms on either side
+  (:meth:`BayesDAGSampler.swap_move`). The score is a profile likelihood standing in for the
+  marginal one, so the move is an approximation, chosen for mixing, not an exact MCMC kernel.
+
 Each iteration alternates two blocks, as in the authors' algorithm: an SG-HMC step on ``p`` (with
 ``theta``, ``phi`` and the noise scales fixed), then, on a fresh graph drawn at the new ``p``, an
 SG-HMC step on ``theta`` together with an Adam step on ``phi`` and the noise scales. Both blocks
@@ -162,7 +172,7 @@ class BayesDAGSampler:
     def __init__(
         self, X, mask, mechanism, hidden, n_chains, lambda_sparse, lr, p_lr, friction, generator, batch_size=None
     ):
-        self.X, self.mask, self.mechanism = X, mask, mechanism
+        self.X, self.mask, self.mechanism, self.hidden = X, mask, mechanism, hidden
         self.batch_size = X.shape[0] if batch_size is None else min(batch_size, X.shape[0])
         self.lambda_sparse, self.generator = lambda_sparse, generator
         d, opts = X.shape[1], dict(dtype=X.dtype, device=X.device)
@@ -219,13 +229,19 @@ class BayesDAGSampler:
         relaxed = torch.sigmoid((logits + torch.log(u) - torch.log1p(-u)) / self.w_temperature)
         return straight_through(relaxed.round(), relaxed)
 
-    def _batch(self):
-        """Data and mask of a mini-batch, and the factor that scales its log likelihood to ``n``."""
+    def _rows(self):
+        """Indices of a mini-batch of rows, or ``None`` when it is every row."""
         n = self.X.shape[0]
         if self.batch_size == n:
+            return None
+        return torch.randperm(n, generator=self.generator, device=self.X.device)[: self.batch_size]
+
+    def _batch(self):
+        """Data and mask of a mini-batch, and the factor that scales its log likelihood to ``n``."""
+        rows = self._rows()
+        if rows is None:
             return self.X, self.mask, 1.0
-        rows = torch.randperm(n, generator=self.generator, device=self.X.device)[: self.batch_size]
-        return self.X[rows], self.mask[rows], n / self.batch_size
+        return self.X[rows], self.mask[rows], self.X.shape[0] / self.batch_size
 
     def _log_lik(self, G, theta, log_scale):
         """Mini-batch estimate of ``log p(D | G, theta, sigma)`` per chain, ``(C,)``."""
@@ -305,6 +321,64 @@ class BayesDAGSampler:
             gains.append(scale * density.sum(-2) - base.unsqueeze(1))
         return torch.cat(gains, dim=1) * (1 - 2 * G)
 
+    def swap_move(self):
+        """Metropolis-Hastings swap of two adjacent nodes in every chain's order; returns the
+        acceptance indicators ``(C,)``.
+
+        Each chain picks a position of its order uniformly and proposes to exchange the
+        potentials of the nodes ``a`` (there) and ``b`` (next). The move changes only which of
+        ``a -> b`` and ``b -> a`` is allowed, so only the likelihood terms of ``a`` and ``b``
+        differ, and neither the prior of ``p`` (the same values, exchanged) nor the proposal
+        probability does. Each side is scored by its likelihood with the edge between the two
+        marginalised: with the other parents those of a graph drawn from ``q(W | p)``,
+        ``s(a < b) = logsumexp(l_a + l_b, l_a + l_{b|a} - lambda)`` and ``s(b < a) =
+        logsumexp(l_a + l_b, l_{a|b} + l_b - lambda)``, where each ``l`` is a profile log
+        likelihood after the same refit (:func:`refit_nodes`, from one common start, so that
+        mechanisms already fitted to the current order do not favour it). The swap is accepted
+        with probability ``min(1, exp(s(b < a) - s(a < b)))``; an accepted chain takes the
+        refitted mechanisms and noise scales of ``a`` and ``b``, that of ``a`` with the input
+        ``b`` drawn with its conditional probability, so that the edge ``b -> a``, which the
+        order forbade until now, starts from fitted weights rather than stale ones.
+        """
+        C, d = self.p.shape
+        with torch.no_grad():
+            order = torch.argsort(self.p, dim=1, descending=True)
+            k = torch.randint(0, d - 1, (C, 1), generator=self.generator, device=self.p.device)
+            a, b = order.gather(1, k)[:, 0], order.gather(1, k + 1)[:, 0]
+            G = torch.bernoulli(torch.sigmoid(self.edge_logits(self.p)), generator=self.generator)
+            G = G * self.order_mask(self.p)
+            chains = torch.arange(C, device=G.device)
+            without = G.clone()
+            without[chains, a, b] = 0.0
+            with_pair = without.clone()
+            with_pair[chains, a, b], with_pair[chains, b, a] = 1.0, 1.0
+            nodes = torch.stack([a, b], dim=1)  # (C, 2)
+            index = nodes[:, None, :].expand(C, d, 2)
+            parents = torch.stack([g.gather(2, index).transpose(-1, -2) for g in (without, with_pair)])
+        theta, log_lik, log_scale = refit_nodes(
+            self.mechanism, self.hidden, self.X, self.mask, parents, nodes.expand(2, C, 2), self.generator,
+            fit_rows=self._rows(),
+        )  # log_lik[e, c, s]: node s of the pair, with (e = 1) or without (e = 0) the other as parent
+        with torch.no_grad():
+            none = log_lik[0].sum(-1)
+            a_to_b = log_lik[0, :, 0] + log_lik[1, :, 1] - self.lambda_sparse
+            b_to_a = log_lik[1, :, 0] + log_lik[0, :, 1] - self.lambda_sparse
+            log_ratio = torch.logaddexp(none, b_to_a) - torch.logaddexp(none, a_to_b)
+            uniform = torch.rand((2, C), generator=self.generator, dtype=self.X.dtype, device=self.X.device)
+            accept = torch.log(uniform[0]) < log_ratio
+            edge = (uniform[1] < torch.sigmoid(b_to_a - none)).long()  # b -> a in the new order?
+            c, a, b, edge = chains[accept], a[accept], b[accept], edge[accept]
+            for x in (self.p, self.p_sampler.momentum[0], self.p_sampler.square[0]):
+                x[c, a], x[c, b] = x[c, b], x[c, a]
+            for node, slot, e in ((a, 0, edge), (b, 1, torch.zeros_like(edge))):
+                self.log_scale[c, node] = log_scale[e, c, slot]
+                if self.mechanism == "linear":
+                    self.theta[0][c, :, node] = theta[0][e, c, slot]
+                else:
+                    for t, fitted in zip(self.theta, theta):
+                        t[c, node] = fitted[e, c, slot]
+        return accept
+
     @torch.no_grad()
     def draw(self):
         """Current graphs (``W`` drawn from ``q_phi(W | p)``), parameters and noise scales."""
@@ -312,6 +386,77 @@ class BayesDAGSampler:
         W = torch.bernoulli(probs, generator=self.generator)
         G = (W * self.order_mask(self.p)).round().to(torch.int8)
         return G, [t.detach().clone() for t in self.theta], self.log_scale.detach().clone()
+
+
+def refit_nodes(mechanism, hidden, X, mask, parents, nodes, generator, fit_rows=None, n_steps=50, lr=0.05, ridge=1e-6):
+    """Fit the mechanisms of some nodes given their parents; return parameters and profile log likelihoods.
+
+    A building block of :meth:`BayesDAGSampler.swap_move`: every regression of ``X[:, node]`` on
+    ``X[:, parents]`` starts from the same parameters (drawn once and shared along the first
+    axis, so that the configurations compared there get equal treatment), and the noise
+    variance is its maximum-likelihood value, the mean squared residual.
+
+    Parameters
+    ----------
+    mechanism : {"nonlinear", "linear"}
+    hidden : tuple of int
+    X, mask : torch.Tensor
+        Data ``(n, d)`` and intervention mask; rows where a node is intervened on are left out of
+        its fit and its log likelihood.
+    parents : torch.Tensor of shape (K, ...batch, d)
+        Parent indicators of each regression.
+    nodes : torch.Tensor of shape (K, ...batch), int
+        The node each regression predicts.
+    generator : torch.Generator
+    fit_rows : torch.Tensor or None, default=None
+        Indices of the rows the parameters are fitted on (``None``: all); the noise variance and
+        the log likelihood use every row.
+    n_steps, lr : int, float
+        Adam steps and step size of the nonlinear fit; the linear fit is a least-squares solve
+        (with a ``ridge`` on the diagonal, so that absent parents get weight 0).
+
+    Returns
+    -------
+    theta : list of torch.Tensor
+        Per regression, the node's slice of the sampler's ``theta``: ``[w (..., d)]`` for
+        ``"linear"``; the MLP weights then biases, each ``(..., *shape)``, for ``"nonlinear"``.
+    log_lik : torch.Tensor of shape (K, ...batch)
+        ``sum_rows log N(x_node | f(x_parents), sigma^2)`` at the fitted ``f`` and ``sigma``.
+    log_scale : torch.Tensor of shape (K, ...batch)
+        ``log sigma``.
+    """
+    batch, d = parents.shape[:-1], parents.shape[-1]
+    G = parents.reshape(-1, d, 1).to(X.dtype)
+    y = X.T[nodes.reshape(-1)]  # (R, n)
+    keep = (~mask.T[nodes.reshape(-1)]).to(X.dtype)
+    rows = slice(None) if fit_rows is None else fit_rows
+    X_fit, y_fit, keep_fit = X[rows], y[:, rows], keep[:, rows]
+    if mechanism == "linear":
+        Xp = X_fit * G.transpose(-1, -2) * keep_fit.unsqueeze(-1)  # (R, m, d)
+        gram = Xp.transpose(-1, -2) @ Xp + ridge * torch.eye(d, dtype=X.dtype, device=X.device)
+        theta = [torch.linalg.solve(gram, Xp.transpose(-1, -2) @ y_fit.unsqueeze(-1))]  # (R, d, 1)
+    else:
+        weights, biases = _init_mlp([d, *hidden, 1], generator, X.dtype, X.device, (*batch[1:], 1))
+        theta = [t.expand(*batch, *t.shape[len(batch) - 1 :]).reshape(G.shape[0], *t.shape[len(batch) - 1 :]) for t in weights + biases]
+        theta = [t.clone().requires_grad_(True) for t in theta]
+        adam = torch.optim.Adam(theta, lr=lr)
+        with torch.enable_grad():
+            for _ in range(n_steps):
+                mean = _output_layers(mechanism, theta, _input_layer(mechanism, G, theta, X_fit))[..., 0]
+                loss = ((y_fit - mean) ** 2 * keep_fit).sum(-1).div(keep_fit.sum(-1).clamp(min=1)).sum()
+                adam.zero_grad()
+                loss.backward()
+                adam.step()
+    with torch.no_grad():
+        mean = _output_layers(mechanism, theta, _input_layer(mechanism, G, theta, X))[..., 0]
+        n_rows = keep.sum(-1).clamp(min=1)
+        var = (((y - mean) ** 2 * keep).sum(-1) / n_rows).clamp(min=1e-8)
+        log_lik = -0.5 * n_rows * (torch.log(2 * math.pi * var) + 1)
+    if mechanism == "linear":
+        theta = [theta[0][..., 0].reshape(*batch, d)]
+    else:
+        theta = [t.detach()[:, 0].reshape(*batch, *t.shape[2:]) for t in theta]
+    return theta, log_lik.reshape(batch), (0.5 * torch.log(var)).reshape(batch)
 
 
 def stack_draws(draws):
