@@ -28,7 +28,6 @@ therefore a DAG.
 * The node potentials move with their own, smaller step size ``p_lr``: within one order the
   likelihood does not depend on ``p``, and a step as large as the mechanisms' reshuffles the
   order every few iterations, before the mechanisms can fit it.
-
 * **Order swaps (not in the paper).** The straight-through gradient of ``p`` carries little
   information about the orders a chain does not visit: the likelihood is flat in ``p`` within
   an order and the mechanism weights of an edge the order forbids are stale, so chains settled
@@ -56,7 +55,7 @@ import torch
 from ..components.permutation import hungarian, log_sinkhorn, straight_through
 from ..likelihoods import _masked_gaussian_log_density, mlp_input_layer, mlp_output_layers
 
-__all__ = ["BayesDAGSampler", "anm_log_likelihood", "stack_draws"]
+__all__ = ["BayesDAGSampler", "anm_log_likelihood", "refit_nodes", "stack_draws"]
 
 
 def _input_layer(mechanism, G, theta, X):
@@ -436,9 +435,12 @@ def refit_nodes(mechanism, hidden, X, mask, parents, nodes, generator, fit_rows=
         gram = Xp.transpose(-1, -2) @ Xp + ridge * torch.eye(d, dtype=X.dtype, device=X.device)
         theta = [torch.linalg.solve(gram, Xp.transpose(-1, -2) @ y_fit.unsqueeze(-1))]  # (R, d, 1)
     else:
+        # one start per regression of the first configuration, repeated along the first axis
         weights, biases = _init_mlp([d, *hidden, 1], generator, X.dtype, X.device, (*batch[1:], 1))
-        theta = [t.expand(*batch, *t.shape[len(batch) - 1 :]).reshape(G.shape[0], *t.shape[len(batch) - 1 :]) for t in weights + biases]
-        theta = [t.clone().requires_grad_(True) for t in theta]
+        theta = [
+            t.expand(batch[0], *t.shape).reshape(-1, *t.shape[len(batch) - 1 :]).clone().requires_grad_(True)
+            for t in weights + biases
+        ]
         adam = torch.optim.Adam(theta, lr=lr)
         with torch.enable_grad():
             for _ in range(n_steps):
