@@ -63,7 +63,7 @@ class BayesDAGEstimator(BaseCausalEstimator):
         steps reorder the nodes every few iterations, before the mechanisms fit the order.
     friction : float, default=0.1
         SG-HMC friction (momentum decay per step).
-    swap_every : int or None, default=20
+    swap_every : int or None, default=10
         Every ``swap_every`` steps each chain proposes to swap two adjacent nodes of its order,
         accepted by Metropolis-Hastings on the two nodes' likelihood after a short refit of
         their mechanisms (:meth:`~skcausal_meta.models.bayesdag.sampler.BayesDAGSampler.swap_move`;
@@ -110,7 +110,7 @@ class BayesDAGEstimator(BaseCausalEstimator):
         learning_rate=3e-3,
         p_learning_rate=1e-4,
         friction=0.1,
-        swap_every=20,
+        swap_every=10,
         standardize=True,
         device="auto",
         random_state=None,
