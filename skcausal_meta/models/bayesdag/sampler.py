@@ -209,7 +209,7 @@ class BayesDAGSampler:
         o = self.o_scale * torch.arange(1, p.shape[1] + 1, dtype=p.dtype, device=p.device)
         scores = p.unsqueeze(-1) * o
         perm = hungarian(scores)
-        if p.requires_grad:  # the relaxation only serves the backward pass
+        if p.requires_grad and torch.is_grad_enabled():  # the relaxation only serves the backward pass
             perm = straight_through(perm, self._sinkhorn(scores / self.sinkhorn_temperature))
         return perm @ self.lower @ perm.transpose(-1, -2)
 
@@ -344,8 +344,7 @@ class BayesDAGSampler:
             order = torch.argsort(self.p, dim=1, descending=True)
             k = torch.randint(0, d - 1, (C, 1), generator=self.generator, device=self.p.device)
             a, b = order.gather(1, k)[:, 0], order.gather(1, k + 1)[:, 0]
-            G = torch.bernoulli(torch.sigmoid(self.edge_logits(self.p)), generator=self.generator)
-            G = G * self.order_mask(self.p)
+            G = self._sample_graphs()
             chains = torch.arange(C, device=G.device)
             without = G.clone()
             without[chains, a, b] = 0.0
@@ -379,11 +378,15 @@ class BayesDAGSampler:
         return accept
 
     @torch.no_grad()
+    def _sample_graphs(self):
+        """Graphs ``W * Step(grad p)`` at the current potentials, ``W ~ q_phi(W | p)``; ``(C, d, d)``."""
+        W = torch.bernoulli(torch.sigmoid(self.edge_logits(self.p)), generator=self.generator)
+        return W * self.order_mask(self.p)
+
+    @torch.no_grad()
     def draw(self):
         """Current graphs (``W`` drawn from ``q_phi(W | p)``), parameters and noise scales."""
-        probs = torch.sigmoid(self.edge_logits(self.p))
-        W = torch.bernoulli(probs, generator=self.generator)
-        G = (W * self.order_mask(self.p)).round().to(torch.int8)
+        G = self._sample_graphs().round().to(torch.int8)
         return G, [t.detach().clone() for t in self.theta], self.log_scale.detach().clone()
 
 
