@@ -14,6 +14,9 @@ of a test set is written by::
 
     python -m skcausal_meta.train hash-test-graphs --family id --n-nodes 10 20 --seeds 0 1 \\
         --n-datasets 10 --out test_graphs.txt
+
+``--family`` takes a registered family's name or the path of a YAML file defining one
+(:meth:`~skcausal_meta.datasets.SCMFamily.from_yaml`), e.g. a sub-family of ``id``.
 """
 
 from __future__ import annotations
@@ -37,6 +40,23 @@ def model_class(name: str):
     return getattr(import_module(module), cls)
 
 
+def resolve_family(value: str):
+    """The family named by ``--family``: a registered name, or a YAML file defining a family.
+
+    Raises ``ValueError`` naming the value when it is neither.
+    """
+    from pathlib import Path
+
+    from .datasets import SCMFamily, list_families
+
+    if value in list_families():
+        return value
+    if value.endswith((".yml", ".yaml")) and Path(value).is_file():
+        return SCMFamily.from_yaml(Path(value))
+    raise ValueError(f"--family must be a registered family or a YAML file defining one, got {value!r}; "
+                     f"registered: {list_families()}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; TrainConfig fields become options automatically."""
     from .models.training import TrainConfig
@@ -46,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="'python -m skcausal_meta.train hash-test-graphs --help': write the graph hashes of a test "
                "set for --exclude-graphs.")
     parser.add_argument("--model", required=True, choices=sorted(MODELS))
-    parser.add_argument("--family", required=True, help="registered SCM family name (list_families())")
+    parser.add_argument("--family", required=True,
+                        help="registered SCM family name (list_families()) or a YAML file defining a family")
     parser.add_argument("--out", required=True, help="checkpoint stem: writes OUT.safetensors, OUT.json, "
                                                      "OUT.train.safetensors")
     parser.add_argument("--model-config", default="{}", type=json.loads,
@@ -78,7 +99,8 @@ def build_hash_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m skcausal_meta.train hash-test-graphs",
         description="Write the canonical hashes of a test set's graphs, for --exclude-graphs.")
-    parser.add_argument("--family", required=True, help="registered SCM family of the test data sets")
+    parser.add_argument("--family", required=True,
+                        help="registered SCM family of the test data sets, or a YAML file defining it")
     parser.add_argument("--n-nodes", required=True, nargs="+", type=int,
                         help="graph sizes d, each listed (not a range as in training)")
     parser.add_argument("--seeds", required=True, nargs="+", type=int, help="seeds of the test sets")
@@ -94,9 +116,14 @@ def hash_test_graphs(argv) -> list[str]:
     """``hash-test-graphs``: write the hashes of a test-set definition; returns them."""
     from .models.training import held_out_graph_hashes, write_graph_hashes
 
+    from .datasets import register_family
+
     args = build_hash_parser().parse_args(argv)
     split = None if args.split == "none" else args.split
-    hashes = held_out_graph_hashes(args.family, args.n_nodes, args.seeds, args.n_datasets, split=split)
+    family = resolve_family(args.family)
+    if split is not None and not isinstance(family, str):  # DatasetSpec names registered families
+        family = register_family(family, overwrite=True).name
+    hashes = held_out_graph_hashes(family, args.n_nodes, args.seeds, args.n_datasets, split=split)
     write_graph_hashes(args.out, hashes, header="python -m skcausal_meta.train hash-test-graphs " + " ".join(argv))
     return hashes
 
@@ -106,7 +133,7 @@ def main(argv=None) -> list:
     when it is the first argument (returning the hashes written)."""
     import torch
 
-    from .datasets import canonical_graph_hash
+    from .datasets import canonical_graph_hash, get_family
     from .models.training import TrainConfig, meta_train, read_graph_hashes
 
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -115,15 +142,17 @@ def main(argv=None) -> list:
     args = build_parser().parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+    family = resolve_family(args.family)
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
     torch.manual_seed(config.seed)  # weight initialisation; the CLI owns its process
     model = model_class(args.model)(**args.model_config)
     exclude = read_graph_hashes(args.exclude_graphs or ())
     command = "python -m skcausal_meta.train " + " ".join(argv)
-    return meta_train(model, args.family, config, out=args.out, resume=args.resume, device=args.device,
+    return meta_train(model, family, config, out=args.out, resume=args.resume, device=args.device,
                       progress=not args.quiet, log_path=args.log, exclude_hashes=exclude,
                       graph_hash=canonical_graph_hash if exclude else None,
-                      info={"command": command, "family": args.family})
+                      info={"command": command, "family": args.family,
+                            "family_spec": get_family(family).to_dict()})
 
 
 if __name__ == "__main__":

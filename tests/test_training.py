@@ -372,6 +372,25 @@ def test_cli_writes_test_graph_hashes_and_excludes_several_files(tmp_path):
               "--exclude-graphs", str(tmp_path / "more.npy")])
 
 
+def test_cli_takes_a_family_from_a_yaml_file(tmp_path):
+    spec = tmp_path / "tiny_linear.yml"
+    spec.write_text("name: tiny_linear\ngraph: [{type: er, edges_per_node: 1}]\nmechanism: [{type: linear}]\n"
+                    "noise: [{type: gaussian}]\nn_nodes: [3, 4]\n")
+    out = tmp_path / "yaml_model"
+    main(["--model", "avici", "--family", str(spec), "--steps", "1", "--out", str(out), "--quiet",
+          "--batch-size", "2", "--n-nodes", "3", "4", "--n-samples", "16", "--eval-every", "1",
+          "--n-validation-batches", "1", "--device", "cpu", "--model-config", '{"dim": 8, "n_layers": 1, "n_heads": 2}'])
+    info = load_model(out, AviciModel)[1]["info"]
+    assert info["family"] == str(spec) and info["family_spec"]["name"] == "tiny_linear"
+    assert [m["type"] for m in info["family_spec"]["mechanism"]] == ["linear"]
+    for split in ("none", "test"):
+        hashes = main(["hash-test-graphs", "--family", str(spec), "--n-nodes", "4", "--seeds", "0",
+                       "--n-datasets", "3", "--split", split, "--out", str(tmp_path / f"{split}.txt")])
+        assert 1 <= len(hashes) <= 3
+    with pytest.raises(ValueError, match="--family .*'no_such_family'"):
+        main(["--model", "avici", "--family", "no_such_family", "--steps", "1", "--out", str(out)])
+
+
 @pytest.mark.parametrize("name, config", [("avici", dict(dim=16, n_layers=1, n_heads=2)),
                                           ("bcnp", dict(dim=16, n_layers=1, n_decoder_layers=1, n_heads=2))])
 def test_losses_keep_float32_probabilities_under_bfloat16_autocast(name, config):
