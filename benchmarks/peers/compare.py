@@ -1,9 +1,10 @@
 """skcausal_meta side by side with the reference packages avici and dibs-lib, in one table.
 
-    python benchmarks/peers/compare.py [--setup] [--quick | --full] [--json FILE]
+    python benchmarks/peers/compare.py [--setup] [--quick | --full] [--parts {a,b,c} ...] [--json FILE]
 
 ``--setup`` first builds the peer virtual environments (``setup_venvs.sh``; without it a missing
-venv stops the run with the command to build it). Every row gives ours, theirs and the ratio
+venv stops the run with the command to build it). ``--parts`` runs only the named parts (all three
+by default). Every row gives ours, theirs and the ratio
 ours / theirs; the column "better" says which direction is good.
 
 (a) Data sets generated per second, d = 20, n = 1000 (and one row with 200 extra
@@ -156,21 +157,23 @@ def main(argv=None):
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="tiny settings: checks the wiring in about a minute")
     size.add_argument("--full", action="store_true", help="DiBS d = 10, 20, 5 seeds, 300 steps; more repeats")
+    parser.add_argument("--parts", nargs="+", choices=["a", "b", "c"], default=["a", "b", "c"],
+                        help="the parts to run (default: all)")
     parser.add_argument("--json", help="also write the rows (and the DiBS runs) to this file")
     args = parser.parse_args(argv)
 
     if args.setup:
         subprocess.run(["bash", str(HERE / "setup_venvs.sh")], check=True)
-    for name in ("avici", "dibs"):
+    for name in ["avici"] * bool({"a", "c"} & set(args.parts)) + ["dibs"] * ("b" in args.parts):
         peer_python(name)  # fail early, naming the setup command
     mode = "quick" if args.quick else "full" if args.full else "default"
     settings = SETTINGS[mode]
     log = sys.stderr
     load_start = os.getloadavg()
     started = datetime.datetime.now(datetime.timezone.utc)
-    rows = generation_rows(settings, log)
-    dibs, dibs_runs = dibs_table_rows(settings, log)
-    rows += dibs + forward_rows(settings, log)
+    rows = generation_rows(settings, log) if "a" in args.parts else []
+    dibs, dibs_runs = dibs_table_rows(settings, log) if "b" in args.parts else ([], [])
+    rows += dibs + (forward_rows(settings, log) if "c" in args.parts else [])
     load_end = os.getloadavg()
 
     print(f"\nskcausal_meta vs avici 1.0.7 / dibs-lib 1.3.3 ({mode} settings), "
