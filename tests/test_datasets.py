@@ -1,6 +1,7 @@
 """SCM families: DAGs, densities, seeding, serialisation, exact log densities, bad input."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -27,6 +28,7 @@ from skcausal_meta.datasets import (
     make_scm_family,
     register_family,
 )
+from skcausal_meta.datasets._params import draw_signed
 from skcausal_meta.datasets.families import SHIFT_AXES
 from skcausal_meta.datasets.graphs import _weighted_choice_without_replacement
 
@@ -347,13 +349,15 @@ def test_prior_drawn_scm_still_rejects_a_cycle():
 
 
 def _reference_forward(scm, n, iv, rng):
-    """Ancestral sampling with the intervention mask applied to every node."""
+    """Ancestral sampling with the intervention mask applied to every node; the unscaled noise of
+    all nodes (one noise kind) is drawn first, then scaled node by node."""
     iv = Interventions.observational(n, scm.n_nodes) if iv is None else iv
     X = np.empty((n, scm.n_nodes))
+    standard = scm.nodes[0].noise.draw_standard([node.noise_params for node in scm.nodes], n, rng)
     for j in _reference_parents_and_order(scm.graph)[1]:
         node = scm.nodes[j]
         pa = X[:, np.flatnonzero(scm.graph[:, j])]
-        z = node.mechanism.apply(node.mechanism_params, pa) + node.noise.sample(node.noise_params, pa, n, rng)
+        z = node.mechanism.apply(node.mechanism_params, pa) + node.noise.node_scale(node.noise_params, pa) * standard[j]
         if iv.kind == "shift":
             z = z + iv.values[:, j]
         x = node.mechanism.post(node.mechanism_params, z)
@@ -368,11 +372,13 @@ def test_sampling_matches_reference_loop(name):
     n = 40
     for iv in (None, fam.interventions.draw(n, 7, np.random.default_rng(2))):
         expected = _reference_forward(scm, n, iv, np.random.default_rng(5))
-        np.testing.assert_array_equal(scm.sample(n, iv, random_state=5), expected)
+        # equal up to rounding: the sampler scales homoscedastic noise before adding it
+        np.testing.assert_allclose(scm.sample(n, iv, random_state=5), expected, rtol=1e-12, atol=1e-12)
 
 
 def _reference_intervention_draw(spec, n_rows, n_nodes, rng):
-    """One block at a time: targets, then each block's values, written block by block."""
+    """One block at a time: targets, then the values of every block in one draw, written block by
+    block."""
     mask, values = np.zeros((n_rows, n_nodes), dtype=bool), np.zeros((n_rows, n_nodes))
     n_blocks = min(spec.n_blocks or n_nodes, n_rows)
     bounds = np.linspace(0, n_rows, n_blocks + 1).round().astype(int)
@@ -382,10 +388,11 @@ def _reference_intervention_draw(spec, n_rows, n_nodes, rng):
     else:
         size = int(np.clip(round(spec.targets * n_nodes), 1, n_nodes - 1))
         block_targets = [rng.choice(n_nodes, size=size, replace=False) for _ in range(n_blocks)]
+    block_values = draw_signed(spec.value, (n_blocks, len(block_targets[0])), rng)
     for b, targets in enumerate(block_targets):
         rows = slice(bounds[b], bounds[b + 1])
         mask[rows, targets] = True
-        values[rows, targets] = rng.uniform(*spec.value, len(targets)) * rng.choice((-1.0, 1.0), len(targets))
+        values[rows, targets] = block_values[b]
     return mask, values
 
 
@@ -404,9 +411,6 @@ def test_intervention_draw_matches_block_loop(n_rows, n_nodes, targets, n_blocks
 
 def _reference_features(mechanism, params, pa):
     """The mechanisms' formulas, written out for every row."""
-    if isinstance(mechanism, RandomFourier):
-        omega = params["omega"].reshape(len(params["phase"]), pa.shape[1])
-        return np.cos(pa @ omega.T + params["phase"]) @ params["coef"] + params["bias"]
     if isinstance(mechanism, MLP):
         w1 = params["w1"].reshape(pa.shape[1], len(params["b1"]))
         return np.tanh(pa @ w1 + params["b1"]) @ params["w2"]
@@ -415,11 +419,40 @@ def _reference_features(mechanism, params, pa):
     return np.exp(-0.5 * np.maximum(sq, 0.0) / params["length_scale"] ** 2) @ params["alpha"]
 
 
-@pytest.mark.parametrize("mechanism", [RandomFourier(), MLP(), GaussianProcess()], ids=lambda m: m.kind)
+@pytest.mark.parametrize("mechanism", [MLP(), GaussianProcess()], ids=lambda m: m.kind)
 @pytest.mark.parametrize("n_parents", [0, 1, 3])
 def test_mechanism_features_match_formula(mechanism, n_parents):
-    """Roots compute their features on one row and repeat them; others work in place."""
+    """Roots evaluate one row and repeat its value; others work in place, the offset folded into
+    the product (equal up to rounding)."""
     rng = np.random.default_rng(n_parents)
     params = mechanism.draw_node(n_parents, rng)
     pa = rng.normal(0.0, 3.0, (257, n_parents))
-    np.testing.assert_array_equal(mechanism._apply(params, pa), _reference_features(mechanism, params, pa))
+    np.testing.assert_allclose(mechanism._apply(params, pa), _reference_features(mechanism, params, pa),
+                               rtol=1e-12, atol=1e-12)
+
+
+def _rff_loop(params, x):
+    """The RFF formula in double precision, one feature at a time, for one row ``x``."""
+    omega = np.asarray(params["omega"]).reshape(len(params["phase"]), len(x))
+    total = params["bias"]
+    for omega_m, phase_m, coef_m in zip(omega, params["phase"], params["coef"]):
+        total += coef_m * math.cos(sum(w * v for w, v in zip(omega_m, x)) + phase_m)
+    return total
+
+
+@pytest.mark.parametrize("n_parents", [0, 1, 2, 5])
+def test_rff_single_precision_features_match_double_formula(n_parents):
+    """Features in float32 (for speed): the values agree with the float64 formula to 1e-5 of the
+    function's scale, for parents spread like the outputs of RFF nodes (standard deviation about
+    the output scale, 10 to 20) and three times wider."""
+    rng = np.random.default_rng(10 + n_parents)
+    mechanism = RandomFourier()  # AVICI's ranges: length scale 7-10, output scale 10-20
+    for spread in (20.0, 60.0, 20.0, 60.0):
+        params = mechanism.draw_node(n_parents, rng)
+        pa = rng.normal(0.0, spread, (200, n_parents))
+        ours = mechanism.apply(params, pa)
+        assert ours.dtype == np.float64
+        expected = np.array([_rff_loop(params, x) for x in pa])
+        # the standard deviation of f over random features: coef = w c sqrt(2/M), E|coef|^2 = 2 c^2
+        scale = np.linalg.norm(params["coef"]) / math.sqrt(2.0)
+        np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-5 * scale)

@@ -119,8 +119,7 @@ class InterventionSpec:
         else:
             size = int(np.clip(round(self.targets * n_nodes), 1, n_nodes - 1))
             targets = np.stack([rng.choice(n_nodes, size=size, replace=False) for _ in range(n_blocks)])
-        # (n_blocks, targets per block): drawn block by block, then written to every row at once
-        block_values = np.stack([draw_signed(self.value, targets.shape[1], rng) for _ in range(n_blocks)])
+        block_values = draw_signed(self.value, targets.shape, rng)  # (n_blocks, targets per block)
         block_of_row = np.repeat(np.arange(n_blocks), np.diff(bounds))
         rows = np.arange(n_rows)[:, None]
         mask[rows, targets[block_of_row]] = True

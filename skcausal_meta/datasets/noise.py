@@ -4,6 +4,8 @@ A noise object is a *family-level* specification (its parameters may be ranges);
 turns it into the concrete, JSON-serialisable parameters of one node. ``sample`` and
 ``log_prob`` then act on those concrete parameters, vectorised over rows. All noises are
 zero-centred and scaled by ``scale`` (heteroscedastic: a function of the parents).
+``draw_standard`` draws the unscaled variates of several nodes of one kind in one call, which
+is how :class:`~skcausal_meta.datasets.SCMInstance` samples them.
 """
 
 from __future__ import annotations
@@ -13,12 +15,38 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
-from ._params import build, draw, draw_many, validate_range
+from ._params import build, draw, validate_range
 
 __all__ = [
     "make_noise","Noise", "Gaussian", "Laplace", "StudentT", "Uniform", "Heteroscedastic", "NOISES"]
 
 _LOG_2PI = np.log(2.0 * np.pi)
+_TWO_PI_32 = np.float32(2.0 * np.pi)
+
+
+def _standard_normal(size, rng: np.random.Generator) -> np.ndarray:
+    """Standard normal variates of shape ``size`` by the Box-Muller transform.
+
+    Pairs ``r cos(t), r sin(t)`` with ``r = sqrt(-2 log u)``, ``u ~ U(0, 1]`` in double precision
+    and the angle ``t = 2 pi v``, ``v ~ U[0, 1)``, in single precision, where numpy's sine and
+    cosine are vectorised. On the machines measured this takes half the time of
+    ``rng.standard_normal`` (numpy's ziggurat), and the noise is most of a linear data set's
+    draws. The variates are exact normals up to the single-precision angle (a relative error
+    below 1e-7); ``r`` reaches 8.6, so the tails are cut at 8.6 standard deviations
+    (probability below 1e-17).
+    """
+    total = int(np.prod(size))
+    half = (total + 1) // 2
+    radius = 1.0 - rng.random(half)  # (0, 1]: the log is finite
+    np.log(radius, out=radius)
+    radius *= -2.0
+    np.sqrt(radius, out=radius)
+    angle = rng.random(half, dtype=np.float32)
+    angle *= _TWO_PI_32
+    out = np.empty(2 * half)
+    np.multiply(radius, np.cos(angle), out=out[:half])
+    np.multiply(radius, np.sin(angle), out=out[half:])
+    return out[:total].reshape(size)
 
 
 @dataclass
@@ -28,6 +56,7 @@ class Noise:
 
     scale: float | list = (0.2, 2.0)
     kind = ""
+    scale_depends_on_parents = False  # True: node_scale reads the parent values (one scale per row)
 
     def __post_init__(self):
         validate_range(self.scale, "scale", low=1e-12)
@@ -42,7 +71,15 @@ class Noise:
 
     def sample(self, params: dict, parent_values: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` noise draws for one node."""
-        return self.node_scale(params, parent_values) * self._standard_sample(params, n, rng)
+        return self.node_scale(params, parent_values) * self.draw_standard([params], n, rng)[0]
+
+    def draw_standard(self, node_params: list, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Unscaled variates of several nodes of this kind, ``(len(node_params), n)``, in one call.
+
+        Row ``k`` holds ``n`` draws for the node with parameters ``node_params[k]``; multiplied by
+        :meth:`node_scale` they are that node's noise.
+        """
+        return self._standard_sample(node_params, (len(node_params), n), rng)
 
     def log_prob(self, params: dict, residual: np.ndarray, parent_values: np.ndarray) -> np.ndarray:
         """Log density of the residuals ``x - f(pa)`` of one node, per row."""
@@ -53,7 +90,7 @@ class Noise:
         """JSON-serialisable description; ``make_noise(noise.to_dict())`` rebuilds it."""
         return {"type": self.kind, **asdict(self)}
 
-    def _standard_sample(self, params, n, rng):  # pragma: no cover
+    def _standard_sample(self, node_params, size, rng):  # pragma: no cover
         raise NotImplementedError
 
     def _standard_log_prob(self, params, z):  # pragma: no cover
@@ -66,8 +103,8 @@ class Gaussian(Noise):
 
     kind = "gaussian"
 
-    def _standard_sample(self, params, n, rng):
-        return rng.standard_normal(n)
+    def _standard_sample(self, node_params, size, rng):
+        return _standard_normal(size, rng)
 
     def _standard_log_prob(self, params, z):
         return -0.5 * (z * z + _LOG_2PI)
@@ -79,8 +116,8 @@ class Laplace(Noise):
 
     kind = "laplace"
 
-    def _standard_sample(self, params, n, rng):
-        return rng.laplace(0.0, 1.0 / np.sqrt(2.0), n)
+    def _standard_sample(self, node_params, size, rng):
+        return rng.laplace(0.0, 1.0 / np.sqrt(2.0), size)
 
     def _standard_log_prob(self, params, z):
         b = 1.0 / np.sqrt(2.0)
@@ -101,8 +138,8 @@ class StudentT(Noise):
     def draw_node(self, n_parents, rng):
         return {"scale": float(draw(self.scale, rng)), "df": float(draw(self.df, rng))}
 
-    def _standard_sample(self, params, n, rng):
-        return rng.standard_t(params["df"], n)
+    def _standard_sample(self, node_params, size, rng):
+        return rng.standard_t([[p["df"]] for p in node_params], size)
 
     def _standard_log_prob(self, params, z):
         return stats.t.logpdf(z, params["df"])
@@ -114,8 +151,8 @@ class Uniform(Noise):
 
     kind = "uniform"
 
-    def _standard_sample(self, params, n, rng):
-        return rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), n)
+    def _standard_sample(self, node_params, size, rng):
+        return rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), size)
 
     def _standard_log_prob(self, params, z):
         inside = np.abs(z) <= np.sqrt(3.0)
@@ -132,6 +169,7 @@ class Heteroscedastic(Noise):
 
     strength: float | list = 0.5
     kind = "heteroscedastic"
+    scale_depends_on_parents = True
 
     def __post_init__(self):
         super().__post_init__()
@@ -142,7 +180,7 @@ class Heteroscedastic(Noise):
         return {
             "scale": float(draw(self.scale, rng)),
             "weights": (rng.standard_normal(n_parents) * strength),
-            "offset": float(draw_many((0.5, 1.5), 1, rng)[0]),
+            "offset": float(draw((0.5, 1.5), rng)),
         }
 
     def node_scale(self, params, parent_values):
@@ -152,8 +190,8 @@ class Heteroscedastic(Noise):
         b = params["offset"]
         return params["scale"] * np.logaddexp(0.0, parent_values @ w + b) / np.logaddexp(0.0, b)
 
-    def _standard_sample(self, params, n, rng):
-        return rng.standard_normal(n)
+    def _standard_sample(self, node_params, size, rng):
+        return _standard_normal(size, rng)
 
     def _standard_log_prob(self, params, z):
         return -0.5 * (z * z + _LOG_2PI)

@@ -1,8 +1,9 @@
 """One structural causal model: a DAG, a mechanism and a noise per node.
 
 Node ``j`` is generated as ``x_j = post_j(f_j(pa_j) + shift_j + e_j)`` where ``post_j`` is the
-identity except for post-nonlinear mechanisms. Sampling walks the nodes in topological order and
-is vectorised over rows; the log density is exact (additive noise, and post-nonlinear through
+identity except for post-nonlinear mechanisms. Sampling first draws the unscaled noise of every
+node (one call per noise kind), then walks the nodes in topological order, vectorised over
+rows; the log density is exact (additive noise, and post-nonlinear through
 the change of variables) and uses the truncated factorisation under perfect interventions.
 """
 
@@ -93,6 +94,12 @@ class SCMInstance:
         bounds = np.searchsorted(child, np.arange(self.n_nodes + 1)).tolist()
         self.parents = [parent[bounds[j]:bounds[j + 1]] for j in range(self.n_nodes)]
         self.order = self._topological_order()
+        # nodes with noise grouped by noise kind, in node order: each group draws its noise at once
+        groups = {}
+        for j, node in enumerate(self.nodes):
+            if node.noise is not None:
+                groups.setdefault(type(node.noise), []).append(j)
+        self._noise_groups = list(groups.values())
 
     def _topological_order(self) -> np.ndarray:
         """Kahn's algorithm, first-in first-out from the sorted roots, children in index order."""
@@ -140,14 +147,15 @@ class SCMInstance:
         With ``calibrate=True`` (used once, when a family draws the instance), mechanisms that
         ask for it get the output shift and scale that standardise ``f_j`` on these rows.
         """
-        X = np.empty((n, self.n_nodes))
+        noise = self._noise(n, rng)
+        XT = np.empty((self.n_nodes, n))  # node-major: a node's values and its parents' rows are contiguous
         shift = iv is not None and iv.kind == "shift"
         # perfect interventions overwrite only the columns they touch; the others skip the select
-        do_nodes = iv.mask.any(axis=0) if iv is not None and not shift else np.zeros(self.n_nodes, dtype=bool)
-        for j in self.order:
+        do_nodes = iv.mask.any(axis=0).tolist() if iv is not None and not shift else [False] * self.n_nodes
+        for j in self.order.tolist():
             node = self.nodes[j]
             mechanism, params = node.mechanism, node.mechanism_params
-            pa = X[:, self.parents[j]]
+            pa = XT[self.parents[j]].T
             if calibrate and mechanism.standardize:
                 raw = mechanism._apply(params, pa)
                 std = raw.std()
@@ -156,13 +164,32 @@ class SCMInstance:
                 z = mechanism._standardized(params, raw)
             else:
                 z = mechanism.apply(params, pa)
-            if node.noise is not None:
-                z = z + node.noise.sample(node.noise_params, pa, n, rng)
+            if node.noise is not None and node.noise.scale_depends_on_parents:
+                z = z + node.noise.node_scale(node.noise_params, pa) * noise[j]
+            elif node.noise is not None:
+                z = z + noise[j]
             if shift:
                 z = z + iv.values[:, j]
             x = mechanism.post(params, z)
-            X[:, j] = np.where(iv.mask[:, j], iv.values[:, j], x) if do_nodes[j] else x
-        return X
+            XT[j] = np.where(iv.mask[:, j], iv.values[:, j], x) if do_nodes[j] else x
+        return np.ascontiguousarray(XT.T)
+
+    def _noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """The noise of every node, ``(d, n)`` (row ``j`` for node ``j``; rows of nodes without
+        noise are left unset), drawn group by group (:meth:`Noise.draw_standard`) and multiplied
+        by the nodes' scales, except where a scale depends on the parents (the forward pass
+        multiplies those)."""
+        noise = np.empty((self.n_nodes, n))
+        for group in self._noise_groups:
+            kind = self.nodes[group[0]].noise
+            node_params = [self.nodes[j].noise_params for j in group]
+            draws = kind.draw_standard(node_params, n, rng)
+            if not kind.scale_depends_on_parents:
+                draws *= np.array([[kind.node_scale(p, None)] for p in node_params])
+            if len(group) == self.n_nodes:
+                return draws
+            noise[group] = draws
+        return noise
 
     def _interventions(self, interventions, n: int) -> Interventions:
         if isinstance(interventions, dict):
