@@ -121,7 +121,9 @@ class Linear(Mechanism):
         return {"weights": draw_signed(self.weight, n_parents, rng), "bias": float(draw(self.bias, rng))}
 
     def _apply(self, params, pa):
-        return pa @ np.asarray(params["weights"], dtype=float) + params["bias"]
+        out = pa @ np.asarray(params["weights"], dtype=float)
+        out += params["bias"]
+        return out
 
 
 @dataclass

@@ -147,8 +147,7 @@ class SCMInstance:
         With ``calibrate=True`` (used once, when a family draws the instance), mechanisms that
         ask for it get the output shift and scale that standardise ``f_j`` on these rows.
         """
-        noise = self._noise(n, rng)
-        XT = np.empty((self.n_nodes, n))  # node-major: a node's values and its parents' rows are contiguous
+        XT = self._noise(n, rng)  # node-major (a node's parents are contiguous rows); row j becomes x_j
         shift = iv is not None and iv.kind == "shift"
         # perfect interventions overwrite only the columns they touch; the others skip the select
         do_nodes = iv.mask.any(axis=0).tolist() if iv is not None and not shift else [False] * self.n_nodes
@@ -164,14 +163,20 @@ class SCMInstance:
                 z = mechanism._standardized(params, raw)
             else:
                 z = mechanism.apply(params, pa)
-            if node.noise is not None and node.noise.scale_depends_on_parents:
-                z = z + node.noise.node_scale(node.noise_params, pa) * noise[j]
-            elif node.noise is not None:
-                z = z + noise[j]
+            row = XT[j]  # the node's noise, or unset when it has none
+            if node.noise is None:
+                row[:] = z
+            else:
+                if node.noise.scale_depends_on_parents:
+                    row *= node.noise.node_scale(node.noise_params, pa)
+                row += z
             if shift:
-                z = z + iv.values[:, j]
-            x = mechanism.post(params, z)
-            XT[j] = np.where(iv.mask[:, j], iv.values[:, j], x) if do_nodes[j] else x
+                row += iv.values[:, j]
+            x = mechanism.post(params, row)
+            if do_nodes[j]:
+                row[:] = np.where(iv.mask[:, j], iv.values[:, j], x)
+            elif x is not row:
+                row[:] = x
         return np.ascontiguousarray(XT.T)
 
     def _noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
