@@ -8,8 +8,8 @@ in this process. Besides the registered families, ``id[linear]`` and ``id[rff]``
 family restricted to one of its mechanisms (the counterparts of ``avici.simulate_data``'s
 ``lin-gauss`` and ``rff-gauss``). ``--clock cpu`` reports this process's CPU time, which other
 processes competing for the cores disturb less than the wall clock. Generation is vectorised
-over rows (a Python loop runs over nodes only); of the RFF time, nearly all is the float64
-cosines of the features (``n * 100`` per non-root node).
+over rows (a Python loop runs over nodes only); of the RFF time, most is the cosines of the
+features (``n * 100`` per non-root node, in single precision).
 """
 
 import argparse

@@ -131,7 +131,8 @@ class RandomFourier(Mechanism):
     """A draw from a GP with squared-exponential kernel, approximated by ``n_features`` random
     Fourier features: ``f(x) = c sqrt(2/M) sum_m w_m cos(omega_m^T x / l + b_m) + bias`` with
     ``omega ~ N(0, I)``, ``b ~ U(0, 2 pi)``, ``w ~ N(0, 1)`` (AVICI's ``rff`` domain: length scale
-    ``l ~ U(7, 10)``, output scale ``c ~ U(10, 20)``, bias U(-3, 3))."""
+    ``l ~ U(7, 10)``, output scale ``c ~ U(10, 20)``, bias U(-3, 3)). The features are evaluated
+    in single precision (see ``_apply``)."""
 
     length_scale: float | list = (7.0, 10.0)
     output_scale: float | list = (10.0, 20.0)
@@ -158,8 +159,8 @@ class RandomFourier(Mechanism):
     def _apply(self, params, pa):
         # The features are computed in single precision, where numpy's cosine is vectorised (an
         # order of magnitude faster than in double, and the cosines are nearly all of the cost);
-        # the function values agree with the double-precision formula to about 1e-6 of the
-        # output scale. Parameters stay float64, and so does the returned value.
+        # the function values agree with the double-precision formula to a few 1e-6 of the
+        # output scale (tested). Parameters stay float64, and so does the returned value.
         phase = np.asarray(params["phase"])
         omega = np.asarray(params["omega"], dtype=float).reshape(phase.size, pa.shape[1])
         coef = np.asarray(params["coef"], dtype=np.float32)
