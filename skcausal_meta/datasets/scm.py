@@ -172,11 +172,11 @@ class SCMInstance:
                 row += z
             if shift:
                 row += iv.values[:, j]
-            x = mechanism.post(params, row)
-            if do_nodes[j]:
-                row[:] = np.where(iv.mask[:, j], iv.values[:, j], x)
-            elif x is not row:
+            x = mechanism.post(params, row)  # the identity returns row itself
+            if x is not row:
                 row[:] = x
+            if do_nodes[j]:
+                np.copyto(row, iv.values[:, j], where=iv.mask[:, j])
         return np.ascontiguousarray(XT.T)
 
     def _noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
