@@ -28,8 +28,8 @@ class BCNPEstimator(AmortizedEstimator):
     Parameters
     ----------
     checkpoint : str, path-like or None, default=None
-        Network weights: ``None`` loads the shipped ``"bcnp_id"`` (trained on the ``id``
-        family), a shipped name, or the path of a checkpoint written by :meth:`meta_fit` or
+        Network weights: ``None`` loads the shipped ``"bcnp_id"`` (meta-trained on the
+        ``id`` family on a GPU; ``"bcnp_id_cpu"`` is a smaller one trained on a CPU), a shipped name, or the path of a checkpoint written by :meth:`meta_fit` or
         ``python -m skcausal_meta.train`` (``STEM``, ``STEM.json`` or ``STEM.safetensors``).
         After :meth:`meta_fit`, the network it trained is used instead.
     n_samples : int, default=100

@@ -43,7 +43,7 @@ depend on the number of nodes. A true edge that a permutation draw forbids costs
 gradient to ``L`` and, straight through, to the order (see
 :meth:`DAGDistribution.draws <skcausal_meta.models.bcnp.distribution.DAGDistribution.draws>`):
 clipping the probability instead stops every gradient from such edges, and the edge logits then
-barely learn the skeleton (the shipped ``bcnp_id`` checkpoint was trained that way).
+barely learn the skeleton (a checkpoint shipped before was trained that way).
 :meth:`DAGDistribution.log_prob <skcausal_meta.models.bcnp.distribution.DAGDistribution.log_prob>`
 reports the same estimator (not divided by ``d (d - 1)``).
 """
