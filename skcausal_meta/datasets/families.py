@@ -63,6 +63,20 @@ def _pick(choices: list, rng: np.random.Generator):
     return choices[0] if len(choices) == 1 else choices[rng.integers(len(choices))]
 
 
+def _draw_grouped(mechanisms: list, n_parents: list[int], rng: np.random.Generator) -> list[dict]:
+    """The parameters of node ``j`` under ``mechanisms[j]``: one :meth:`Mechanism.draw_nodes`
+    call per distinct mechanism (in order of first use), covering its nodes in index order."""
+    groups: dict[int, list[int]] = {}
+    for j, mechanism in enumerate(mechanisms):
+        groups.setdefault(id(mechanism), []).append(j)
+    params = [None] * len(mechanisms)
+    for nodes in groups.values():
+        drawn = mechanisms[nodes[0]].draw_nodes([n_parents[j] for j in nodes], rng)
+        for j, node_params in zip(nodes, drawn):
+            params[j] = node_params
+    return params
+
+
 def _is_range(value) -> bool:
     return isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value)
 
@@ -133,11 +147,11 @@ class SCMFamily:
         graph = prior.sample(d, rng)
         mechanism: Mechanism = _pick(self.mechanism, rng)
         noise: Noise = _pick(self.noise, rng)
-        mixture = isinstance(mechanism, Mixture)
-        nodes = []
-        for n_parents in graph.sum(axis=0).tolist():
-            node_mech = mechanism.choose(rng) if mixture else mechanism
-            nodes.append(NodeModel(node_mech, node_mech.draw_node(n_parents, rng), noise, noise.draw_node(n_parents, rng)))
+        n_parents = graph.sum(axis=0).tolist()
+        mechanisms = mechanism.choose(d, rng) if isinstance(mechanism, Mixture) else [mechanism] * d
+        mechanism_params = _draw_grouped(mechanisms, n_parents, rng)
+        noise_params = noise.draw_nodes(n_parents, rng)
+        nodes = list(map(NodeModel, mechanisms, mechanism_params, [noise] * d, noise_params))
         scm = SCMInstance._from_prior(graph, nodes)
         if any(node.mechanism.standardize for node in nodes):
             scm._forward(_PILOT_ROWS, None, rng, calibrate=True)

@@ -2,7 +2,8 @@
 
 Like noises, a mechanism object is a family-level specification whose parameters may be ranges;
 ``draw_node(n_parents, rng)`` returns one node's concrete parameters (a dict of floats and
-numpy arrays; :meth:`SCMInstance.to_dict` turns them into JSON), and ``apply(params, parent_values)`` evaluates ``f`` on an
+numpy arrays; :meth:`SCMInstance.to_dict` turns them into JSON), ``draw_nodes`` those of several
+nodes at once (how families draw them), and ``apply(params, parent_values)`` evaluates ``f`` on an
 ``(n, n_parents)`` array of parent values, vectorised over rows.
 
 Mechanisms whose outputs would otherwise blow up along long causal chains (square, MLP, GP,
@@ -14,6 +15,7 @@ the instance and the seed). Linear and RFF mechanisms follow AVICI's domains and
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -75,6 +77,16 @@ class Mechanism:
     def draw_node(self, n_parents: int, rng: np.random.Generator) -> dict:  # pragma: no cover
         raise NotImplementedError
 
+    def draw_nodes(self, n_parents: list[int], rng: np.random.Generator) -> list[dict]:
+        """Concrete parameters of several nodes, one dict per entry of ``n_parents``.
+
+        By default one :meth:`draw_node` per node; mechanisms whose parameters are cheap
+        independent draws override it to draw every node's parameters in one call per parameter
+        (a family draws all nodes of an instance at once, and per-node calls cost more than the
+        draws themselves).
+        """
+        return [self.draw_node(k, rng) for k in n_parents]
+
     def apply(self, params: dict, parent_values: np.ndarray) -> np.ndarray:
         """``f(pa)`` per row, including the stored output standardisation."""
         return self._standardized(params, self._apply(params, parent_values))
@@ -118,7 +130,15 @@ class Linear(Mechanism):
         validate_range(self.bias, "bias")
 
     def draw_node(self, n_parents, rng):
-        return {"weights": draw_signed(self.weight, n_parents, rng), "bias": float(draw(self.bias, rng))}
+        return self.draw_nodes([n_parents], rng)[0]
+
+    def draw_nodes(self, n_parents, rng):
+        """All nodes' weights in one draw (node after node, each node's parents in index order),
+        then all biases; node ``j`` gets a view of its own slice of the weights."""
+        weights = draw_signed(self.weight, sum(n_parents), rng)
+        bias = draw_many(self.bias, len(n_parents), rng).tolist()
+        ends = list(itertools.accumulate(n_parents))
+        return [{"weights": weights[end - k:end], "bias": b} for k, end, b in zip(n_parents, ends, bias)]
 
     def _apply(self, params, pa):
         out = pa @ np.asarray(params["weights"], dtype=float)
@@ -334,10 +354,10 @@ class Mixture(Mechanism):
             if w.shape != (len(self.components),) or (w < 0).any() or w.sum() <= 0:
                 raise ValueError(f"weights must be {len(self.components)} non-negative numbers, got {self.weights!r}")
 
-    def choose(self, rng: np.random.Generator) -> Mechanism:
-        """Pick the component a node uses."""
+    def choose(self, n_nodes: int, rng: np.random.Generator) -> list[Mechanism]:
+        """Pick the component each of ``n_nodes`` nodes uses (independent draws, one call)."""
         p = None if self.weights is None else np.asarray(self.weights, float) / np.sum(self.weights)
-        return self.components[int(rng.choice(len(self.components), p=p))]
+        return [self.components[k] for k in rng.choice(len(self.components), size=n_nodes, p=p).tolist()]
 
     def to_dict(self):
         return {"type": self.kind, "components": [c.to_dict() for c in self.components], "weights": self.weights}

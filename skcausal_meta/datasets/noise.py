@@ -1,7 +1,8 @@
 """Exogenous noise distributions.
 
 A noise object is a *family-level* specification (its parameters may be ranges); ``draw_node``
-turns it into the concrete, JSON-serialisable parameters of one node. ``sample`` and
+turns it into the concrete, JSON-serialisable parameters of one node (``draw_nodes``: of several
+nodes in one call per parameter, as families draw them). ``sample`` and
 ``log_prob`` then act on those concrete parameters, vectorised over rows. All noises are
 zero-centred and scaled by ``scale`` (heteroscedastic: a function of the parents).
 ``draw_standard`` draws the unscaled variates of several nodes of one kind in one call, which
@@ -10,12 +11,13 @@ is how :class:`~skcausal_meta.datasets.SCMInstance` samples them.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import stats
 
-from ._params import build, draw, validate_range
+from ._params import build, draw_many, validate_range
 
 __all__ = [
     "make_noise","Noise", "Gaussian", "Laplace", "StudentT", "Uniform", "Heteroscedastic", "NOISES"]
@@ -63,7 +65,12 @@ class Noise:
 
     def draw_node(self, n_parents: int, rng: np.random.Generator) -> dict:
         """Concrete parameters of one node's noise."""
-        return {"scale": float(draw(self.scale, rng))}
+        return self.draw_nodes([n_parents], rng)[0]
+
+    def draw_nodes(self, n_parents: list[int], rng: np.random.Generator) -> list[dict]:
+        """Concrete parameters of several nodes' noises, one dict per entry of ``n_parents``:
+        all scales in one draw (subclasses add their own parameters the same way)."""
+        return [{"scale": s} for s in draw_many(self.scale, len(n_parents), rng).tolist()]
 
     def node_scale(self, params: dict, parent_values: np.ndarray) -> np.ndarray | float:
         """Noise scale per row (constant unless heteroscedastic)."""
@@ -135,8 +142,11 @@ class StudentT(Noise):
         super().__post_init__()
         validate_range(self.df, "df", low=1e-3)
 
-    def draw_node(self, n_parents, rng):
-        return {"scale": float(draw(self.scale, rng)), "df": float(draw(self.df, rng))}
+    def draw_nodes(self, n_parents, rng):
+        nodes = super().draw_nodes(n_parents, rng)
+        for node, df in zip(nodes, draw_many(self.df, len(nodes), rng).tolist()):
+            node["df"] = df
+        return nodes
 
     def _standard_sample(self, node_params, size, rng):
         return rng.standard_t([[p["df"]] for p in node_params], size)
@@ -175,13 +185,17 @@ class Heteroscedastic(Noise):
         super().__post_init__()
         validate_range(self.strength, "strength", low=0.0)
 
-    def draw_node(self, n_parents, rng):
-        strength = draw(self.strength, rng)
-        return {
-            "scale": float(draw(self.scale, rng)),
-            "weights": (rng.standard_normal(n_parents) * strength),
-            "offset": float(draw((0.5, 1.5), rng)),
-        }
+    def draw_nodes(self, n_parents, rng):
+        """Scales, then every node's weights ``N(0, strength^2)`` (a strength drawn per node) in
+        one draw, then the offsets ``U(0.5, 1.5)``."""
+        nodes = super().draw_nodes(n_parents, rng)
+        strength = draw_many(self.strength, len(nodes), rng)
+        weights = rng.standard_normal(sum(n_parents))
+        weights *= np.repeat(strength, n_parents)
+        offsets = draw_many((0.5, 1.5), len(nodes), rng).tolist()
+        for node, end, k, offset in zip(nodes, itertools.accumulate(n_parents), n_parents, offsets):
+            node["weights"], node["offset"] = weights[end - k:end], offset
+        return nodes
 
     def node_scale(self, params, parent_values):
         w = np.asarray(params["weights"], dtype=float)
