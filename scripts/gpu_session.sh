@@ -10,7 +10,7 @@
 #      at most 8 files per call, so OUT holds no more than that.
 # Usage: OUT=DIR [MODEL=bcnp] [FAMILY=id] [TRAIN_S=240] [WORKERS=8] [RESUME_FROM=X.train.safetensors] \
 #        bash scripts/gpu_session.sh
-# RESUME_FROM continues a run of this script from its reassembled state (carry the file to the machine).
+# DEVICE=cpu runs step 3 on the CPU (a dry run of the script). RESUME_FROM continues a run of this script from its reassembled state (carry the file to the machine).
 # (FAMILY=benchmarks/families/id_linear_er.yml trains on the lin-Gauss ER domain of issue 4's goal.)
 # Wheels of packages missing on the machine can be placed in .whl/ (installed to /tmp/site first).
 set -u
@@ -30,7 +30,7 @@ if compgen -G ".whl/*.whl" >/dev/null; then
 else
   export PYTHONPATH=$PWD
 fi
-python3 -c "import torch, skcausal_meta; print('torch', torch.__version__, torch.cuda.get_device_name())" \
+python3 -c "import torch, skcausal_meta; print('torch', torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name())" \
   >>"$LOG" 2>&1 || { cat "$LOG"; exit 2; }
 
 echo "== 1. tests" >>"$LOG"
@@ -58,7 +58,7 @@ else
   SETTINGS=(--model-config '{"dim": 96, "n_layers": 4, "n_decoder_layers": 2, "n_heads": 8, "n_perm_samples": 16}'
             --batch-size 32 --lr 5e-4)
 fi
-timeout "$TRAIN_S" python3 -m skcausal_meta.train --model "$MODEL" --family "$FAMILY" --out "$RUN" --device cuda \
+timeout "$TRAIN_S" python3 -m skcausal_meta.train --model "$MODEL" --family "$FAMILY" --out "$RUN" --device "${DEVICE:-cuda}" \
   "${SETTINGS[@]}" --steps 200000 --decay inverse_sqrt --threads 2 \
   --num-workers "$WORKERS" --n-nodes 5 20 --n-samples 200 --n-interventional 50 --warmup-steps 500 \
   --eval-every 250 --checkpoint-every 250 --n-validation-batches 2 --seed 0 --quiet \
