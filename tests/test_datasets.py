@@ -2,7 +2,9 @@
 
 import json
 import math
+import random
 
+import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -30,7 +32,7 @@ from skcausal_meta.datasets import (
 )
 from skcausal_meta.datasets._params import draw_signed
 from skcausal_meta.datasets.families import SHIFT_AXES
-from skcausal_meta.datasets.graphs import _weighted_choice_without_replacement
+from skcausal_meta.datasets.graphs import _watts_strogatz, _weighted_choice_without_replacement
 
 FAMILIES = list_families()
 SMALL = dict(n_datasets=2, n_samples=40, n_interventional=12)
@@ -310,8 +312,20 @@ def test_scale_free_matches_numpy_choice_loop(power, in_degree):
 @settings(max_examples=40, deadline=None)
 @given(degree=st.lists(st.integers(0, 60), min_size=1, max_size=50), power=st.sampled_from([0.5, 1.0, 1.5, 2.7]))
 def test_scale_free_attachment_is_numpys(degree, power):
+    """``_attachment`` takes ``degree + 1`` as floats (the sampler keeps them so)."""
     weights = (np.asarray(degree, dtype=float) + 1.0) ** power
-    assert ScaleFree(power=power)._attachment(degree) == (weights / weights.sum()).tolist()
+    assert ScaleFree(power=power)._attachment([k + 1.0 for k in degree]) == (weights / weights.sum()).tolist()
+
+
+@pytest.mark.parametrize("n", [3, 4, 7, 20, 31])
+def test_watts_strogatz_is_networkx(n):
+    """Same draws from ``random.Random(seed)``, same graph as networkx, for every even k < n."""
+    for k in range(2, n, 2):
+        for p in (0.0, 0.3, 1.0):
+            for seed in range(5):
+                expected = {frozenset(e) for e in nx.watts_strogatz_graph(n, k, p, seed=seed).edges()}
+                ours = _watts_strogatz(n, k, p, random.Random(seed))
+                assert {frozenset((u, v)) for u, adjacent in enumerate(ours) for v in adjacent} == expected
 
 
 def _reference_parents_and_order(graph):

@@ -12,8 +12,11 @@ once per sampled graph (integers when both ends are integers).
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import itertools
+import operator
+import random
 from dataclasses import asdict, dataclass, field
 
 import networkx as nx
@@ -59,16 +62,17 @@ def _weighted_choice_without_replacement(p, size: int, rng: np.random.Generator)
     few dozen entries.
     """
     p = list(p)
-    if size > sum(q > 0 for q in p):
-        raise ValueError(f"size={size} exceeds the {sum(q > 0 for q in p)} indices of non-zero probability")
+    n_nonzero = len(p) - p.count(0.0)
+    if size > n_nonzero:
+        raise ValueError(f"size={size} exceeds the {n_nonzero} indices of non-zero probability")
     found: list[int] = []
     while len(found) < size:
         x = rng.random(size - len(found)).tolist()
         for i in found:
             p[i] = 0.0
         cdf = list(itertools.accumulate(p))
-        cdf = [c / cdf[-1] for c in cdf]
-        found.extend(dict.fromkeys(bisect.bisect_right(cdf, u) for u in x))
+        cdf = list(map(operator.truediv, cdf, itertools.repeat(cdf[-1])))
+        found.extend(dict.fromkeys(map(functools.partial(bisect.bisect_right, cdf), x)))
     return found
 
 
@@ -163,13 +167,14 @@ class ScaleFree(GraphPrior):
             m = min(m, d - 1)
         if m > d - 1:
             raise ValueError(f"edges_per_node={m} is impossible for n_nodes={d}: at most d-1 parents")
-        degree, sources, sinks = [0] * d, [], []
+        # weight[i] = degree of node i + 1, a float (exact): its attachment weight before the power
+        weight, sources, sinks = [1.0] * d, [], []
         for new in range(1, d):
             n_targets = min(m, new)
-            targets = _weighted_choice_without_replacement(self._attachment(degree[:new]), n_targets, rng)
+            targets = _weighted_choice_without_replacement(self._attachment(weight[:new]), n_targets, rng)
             for target in targets:
-                degree[target] += 1
-            degree[new] += n_targets
+                weight[target] += 1.0
+            weight[new] += n_targets
             sources += targets
             sinks += [new] * n_targets
         a = np.zeros((d, d), dtype=np.int8)
@@ -178,16 +183,17 @@ class ScaleFree(GraphPrior):
             a = a.T.copy()
         return _relabel(a, rng)
 
-    def _attachment(self, degree: list[int]) -> list[float]:
-        """Attachment probabilities ``(degree + 1) ** power``, normalised, as numpy computes them.
+    def _attachment(self, weight: list[float]) -> list[float]:
+        """Attachment probabilities ``weight ** power`` (``weight = degree + 1``), normalised, as
+        numpy computes them.
 
         With ``power == 1`` the weights are integers, so their sum is exact in any order and plain
-        Python gives numpy's floats (faster for a few dozen nodes); otherwise numpy does the work.
+        Python gives numpy's floats (faster for a few dozen nodes); otherwise numpy does the work
+        (its power and pairwise sum, whose floats plain Python would not reproduce).
         """
         if self.power == 1.0:
-            total = float(sum(degree) + len(degree))
-            return [(k + 1.0) / total for k in degree]
-        weights = (np.asarray(degree, dtype=float) + 1.0) ** self.power
+            return list(map(operator.truediv, weight, itertools.repeat(sum(weight))))
+        weights = np.array(weight) ** self.power
         return (weights / weights.sum()).tolist()
 
 
@@ -210,11 +216,46 @@ class WattsStrogatz(GraphPrior):
             return ErdosRenyi(edges_per_node=(d - 1) / 2)._sample(d, rng)
         k = min(2 * k, d - 1 - (d - 1) % 2) or 2
         seed = int(rng.integers(2**31 - 1))
-        ring = nx.watts_strogatz_graph(d, k, draw(self.rewire_prob, rng), seed=seed)
-        edges = np.array(ring.edges(), dtype=int).reshape(-1, 2)
+        neighbours = _watts_strogatz(d, k, draw(self.rewire_prob, rng), random.Random(seed))
         skeleton = np.zeros((d, d), dtype=bool)
-        skeleton[edges[:, 0], edges[:, 1]] = skeleton[edges[:, 1], edges[:, 0]] = True
+        for u, adjacent in enumerate(neighbours):
+            skeleton[u, list(adjacent)] = True
         return orient_by_random_order(skeleton, rng)
+
+
+def _watts_strogatz(n: int, k: int, p: float, rnd: random.Random) -> list[set]:
+    """Neighbour sets of a Watts–Strogatz graph: ``networkx.watts_strogatz_graph(n, k, p, seed)``
+    (networkx 3.x) for an even ``2 <= k < n``, with the same draws from ``rnd`` (networkx makes
+    ``random.Random(seed)``) and so the same graph, without building a networkx graph (which
+    cost more than the rest of a data set).
+
+    Each node is joined to its ``k / 2`` successors on a ring; then for each distance ``j`` and
+    each node ``u`` in order, with probability ``p`` the edge ``(u, u + j)`` is moved to ``(u, w)``
+    for a node ``w`` drawn uniformly until it is neither ``u`` nor already a neighbour (given up
+    when ``u`` is joined to every other node).
+    """
+    nodes = list(range(n))
+    neighbours = [set() for _ in nodes]
+    for j in range(1, k // 2 + 1):
+        for u in nodes:
+            v = (u + j) % n
+            neighbours[u].add(v)
+            neighbours[v].add(u)
+    for j in range(1, k // 2 + 1):
+        for u in nodes:
+            if rnd.random() < p:
+                w = rnd.choice(nodes)
+                while w == u or w in neighbours[u]:
+                    w = rnd.choice(nodes)
+                    if len(neighbours[u]) >= n - 1:
+                        break
+                else:
+                    v = (u + j) % n
+                    neighbours[u].discard(v)
+                    neighbours[v].discard(u)
+                    neighbours[u].add(w)
+                    neighbours[w].add(u)
+    return neighbours
 
 
 @dataclass
