@@ -32,7 +32,7 @@ from skcausal_meta.datasets import (
 )
 from skcausal_meta.datasets._params import draw_signed
 from skcausal_meta.datasets.families import SHIFT_AXES
-from skcausal_meta.datasets.graphs import _watts_strogatz, _weighted_choice_without_replacement
+from skcausal_meta.datasets.graphs import _numpy_sum, _watts_strogatz, _weighted_choice_without_replacement
 
 FAMILIES = list_families()
 SMALL = dict(n_datasets=2, n_samples=40, n_interventional=12)
@@ -312,9 +312,17 @@ def test_scale_free_matches_numpy_choice_loop(power, in_degree):
 @settings(max_examples=40, deadline=None)
 @given(degree=st.lists(st.integers(0, 60), min_size=1, max_size=50), power=st.sampled_from([0.5, 1.0, 1.5, 2.7]))
 def test_scale_free_attachment_is_numpys(degree, power):
-    """``_attachment`` takes ``degree + 1`` as floats (the sampler keeps them so)."""
+    """The powers come from a table numpy computes once per graph, the sum from a plain-Python
+    pairwise sum: the floats are those of the array expression."""
+    prior = ScaleFree(power=power)
     weights = (np.asarray(degree, dtype=float) + 1.0) ** power
-    assert ScaleFree(power=power)._attachment([k + 1.0 for k in degree]) == (weights / weights.sum()).tolist()
+    assert prior._attachment(degree, prior._powers(61)) == (weights / weights.sum()).tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.floats(1e-6, 1e6), max_size=400))
+def test_numpy_sum_is_numpys_pairwise_sum(values):
+    assert _numpy_sum(values) == float(np.asarray(values, dtype=float).sum())
 
 
 @pytest.mark.parametrize("n", [3, 4, 7, 20, 31])

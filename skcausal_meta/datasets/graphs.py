@@ -76,6 +76,26 @@ def _weighted_choice_without_replacement(p, size: int, rng: np.random.Generator)
     return found
 
 
+def _numpy_sum(values: list[float]) -> float:
+    """``np.sum`` of a float64 array holding ``values``, with numpy's float: its pairwise summation
+    (a running sum below 8 values, 8 interleaved running sums up to 128, halves above), in plain
+    Python, which is faster than building the array for a few dozen values."""
+    n = len(values)
+    if n < 8:
+        return functools.reduce(operator.add, values, 0.0)
+    if n <= 128:
+        stop = n - n % 8
+        partial = values[:8]
+        for start in range(8, stop, 8):
+            partial = list(map(operator.add, partial, values[start:start + 8]))
+        r = partial
+        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        return functools.reduce(operator.add, values[stop:], total)
+    half = n // 2
+    half -= half % 8
+    return _numpy_sum(values[:half]) + _numpy_sum(values[half:])
+
+
 def _relabel(dag: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Apply a uniformly random node relabelling to an already acyclic graph."""
     perm = rng.permutation(dag.shape[0])
@@ -167,14 +187,14 @@ class ScaleFree(GraphPrior):
             m = min(m, d - 1)
         if m > d - 1:
             raise ValueError(f"edges_per_node={m} is impossible for n_nodes={d}: at most d-1 parents")
-        # weight[i] = degree of node i + 1, a float (exact): its attachment weight before the power
-        weight, sources, sinks = [1.0] * d, [], []
+        powers = self._powers(d)
+        degree, sources, sinks = [0] * d, [], []
         for new in range(1, d):
             n_targets = min(m, new)
-            targets = _weighted_choice_without_replacement(self._attachment(weight[:new]), n_targets, rng)
+            targets = _weighted_choice_without_replacement(self._attachment(degree[:new], powers), n_targets, rng)
             for target in targets:
-                weight[target] += 1.0
-            weight[new] += n_targets
+                degree[target] += 1
+            degree[new] += n_targets
             sources += targets
             sinks += [new] * n_targets
         a = np.zeros((d, d), dtype=np.int8)
@@ -183,18 +203,19 @@ class ScaleFree(GraphPrior):
             a = a.T.copy()
         return _relabel(a, rng)
 
-    def _attachment(self, weight: list[float]) -> list[float]:
-        """Attachment probabilities ``weight ** power`` (``weight = degree + 1``), normalised, as
-        numpy computes them.
+    def _powers(self, d: int) -> list[float]:
+        """``powers[k] = (k + 1) ** power`` for the degrees ``k < d`` a node can reach, computed
+        once per graph by numpy: an element's power does not depend on where it stands in the
+        array, so these are the floats ``(np.asarray(degree, float) + 1.0) ** power`` holds."""
+        return (np.arange(1.0, d + 1.0) ** self.power).tolist()
 
-        With ``power == 1`` the weights are integers, so their sum is exact in any order and plain
-        Python gives numpy's floats (faster for a few dozen nodes); otherwise numpy does the work
-        (its power and pairwise sum, whose floats plain Python would not reproduce).
-        """
-        if self.power == 1.0:
-            return list(map(operator.truediv, weight, itertools.repeat(sum(weight))))
-        weights = np.array(weight) ** self.power
-        return (weights / weights.sum()).tolist()
+    def _attachment(self, degree: list[int], powers: list[float]) -> list[float]:
+        """Attachment probabilities ``(degree + 1) ** power``, normalised, as numpy computes them
+        (``powers`` from :meth:`_powers`, the sum by :func:`_numpy_sum`; with ``power == 1`` the
+        weights are integers, whose sum is exact in any order, so the builtin ``sum`` gives it)."""
+        weights = list(map(powers.__getitem__, degree))
+        total = sum(weights) if self.power == 1.0 else _numpy_sum(weights)
+        return list(map(operator.truediv, weights, itertools.repeat(total)))
 
 
 @dataclass
@@ -218,8 +239,7 @@ class WattsStrogatz(GraphPrior):
         seed = int(rng.integers(2**31 - 1))
         neighbours = _watts_strogatz(d, k, draw(self.rewire_prob, rng), random.Random(seed))
         skeleton = np.zeros((d, d), dtype=bool)
-        for u, adjacent in enumerate(neighbours):
-            skeleton[u, list(adjacent)] = True
+        skeleton[tuple(zip(*((u, v) for u, adjacent in enumerate(neighbours) for v in adjacent)))] = True
         return orient_by_random_order(skeleton, rng)
 
 
