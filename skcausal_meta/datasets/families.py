@@ -180,8 +180,9 @@ class SCMFamily:
         """An endless stream of ``(X, mask, scm)`` data sets sharing one number of nodes.
 
         Item ``i`` depends only on ``random_state`` and ``i`` (each item has its own seed
-        stream), so a prefix of the stream never changes. Sizes default to the family's; a
-        ``n_nodes`` range is drawn once for the whole stream.
+        stream, which draws the instance and then its rows), so a prefix of the stream never
+        changes. Sizes default to the family's; a ``n_nodes`` range is drawn once for the whole
+        stream.
         """
         n_samples = check_positive_int(self.n_samples if n_samples is None else n_samples, "n_samples")
         n_int = check_positive_int(self.n_interventional if n_interventional is None else n_interventional,
@@ -192,8 +193,9 @@ class SCMFamily:
 
         def stream():
             for i in itertools.count():
-                scm = self.sample_instance(np.random.default_rng([base, i, 0]), n_nodes=d)
-                X, mask = self.sample_dataset(scm, n_samples, n_int, np.random.default_rng([base, i, 1]))
+                item_rng = np.random.default_rng([base, i, 0])
+                scm = self.sample_instance(item_rng, n_nodes=d)
+                X, mask = self.sample_dataset(scm, n_samples, n_int, item_rng)
                 yield X, mask, scm
 
         return stream()

@@ -88,8 +88,10 @@ class Mechanism:
         return [self.draw_node(k, rng) for k in n_parents]
 
     def apply(self, params: dict, parent_values: np.ndarray) -> np.ndarray:
-        """``f(pa)`` per row, including the stored output standardisation."""
-        return self._standardized(params, self._apply(params, parent_values))
+        """``f(pa)`` per row, including the stored output standardisation (only standardised
+        mechanisms have one)."""
+        raw = self._apply(params, parent_values)
+        return self._standardized(params, raw) if self.standardize else raw
 
     @staticmethod
     def _standardized(params: dict, raw: np.ndarray) -> np.ndarray:
@@ -141,7 +143,9 @@ class Linear(Mechanism):
         return [{"weights": weights[end - k:end], "bias": b} for k, end, b in zip(n_parents, ends, bias)]
 
     def _apply(self, params, pa):
-        out = pa @ np.asarray(params["weights"], dtype=float)
+        # np.dot, not @: numpy's matmul takes a slow path for zero or one parent column (a
+        # third of the nodes of a sparse graph), np.dot goes to BLAS or a plain loop
+        out = np.dot(pa, np.asarray(params["weights"], dtype=float))
         out += params["bias"]
         return out
 

@@ -9,6 +9,7 @@ the change of variables) and uses the truncated factorisation under perfect inte
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 
@@ -47,6 +48,12 @@ class NodeModel:
         noise = None if data["noise"] is None else NOISES[data["noise"]]()
         return cls(MECHANISMS[data["mechanism"]](), _from_json(data["mechanism_params"]), noise,
                    _from_json(data["noise_params"]))
+
+
+@functools.lru_cache(maxsize=64)
+def _default_names(d: int) -> tuple[str, ...]:
+    """``("X0", ..., "X{d-1}")``, made once per size (instances are drawn by the thousand)."""
+    return tuple(f"X{j}" for j in range(d))
 
 
 def _to_json(params: dict) -> dict:
@@ -88,7 +95,7 @@ class SCMInstance:
         if len(nodes) != self.n_nodes:
             raise ValueError(f"nodes must hold one model per node ({self.n_nodes}), got {len(nodes)}")
         self.nodes = list(nodes)
-        self.node_names = list(node_names) if node_names is not None else [f"X{j}" for j in range(self.n_nodes)]
+        self.node_names = list(node_names if node_names is not None else _default_names(self.n_nodes))
         # Edges grouped by child, parents ascending: one np.nonzero instead of one scan per node.
         child, parent = np.nonzero(graph.T)
         bounds = np.searchsorted(child, np.arange(self.n_nodes + 1)).tolist()
@@ -151,10 +158,11 @@ class SCMInstance:
         shift = iv is not None and iv.kind == "shift"
         # perfect interventions overwrite only the columns they touch; the others skip the select
         do_nodes = iv.mask.any(axis=0).tolist() if iv is not None and not shift else [False] * self.n_nodes
+        nodes, parents = self.nodes, self.parents
         for j in self.order.tolist():
-            node = self.nodes[j]
-            mechanism, params = node.mechanism, node.mechanism_params
-            pa = XT[self.parents[j]].T
+            node = nodes[j]
+            mechanism, params, noise = node.mechanism, node.mechanism_params, node.noise
+            pa = XT[parents[j]].T
             if calibrate and mechanism.standardize:
                 raw = mechanism._apply(params, pa)
                 std = raw.std()
@@ -164,11 +172,11 @@ class SCMInstance:
             else:
                 z = mechanism.apply(params, pa)
             row = XT[j]  # the node's noise, or unset when it has none
-            if node.noise is None:
+            if noise is None:
                 row[:] = z
             else:
-                if node.noise.scale_depends_on_parents:
-                    row *= node.noise.node_scale(node.noise_params, pa)
+                if noise.scale_depends_on_parents:
+                    row *= noise.node_scale(node.noise_params, pa)
                 row += z
             if shift:
                 row += iv.values[:, j]
@@ -190,7 +198,7 @@ class SCMInstance:
             node_params = [self.nodes[j].noise_params for j in group]
             draws = kind.draw_standard(node_params, n, rng)
             if not kind.scale_depends_on_parents:
-                draws *= np.array([[kind.node_scale(p, None)] for p in node_params])
+                draws *= np.array([kind.node_scale(p, None) for p in node_params])[:, None]
             if len(group) == self.n_nodes:
                 return draws
             noise[group] = draws
