@@ -148,12 +148,17 @@ class SCMFamily:
         mechanism: Mechanism = _pick(self.mechanism, rng)
         noise: Noise = _pick(self.noise, rng)
         n_parents = graph.sum(axis=0).tolist()
-        mechanisms = mechanism.choose(d, rng) if isinstance(mechanism, Mixture) else [mechanism] * d
-        mechanism_params = _draw_grouped(mechanisms, n_parents, rng)
+        if isinstance(mechanism, Mixture):
+            mechanisms = mechanism.choose(d, rng)
+            mechanism_params = _draw_grouped(mechanisms, n_parents, rng)
+            standardize = any(m.standardize for m in mechanisms)
+        else:
+            mechanisms, mechanism_params = [mechanism] * d, mechanism.draw_nodes(n_parents, rng)
+            standardize = mechanism.standardize
         noise_params = noise.draw_nodes(n_parents, rng)
         nodes = list(map(NodeModel, mechanisms, mechanism_params, [noise] * d, noise_params))
         scm = SCMInstance._from_prior(graph, nodes)
-        if any(node.mechanism.standardize for node in nodes):
+        if standardize:
             scm._forward(_PILOT_ROWS, None, rng, calibrate=True)
         return scm
 

@@ -61,19 +61,24 @@ def _weighted_choice_without_replacement(p, size: int, rng: np.random.Generator)
     a running sum (as ``np.cumsum``), so the same floats come out; plain Python is faster for a
     few dozen entries.
     """
-    p = list(p)
-    n_nonzero = len(p) - p.count(0.0)
-    if size > n_nonzero:
-        raise ValueError(f"size={size} exceeds the {n_nonzero} indices of non-zero probability")
+    if size == 0:
+        return []
     found: list[int] = []
-    while len(found) < size:
+    p = list(p)
+    while True:
         x = rng.random(size - len(found)).tolist()
-        for i in found:
-            p[i] = 0.0
         cdf = list(itertools.accumulate(p))
         cdf = list(map(operator.truediv, cdf, itertools.repeat(cdf[-1])))
         found.extend(dict.fromkeys(map(functools.partial(bisect.bisect_right, cdf), x)))
-    return found
+        if len(found) == size:
+            return found
+        # another round, possible only with enough indices of non-zero probability left (checked
+        # here, off the usual path of one round)
+        for i in found:
+            p[i] = 0.0
+        if size - len(found) > len(p) - p.count(0.0):
+            raise ValueError(f"size={size} exceeds the {len(found) + len(p) - p.count(0.0)} indices "
+                             "of non-zero probability")
 
 
 def _numpy_sum(values: list[float]) -> float:

@@ -100,7 +100,7 @@ class SCMInstance:
         child, parent = np.nonzero(graph.T)
         bounds = np.searchsorted(child, np.arange(self.n_nodes + 1)).tolist()
         self.parents = [parent[bounds[j]:bounds[j + 1]] for j in range(self.n_nodes)]
-        self.order = self._topological_order()
+        self.order = self._topological_order(child.tolist(), parent.tolist())
         # nodes with noise grouped by noise kind, in node order: each group draws its noise at once
         groups = {}
         for j, node in enumerate(self.nodes):
@@ -108,12 +108,13 @@ class SCMInstance:
                 groups.setdefault(type(node.noise), []).append(j)
         self._noise_groups = list(groups.values())
 
-    def _topological_order(self) -> np.ndarray:
-        """Kahn's algorithm, first-in first-out from the sorted roots, children in index order."""
+    def _topological_order(self, child: list[int], parent: list[int]) -> np.ndarray:
+        """Kahn's algorithm, first-in first-out from the sorted roots, children in index order
+        (the edges ``parent[e] -> child[e]`` come sorted by child)."""
         d = self.n_nodes
         indegree = [len(p) for p in self.parents]
         children = [[] for _ in range(d)]
-        for i, j in zip(*(idx.tolist() for idx in np.nonzero(self.graph))):
+        for i, j in zip(parent, child):
             children[i].append(j)
         order = [j for j in range(d) if indegree[j] == 0]
         for node in order:  # the list grows while it is walked: a FIFO queue
