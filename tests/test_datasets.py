@@ -400,10 +400,10 @@ def test_sampling_matches_reference_loop(name):
 
 def _reference_intervention_draw(spec, n_rows, n_nodes, rng):
     """One block at a time: targets, then the values of every block in one draw, written block by
-    block."""
+    block (block b starts at row floor(b n_rows / n_blocks))."""
     mask, values = np.zeros((n_rows, n_nodes), dtype=bool), np.zeros((n_rows, n_nodes))
     n_blocks = min(spec.n_blocks or n_nodes, n_rows)
-    bounds = np.linspace(0, n_rows, n_blocks + 1).round().astype(int)
+    bounds = [b * n_rows // n_blocks for b in range(n_blocks + 1)]
     if spec.targets == "single":
         order = np.concatenate([rng.permutation(n_nodes) for _ in range(-(-n_blocks // n_nodes))])
         block_targets = [order[b : b + 1] for b in range(n_blocks)]
@@ -420,14 +420,16 @@ def _reference_intervention_draw(spec, n_rows, n_nodes, rng):
 
 @settings(max_examples=40, deadline=None)
 @given(n_rows=st.integers(1, 60), n_nodes=st.integers(2, 12), targets=st.sampled_from(["single", 0.3, 0.6]),
-       n_blocks=st.one_of(st.none(), st.integers(1, 30)), seed=st.integers(0, 2**32 - 1))
-def test_intervention_draw_matches_block_loop(n_rows, n_nodes, targets, n_blocks, seed):
+       n_blocks=st.one_of(st.none(), st.integers(1, 30)), n_obs=st.sampled_from([0, 5]),
+       seed=st.integers(0, 2**32 - 1))
+def test_intervention_draw_matches_block_loop(n_rows, n_nodes, targets, n_blocks, n_obs, seed):
+    """Leading observational rows (``n_observational``) stay free of interventions."""
     spec = InterventionSpec(targets=targets, n_blocks=n_blocks)
     rng, ref = np.random.default_rng(seed), np.random.default_rng(seed)
-    iv = spec.draw(n_rows, n_nodes, rng)
+    iv = spec.draw(n_rows, n_nodes, rng, n_observational=n_obs)
     mask, values = _reference_intervention_draw(spec, n_rows, n_nodes, ref)
-    np.testing.assert_array_equal(iv.mask, mask)
-    np.testing.assert_array_equal(iv.values, values)
+    np.testing.assert_array_equal(iv.mask, np.concatenate([np.zeros((n_obs, n_nodes), dtype=bool), mask]))
+    np.testing.assert_array_equal(iv.values, np.concatenate([np.zeros((n_obs, n_nodes)), values]))
     assert rng.random() == ref.random()
 
 

@@ -170,15 +170,12 @@ class SCMFamily:
         """
         rng = check_random_state(random_state)
         d = scm.n_nodes
-        X_obs = scm.sample(n_samples, random_state=rng)
         if not n_interventional:
-            return X_obs, np.zeros((n_samples, d), dtype=bool)
-        iv = self.interventions.draw(n_interventional, d, rng)
-        X_int = scm.sample(n_interventional, iv, random_state=rng)
-        mask = np.zeros((n_samples + n_interventional, d), dtype=bool)
-        if not self.interventions.unknown_targets:
-            mask[n_samples:] = iv.mask
-        return np.concatenate([X_obs, X_int]), mask
+            return scm.sample(n_samples, random_state=rng), np.zeros((n_samples, d), dtype=bool)
+        # one forward pass over all rows: the observational ones are those the interventions leave free
+        iv = self.interventions.draw(n_interventional, d, rng, n_observational=n_samples)
+        X = scm.sample(n_samples + n_interventional, iv, random_state=rng)
+        return X, (np.zeros_like(iv.mask) if self.interventions.unknown_targets else iv.mask)
 
     def iter_datasets(self, random_state=None, n_nodes: int | None = None, n_samples: int | None = None,
                       n_interventional: int | None = None):

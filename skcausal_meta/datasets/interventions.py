@@ -103,16 +103,22 @@ class InterventionSpec:
         if self.n_blocks is not None:
             check_positive_int(self.n_blocks, "n_blocks")
 
-    def draw(self, n_rows: int, n_nodes: int, rng: np.random.Generator) -> Interventions:
-        """Interventions for ``n_rows`` interventional rows over ``n_nodes`` nodes."""
-        mask = np.zeros((n_rows, n_nodes), dtype=bool)
-        values = np.zeros((n_rows, n_nodes))
+    def draw(self, n_rows: int, n_nodes: int, rng: np.random.Generator, n_observational: int = 0) -> Interventions:
+        """Interventions for ``n_rows`` interventional rows over ``n_nodes`` nodes.
+
+        With ``n_observational > 0`` they follow that many rows without intervention (the
+        returned object covers ``n_observational + n_rows`` rows), so one forward pass of an
+        SCM draws a data set's observational and interventional rows together.
+        """
+        mask = np.zeros((n_observational + n_rows, n_nodes), dtype=bool)
+        values = np.zeros((n_observational + n_rows, n_nodes))
         if n_rows == 0:
             return Interventions(mask, values, self.kind)
         if n_nodes < 2:
             raise ValueError("interventional rows need at least 2 nodes (one must stay observed)")
         n_blocks = min(self.n_blocks or n_nodes, n_rows)
-        bounds = np.linspace(0, n_rows, n_blocks + 1).round().astype(int)
+        # block k covers interventional rows [k n / b, (k + 1) n / b), rounded down
+        bounds = np.arange(n_blocks + 1) * n_rows // n_blocks
         if self.targets == "single":
             order = np.concatenate([rng.permutation(n_nodes) for _ in range(-(-n_blocks // n_nodes))])
             targets = order[:n_blocks, None]
@@ -120,8 +126,8 @@ class InterventionSpec:
             size = int(np.clip(round(self.targets * n_nodes), 1, n_nodes - 1))
             targets = np.stack([rng.choice(n_nodes, size=size, replace=False) for _ in range(n_blocks)])
         block_values = draw_signed(self.value, targets.shape, rng)  # (n_blocks, targets per block)
-        block_of_row = np.repeat(np.arange(n_blocks), np.diff(bounds))
-        rows = np.arange(n_rows)[:, None]
+        block_of_row = np.repeat(np.arange(n_blocks), bounds[1:] - bounds[:-1])
+        rows = np.arange(n_observational, n_observational + n_rows)[:, None]
         mask[rows, targets[block_of_row]] = True
         values[rows, targets[block_of_row]] = block_values[block_of_row]
         return Interventions(mask, values, self.kind)

@@ -157,8 +157,12 @@ class SCMInstance:
         """
         XT = self._noise(n, rng)  # node-major (a node's parents are contiguous rows); row j becomes x_j
         shift = iv is not None and iv.kind == "shift"
-        # perfect interventions overwrite only the columns they touch; the others skip the select
-        do_nodes = iv.mask.any(axis=0).tolist() if iv is not None and not shift else [False] * self.n_nodes
+        # perfect interventions overwrite only the columns they touch (those of the mask's True
+        # entries, found from their flat indices: faster than reducing the mask over its rows)
+        do_nodes = np.zeros(self.n_nodes, dtype=bool)
+        if iv is not None and not shift:
+            do_nodes[np.flatnonzero(iv.mask) % self.n_nodes] = True
+        do_nodes = do_nodes.tolist()
         nodes, parents = self.nodes, self.parents
         for j in self.order.tolist():
             node = nodes[j]
