@@ -104,7 +104,7 @@ def _numpy_sum(values: list[float]) -> float:
 def _relabel(dag: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Apply a uniformly random node relabelling to an already acyclic graph."""
     perm = rng.permutation(dag.shape[0])
-    return dag[np.ix_(perm, perm)].astype(np.int8)
+    return dag[perm][:, perm].astype(np.int8, copy=False)
 
 
 class GraphPrior:
@@ -194,12 +194,15 @@ class ScaleFree(GraphPrior):
             raise ValueError(f"edges_per_node={m} is impossible for n_nodes={d}: at most d-1 parents")
         powers = self._powers(d)
         degree, sources, sinks = [0] * d, [], []
+        weight = [powers[0]] * d  # weight[i] = powers[degree[i]], kept up to date
         for new in range(1, d):
             n_targets = min(m, new)
-            targets = _weighted_choice_without_replacement(self._attachment(degree[:new], powers), n_targets, rng)
+            targets = _weighted_choice_without_replacement(self._attachment(weight[:new]), n_targets, rng)
             for target in targets:
                 degree[target] += 1
-            degree[new] += n_targets
+                weight[target] = powers[degree[target]]
+            degree[new] = n_targets
+            weight[new] = powers[n_targets]
             sources += targets
             sinks += [new] * n_targets
         a = np.zeros((d, d), dtype=np.int8)
@@ -214,11 +217,11 @@ class ScaleFree(GraphPrior):
         array, so these are the floats ``(np.asarray(degree, float) + 1.0) ** power`` holds."""
         return (np.arange(1.0, d + 1.0) ** self.power).tolist()
 
-    def _attachment(self, degree: list[int], powers: list[float]) -> list[float]:
-        """Attachment probabilities ``(degree + 1) ** power``, normalised, as numpy computes them
-        (``powers`` from :meth:`_powers`, the sum by :func:`_numpy_sum`; with ``power == 1`` the
-        weights are integers, whose sum is exact in any order, so the builtin ``sum`` gives it)."""
-        weights = list(map(powers.__getitem__, degree))
+    def _attachment(self, weights: list[float]) -> list[float]:
+        """Attachment probabilities: the weights ``(degree + 1) ** power`` (from :meth:`_powers`)
+        normalised as numpy normalises them (the sum by :func:`_numpy_sum`; with ``power == 1``
+        the weights are integers, whose sum is exact in any order, so the builtin ``sum`` gives
+        it)."""
         total = sum(weights) if self.power == 1.0 else _numpy_sum(weights)
         return list(map(operator.truediv, weights, itertools.repeat(total)))
 

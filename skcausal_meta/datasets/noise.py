@@ -12,6 +12,7 @@ is how :class:`~skcausal_meta.datasets.SCMInstance` samples them.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -37,7 +38,7 @@ def _standard_normal(size, rng: np.random.Generator) -> np.ndarray:
     below 1e-7); ``r`` reaches 8.6, so the tails are cut at 8.6 standard deviations
     (probability below 1e-17).
     """
-    total = int(np.prod(size))
+    total = math.prod(size)
     half = (total + 1) // 2
     radius = 1.0 - rng.random(half)  # (0, 1]: the log is finite
     np.log(radius, out=radius)

@@ -159,10 +159,10 @@ class SCMInstance:
         shift = iv is not None and iv.kind == "shift"
         # perfect interventions overwrite only the columns they touch (those of the mask's True
         # entries, found from their flat indices: faster than reducing the mask over its rows)
-        do_nodes = np.zeros(self.n_nodes, dtype=bool)
+        do_nodes = [False] * self.n_nodes
         if iv is not None and not shift:
-            do_nodes[np.flatnonzero(iv.mask) % self.n_nodes] = True
-        do_nodes = do_nodes.tolist()
+            for j in set((np.flatnonzero(iv.mask) % self.n_nodes).tolist()):
+                do_nodes[j] = True
         nodes, parents = self.nodes, self.parents
         for j in self.order.tolist():
             node = nodes[j]
