@@ -1,5 +1,6 @@
 """SCM families: DAGs, densities, seeding, serialisation, exact log densities, bad input."""
 
+import itertools
 import json
 import math
 import random
@@ -198,6 +199,28 @@ def test_prefix_stability():
     b = make_scm_family("id", n_datasets=4, n_nodes=6, n_samples=10, n_interventional=0, random_state=9)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y[:2])
+
+
+def test_stack_is_the_stream():
+    """make_scm_family writes each data set in place; the stack holds iter_datasets' items."""
+    X, masks, graphs, scms = make_scm_family("id", n_datasets=3, n_samples=15, n_interventional=5, random_state=4,
+                                             return_scm=True)
+    stream = get_family("id").iter_datasets(4, n_samples=15, n_interventional=5)
+    for i, (x, mask, scm) in enumerate(itertools.islice(stream, 3)):
+        assert x.flags.c_contiguous and x.dtype == np.float64
+        np.testing.assert_array_equal(X[i], x)
+        np.testing.assert_array_equal(masks[i], mask)
+        np.testing.assert_array_equal(graphs[i], scm.graph)
+        np.testing.assert_array_equal(scms[i].graph, scm.graph)
+
+
+def test_sample_into_out():
+    scm = get_family("id").sample_instance(2, n_nodes=5)
+    out = np.empty((30, 5))
+    assert scm.sample(30, random_state=1, out=out) is out
+    np.testing.assert_array_equal(out, scm.sample(30, random_state=1))
+    with pytest.raises(ValueError, match="out must be a C-ordered float64 array of shape"):
+        scm.sample(30, random_state=1, out=np.empty((5, 30)).T)
 
 
 def test_register_family_from_dict_and_yaml(tmp_path):

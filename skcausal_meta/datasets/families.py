@@ -162,19 +162,21 @@ class SCMFamily:
             scm._forward(_PILOT_ROWS, None, rng, calibrate=True)
         return scm
 
-    def sample_dataset(self, scm: SCMInstance, n_samples: int, n_interventional: int, random_state=None):
+    def sample_dataset(self, scm: SCMInstance, n_samples: int, n_interventional: int, random_state=None,
+                       out: np.ndarray | None = None):
         """Observational rows followed by interventional rows from ``scm``.
 
         Returns ``X (n, d)`` and the mask ``(n, d)`` the estimator sees (all False when the
-        family's targets are unknown).
+        family's targets are unknown). ``X`` is written into ``out`` when it is given (a C-ordered
+        float64 array of that shape, as in :meth:`SCMInstance.sample`).
         """
         rng = check_random_state(random_state)
         d = scm.n_nodes
         if not n_interventional:
-            return scm.sample(n_samples, random_state=rng), np.zeros((n_samples, d), dtype=bool)
+            return scm.sample(n_samples, random_state=rng, out=out), np.zeros((n_samples, d), dtype=bool)
         # one forward pass over all rows: the observational ones are those the interventions leave free
         iv = self.interventions.draw(n_interventional, d, rng, n_observational=n_samples)
-        X = scm.sample(n_samples + n_interventional, iv, random_state=rng)
+        X = scm.sample(n_samples + n_interventional, iv, random_state=rng, out=out)
         return X, (np.zeros_like(iv.mask) if self.interventions.unknown_targets else iv.mask)
 
     def iter_datasets(self, random_state=None, n_nodes: int | None = None, n_samples: int | None = None,
@@ -186,21 +188,27 @@ class SCMFamily:
         changes. Sizes default to the family's; a ``n_nodes`` range is drawn once for the whole
         stream.
         """
+        sizes = self._stream_sizes(random_state, n_nodes, n_samples, n_interventional)
+        return (self._stream_item(sizes, i) for i in itertools.count())
+
+    def _stream_sizes(self, random_state, n_nodes, n_samples, n_interventional) -> tuple[int, int, int, int]:
+        """``(d, n_samples, n_interventional, base)`` of a stream: the sizes, checked, and the
+        seed from which item ``i`` draws (:meth:`_stream_item`)."""
         n_samples = check_positive_int(self.n_samples if n_samples is None else n_samples, "n_samples")
         n_int = check_positive_int(self.n_interventional if n_interventional is None else n_interventional,
                                    "n_interventional", minimum=0)
         rng = check_random_state(random_state)
         d = check_positive_int(int(draw(self.n_nodes, rng)) if n_nodes is None else n_nodes, "n_nodes", minimum=2)
-        base = int(rng.integers(2**62))
+        return d, n_samples, n_int, int(rng.integers(2**62))
 
-        def stream():
-            for i in itertools.count():
-                item_rng = np.random.default_rng([base, i, 0])
-                scm = self.sample_instance(item_rng, n_nodes=d)
-                X, mask = self.sample_dataset(scm, n_samples, n_int, item_rng)
-                yield X, mask, scm
-
-        return stream()
+    def _stream_item(self, sizes: tuple[int, int, int, int], i: int, out: np.ndarray | None = None):
+        """Item ``i`` of the stream with these ``sizes``: ``(X, mask, scm)``, ``X`` written into
+        ``out`` when given."""
+        d, n_samples, n_int, base = sizes
+        rng = np.random.default_rng([base, i, 0])
+        scm = self.sample_instance(rng, n_nodes=d)
+        X, mask = self.sample_dataset(scm, n_samples, n_int, rng, out=out)
+        return X, mask, scm
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict:
@@ -316,13 +324,19 @@ def make_scm_family(
     """
     fam = get_family(family)
     n_datasets = check_positive_int(n_datasets, "n_datasets")
-    stream = fam.iter_datasets(random_state, n_nodes=n_nodes, n_samples=n_samples, n_interventional=n_interventional)
-    X, masks, scms = zip(*itertools.islice(stream, n_datasets))
-    X, masks = np.stack(X), np.stack(masks)
-    graphs = np.stack([scm.graph for scm in scms])
+    sizes = fam._stream_sizes(random_state, n_nodes, n_samples, n_interventional)  # the items of iter_datasets
+    d, n = sizes[0], sizes[1] + sizes[2]
+    X = np.empty((n_datasets, n, d))  # each data set's rows are written in place (no stacking copy)
+    masks = np.empty((n_datasets, n, d), dtype=bool)
+    graphs = np.empty((n_datasets, d, d), dtype=np.int8)
+    scms = []
+    for i in range(n_datasets):
+        _, masks[i], scm = fam._stream_item(sizes, i, out=X[i])
+        graphs[i] = scm.graph
+        scms.append(scm)
     if not np.isfinite(X).all():
         raise FloatingPointError(f"family {fam.name!r} produced non-finite data; check its mechanism scales")
-    return (X, masks, graphs, list(scms)) if return_scm else (X, masks, graphs)
+    return (X, masks, graphs, scms) if return_scm else (X, masks, graphs)
 
 
 # ---------------------------------------------------------------------- built-in families

@@ -127,7 +127,7 @@ class SCMInstance:
         return np.asarray(order)
 
     # ------------------------------------------------------------------ sampling
-    def sample(self, n: int, interventions=None, random_state=None) -> np.ndarray:
+    def sample(self, n: int, interventions=None, random_state=None, out: np.ndarray | None = None) -> np.ndarray:
         """Draw ``n`` rows.
 
         Parameters
@@ -139,18 +139,31 @@ class SCMInstance:
             ``{node: value}`` meaning ``do(x_node = value)`` on every row.
         random_state : int, numpy Generator or None
             Seed; the same seed gives the same array.
+        out : ndarray of shape (n, d), optional
+            Where to write the rows (a C-ordered float64 array; :func:`make_scm_family` passes
+            a slice of its stack).
 
         Returns
         -------
         X : ndarray of shape (n, d)
+            ``out`` when given.
         """
         n = check_positive_int(n, "n")
+        if out is not None and (out.shape != (n, self.n_nodes) or out.dtype != np.float64
+                                or not out.flags.c_contiguous):
+            raise ValueError(f"out must be a C-ordered float64 array of shape {(n, self.n_nodes)}, "
+                             f"got {out.dtype} {out.shape}")
         iv = None if interventions is None else self._interventions(interventions, n)
-        return self._forward(n, iv, check_random_state(random_state))
+        XT = self._forward(n, iv, check_random_state(random_state))
+        if out is None:
+            return np.ascontiguousarray(XT.T)
+        np.copyto(out, XT.T)
+        return out
 
     def _forward(self, n: int, iv: Interventions | None, rng: np.random.Generator,
                  calibrate: bool = False) -> np.ndarray:
-        """Ancestral sampling in topological order, vectorised over rows (``iv=None``: observational).
+        """Ancestral sampling in topological order, vectorised over rows (``iv=None``: observational);
+        returns the values node-major, ``(d, n)``.
 
         With ``calibrate=True`` (used once, when a family draws the instance), mechanisms that
         ask for it get the output shift and scale that standardise ``f_j`` on these rows.
@@ -190,7 +203,7 @@ class SCMInstance:
                 row[:] = x
             if do_nodes[j]:
                 np.copyto(row, iv.values[:, j], where=iv.mask[:, j])
-        return np.ascontiguousarray(XT.T)
+        return XT
 
     def _noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """The noise of every node, ``(d, n)`` (row ``j`` for node ``j``; rows of nodes without
