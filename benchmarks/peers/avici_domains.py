@@ -31,8 +31,8 @@ What differs
       and a boolean mask. Neither standardises the returned data.
     - Arithmetic: ours evaluates the random Fourier features in single precision (the function
       values agree with the double-precision formula to a few 1e-6 of the output scale) and
-      draws Gaussian noise by Box-Muller; avici works in double precision throughout and draws
-      noise with numpy's ``normal``.
+      draws Gaussian noise by Box-Muller in single precision from a double-precision uniform;
+      avici works in double precision throughout and draws noise with numpy's ``normal``.
 """
 
 from skcausal_meta.datasets import (
