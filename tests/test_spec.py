@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from skcausal_meta.datasets.spec import DatasetSpec, check_disjoint_graphs
+from skcausal_meta.datasets.spec import GENERATOR_VERSION, DatasetSpec, check_disjoint_graphs
 
 SPEC = dict(family="id", n_datasets=3, n_nodes=5, n_samples=30, n_interventional=10, seed=4)
 
@@ -50,6 +50,19 @@ def test_stale_entry_is_regenerated(tmp_path):
     assert bundle.X.shape[1] == 22
     manifest = json.loads((changed.path(tmp_path) / "manifest.json").read_text())
     assert manifest["spec"]["n_samples"] == 12
+
+
+def test_entry_of_an_older_generator_is_regenerated(tmp_path):
+    spec = DatasetSpec(**SPEC)
+    spec.load(root=tmp_path)
+    path = spec.path(tmp_path) / "manifest.json"
+    manifest = json.loads(path.read_text())
+    assert manifest["generator"] == GENERATOR_VERSION
+    del manifest["generator"]  # as written before generator versions were recorded
+    path.write_text(json.dumps(manifest))
+    with pytest.warns(UserWarning, match="generator version"):
+        spec.load(root=tmp_path)
+    assert json.loads(path.read_text())["generator"] == GENERATOR_VERSION
 
 
 def test_missing_manifest_means_incomplete_entry(tmp_path):

@@ -6,11 +6,12 @@ returns the data sets, generating them once and caching them under
 
 - ``data.npz``: ``X (N, n, d)``, ``interventions (N, n, d)``, ``graphs (N, d, d)``;
 - ``scm.json``: the SCM instances (:meth:`SCMInstance.to_dict`);
-- ``manifest.json``: the spec, the SHA-256 of both files and of the excluded-graph set.
+- ``manifest.json``: the spec, the family, the generator version, the SHA-256 of both files and
+  of the excluded-graph set.
 
 The manifest is written last, and every file is written to a temporary name and renamed, so an
 interrupted write never leaves an entry that looks complete. A corrupt file (hash mismatch) or a
-stale entry (different spec) is detected on load and regenerated.
+stale entry (different spec, family or generator version) is detected on load and regenerated.
 
 Splits draw from independent seed streams, and ``exclude_graphs`` keeps test graphs disjoint,
 up to isomorphism, from a given set of (training) graphs: colliding instances are skipped.
@@ -39,6 +40,10 @@ __all__ = ["DatasetSpec", "DatasetBundle", "DEFAULT_DATA_ROOT", "check_disjoint_
 DEFAULT_DATA_ROOT = Path(os.environ.get("SKCAUSAL_META_DATA", "datasets/data"))
 _SPLITS = ("train", "val", "test")
 _MAX_TRIES_PER_DATASET = 50
+# Bumped whenever the same spec draws other data values (graphs or not), so that caches written
+# by an older generator are regenerated. 2: 2026-11-26, commits 179a08a to a44663c (faster
+# generators, same graphs, other values).
+GENERATOR_VERSION = 2
 
 
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
@@ -179,7 +184,8 @@ class DatasetSpec(BaseModel):
         return bundle
 
     def _manifest_core(self, exclude_digest: str) -> dict:
-        return {"spec": self.model_dump(), "family": get_family(self.family).to_dict(), "exclude": exclude_digest}
+        return {"spec": self.model_dump(), "family": get_family(self.family).to_dict(), "exclude": exclude_digest,
+                "generator": GENERATOR_VERSION}
 
     def _read(self, folder: Path, exclude_digest: str) -> DatasetBundle | None:
         manifest_path = folder / "manifest.json"
@@ -187,9 +193,10 @@ class DatasetSpec(BaseModel):
             return None
         try:
             manifest = json.loads(manifest_path.read_text())
-            if {k: manifest.get(k) for k in ("spec", "family", "exclude")} != json.loads(
+            if {k: manifest.get(k) for k in ("spec", "family", "exclude", "generator")} != json.loads(
                     json.dumps(self._manifest_core(exclude_digest))):
-                warnings.warn(f"stale data-set cache at {folder} (its spec differs); regenerating", stacklevel=3)
+                warnings.warn(f"stale data-set cache at {folder} (its spec, family or generator version differs); "
+                              f"regenerating", stacklevel=3)
                 return None
             for name in ("data.npz", "scm.json"):
                 if _sha256(folder / name) != manifest["sha256"][name]:
