@@ -16,9 +16,10 @@ Training minimises the mean edge-wise binary cross-entropy (off-diagonal entries
 (power iteration, zero iff ``P`` is acyclic). ``lambda`` is a dual variable updated by dual ascent
 in :meth:`AviciModel.after_step`: it grows by ``dual_lr`` times an exponential moving average of
 the penalty every ``dual_every`` steps once ``dual_burnin`` steps have passed, so the constraint
-tightens only after the network has learnt to predict edges. The defaults are those of the AVICI
-authors' training code (step 1e-4 every 500 steps after 50,000, moving-average rate 1e-4; here the
-average starts at 0), so runs shorter than the burn-in train without the penalty. A schedule
+tightens only after the network has learnt to predict edges. The defaults follow the AVICI authors'
+training script (step 1e-4 every 500 steps, moving-average rate 1e-4; theirs ramps the step up
+linearly over the first 50,000 steps, here it starts after them, and the average starts at 0), so
+runs shorter than the burn-in train without the penalty. A schedule
 500 times faster, used for the shipped ``avici_id`` (1e-2 every 100 steps after 1000; ``lambda``
 0.48 after 10,000 steps), made its posterior predict about a sixth of the true edges (6 expected
 edges against 40 at d = 20): fine-tuning it for 500 steps with ``lambda = 0`` gave 37 expected
