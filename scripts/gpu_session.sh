@@ -11,6 +11,7 @@
 # Usage: OUT=DIR [MODEL=bcnp] [FAMILY=id] [TRAIN_S=240] [WORKERS=8] [RESUME_FROM=X.train.safetensors] \
 #        bash scripts/gpu_session.sh
 # DEVICE=cpu runs step 3 on the CPU (a dry run of the script). RESUME_FROM continues a run of this script from its reassembled state (carry the file to the machine).
+# ARCH replaces the network's JSON keyword arguments (a resumed state must be given the config it was saved with).
 # (FAMILY=benchmarks/families/id_linear_er.yml trains on the lin-Gauss ER domain of issue 4's goal.)
 # Wheels of packages missing on the machine can be placed in .whl/ (installed to /tmp/site first).
 set -u
@@ -53,9 +54,9 @@ python3 -m skcausal_meta.train hash-test-graphs --family id --n-nodes 10 20 --se
 python3 -m skcausal_meta.train hash-test-graphs --family benchmarks/families/id_linear_er.yml --n-nodes 20 \
   --seeds 10004 --n-datasets 10 --split none --out /tmp/gpu_runs/heldout_linear.txt >>"$LOG" 2>&1
 if [ "$MODEL" = avici ]; then
-  SETTINGS=(--model-config '{"dim": 128, "n_layers": 6, "n_heads": 8}' --batch-size 64 --optimizer lamb --lr 2e-3)
+  SETTINGS=(--model-config "${ARCH:-{\"dim\": 128, \"n_layers\": 6, \"n_heads\": 8\}}" --batch-size 64 --optimizer lamb --lr 2e-3)
 else
-  SETTINGS=(--model-config '{"dim": 96, "n_layers": 4, "n_decoder_layers": 2, "n_heads": 8, "n_perm_samples": 16}'
+  SETTINGS=(--model-config "${ARCH:-{\"dim\": 96, \"n_layers\": 4, \"n_decoder_layers\": 2, \"n_heads\": 8, \"n_perm_samples\": 16\}}"
             --batch-size 32 --lr 5e-4)
 fi
 timeout "$TRAIN_S" python3 -m skcausal_meta.train --model "$MODEL" --family "$FAMILY" --out "$RUN" --device "${DEVICE:-cuda}" \
