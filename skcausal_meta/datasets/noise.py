@@ -2,11 +2,11 @@
 
 A noise object is a *family-level* specification (its parameters may be ranges); ``draw_node``
 turns it into the concrete, JSON-serialisable parameters of one node (``draw_nodes``: of several
-nodes in one call per parameter, as families draw them). ``sample`` and
-``log_prob`` then act on those concrete parameters, vectorised over rows. All noises are
-zero-centred and scaled by ``scale`` (heteroscedastic: a function of the parents).
-``draw_standard`` draws the unscaled variates of several nodes of one kind in one call, which
-is how :class:`~skcausal_meta.datasets.SCMInstance` samples them.
+nodes in one call per parameter, as families draw them). ``draw_standard`` (the unscaled
+variates of several nodes of one kind in one call, which is how
+:class:`~skcausal_meta.datasets.SCMInstance` samples them), ``node_scale`` and ``log_prob`` then
+act on those concrete parameters, vectorised over rows. All noises are zero-centred and scaled
+by ``scale`` (heteroscedastic: a function of the parents).
 """
 
 from __future__ import annotations
@@ -81,10 +81,6 @@ class Noise:
     def node_scale(self, params: dict, parent_values: np.ndarray) -> np.ndarray | float:
         """Noise scale per row (constant unless heteroscedastic)."""
         return params["scale"]
-
-    def sample(self, params: dict, parent_values: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` noise draws for one node."""
-        return self.node_scale(params, parent_values) * self.draw_standard([params], n, rng)[0]
 
     def draw_standard(self, node_params: list, n: int, rng: np.random.Generator) -> np.ndarray:
         """Unscaled variates of several nodes of this kind, ``(len(node_params), n)``, in one call.
