@@ -5,7 +5,7 @@ Issue 4's quality check: on held-out ``id`` data sets (d = 10 and 20, 1000 obser
 of ``AviciEstimator()`` and ``BCNPEstimator()`` (the shipped checkpoints) next to DiBS (ours,
 BGe marginal preset) and PC / GES from causal-learn, all on the same data sets. One more setting
 is the goal's own subset: linear-Gaussian Erdos-Renyi graphs at d = 20 (the family defined in
-``benchmarks/families/id_linear_er.yml``).
+``benchmarks/families/id_linear_er.yml``), observational and with 200 interventional rows.
 
 Test graphs are disjoint from training: the training stream of the shipped checkpoints is a pure
 function of (seed, step) (``skcausal_meta.models.training.DatasetStream``), so the graphs of its
@@ -48,6 +48,7 @@ SETTINGS = [
     ("id d=20 obs", "id", 20, 1000, 0),
     ("id d=20 obs+int", "id", 20, 800, 200),
     ("lin-Gauss ER d=20 obs", "id_linear_er", 20, 1000, 0),
+    ("lin-Gauss ER d=20 obs+int", "id_linear_er", 20, 800, 200),
 ]
 
 
