@@ -17,6 +17,8 @@ of a test set is written by::
 
 ``--family`` takes a registered family's name or the path of a YAML file defining one
 (:meth:`~skcausal_meta.datasets.SCMFamily.from_yaml`), e.g. a sub-family of ``id``.
+``--init-from CHECKPOINT`` (a shipped name or a path) fine-tunes that checkpoint's network instead
+of training a fresh one: same weights and configuration, a new optimizer and schedule.
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "OUT.train.safetensors")
     parser.add_argument("--model-config", default="{}", type=json.loads,
                         help="JSON dict of network keyword arguments, e.g. '{\"dim\": 64}'")
+    parser.add_argument("--init-from", default=None, metavar="CHECKPOINT",
+                        help="start from this checkpoint's network (a shipped name or a path) instead of a "
+                             "fresh one; excludes --model-config")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
     parser.add_argument("--no-resume", dest="resume", action="store_false",
@@ -134,25 +139,34 @@ def main(argv=None) -> list:
     import torch
 
     from .datasets import canonical_graph_hash, get_family
+    from .models.checkpoint_io import load_model, resolve_checkpoint
     from .models.training import TrainConfig, meta_train, read_graph_hashes
 
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["hash-test-graphs"]:
         return hash_test_graphs(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.init_from is not None and args.model_config:
+        parser.error("--model-config cannot be combined with --init-from: the network keeps the "
+                     f"configuration of {args.init_from!r}")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     family = resolve_family(args.family)
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
-    torch.manual_seed(config.seed)  # weight initialisation; the CLI owns its process
-    model = model_class(args.model)(**args.model_config)
+    info = {"command": "python -m skcausal_meta.train " + " ".join(argv), "family": args.family,
+            "family_spec": get_family(family).to_dict()}
+    if args.init_from is not None:
+        stem = resolve_checkpoint(args.init_from, None)
+        model, _ = load_model(stem, model_class(args.model))
+        info["warm_start_from"] = str(stem)
+    else:
+        torch.manual_seed(config.seed)  # weight initialisation; the CLI owns its process
+        model = model_class(args.model)(**args.model_config)
     exclude = read_graph_hashes(args.exclude_graphs or ())
-    command = "python -m skcausal_meta.train " + " ".join(argv)
     return meta_train(model, family, config, out=args.out, resume=args.resume, device=args.device,
                       progress=not args.quiet, log_path=args.log, exclude_hashes=exclude,
-                      graph_hash=canonical_graph_hash if exclude else None,
-                      info={"command": command, "family": args.family,
-                            "family_spec": get_family(family).to_dict()})
+                      graph_hash=canonical_graph_hash if exclude else None, info=info)
 
 
 if __name__ == "__main__":

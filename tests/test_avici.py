@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 
 from skcausal_meta._validation import is_dag
 from skcausal_meta.models.avici import AviciEstimator, AviciModel, project_to_dag
-from skcausal_meta.models.checkpoint_io import save_model
+from skcausal_meta.models.checkpoint_io import load_model, save_model
 from skcausal_meta.models.training import make_model_input
 
 TINY = dict(dim=16, n_layers=1, n_heads=2)
@@ -146,6 +146,30 @@ def test_meta_fit_trains_and_fit_uses_the_trained_network(tmp_path):
     est.fit(X)
     from_file = AviciEstimator(checkpoint=tmp_path / "m", device="cpu").fit(X)
     np.testing.assert_array_equal(est.edge_probs_, from_file.edge_probs_)
+
+
+def test_meta_fit_warm_start_fine_tunes_the_checkpoint_and_leaves_it_unchanged(checkpoint, tmp_path):
+    stem, source = checkpoint
+    options = dict(progress=False, batch_size=2, n_nodes=[3, 4], n_samples=16, n_interventional=4, eval_every=1,
+                   n_validation_batches=1, warmup_steps=0, decay="constant", weight_decay=0.0)
+
+    def params(model):
+        return torch.cat([p.detach().ravel() for p in model.parameters()])
+
+    est = AviciEstimator(checkpoint=stem, device="cpu", random_state=0)
+    # one step at a tiny learning rate: the weights are the checkpoint's, not a fresh initialisation
+    est.meta_fit("id", steps=1, warm_start=True, lr=1e-9, out=tmp_path / "ft", **options)
+    tuned = est._network()[0]
+    assert torch.allclose(params(tuned), params(source), atol=1e-6)
+    assert not torch.allclose(params(_model(seed=1)), params(source), atol=1e-2)
+    assert torch.equal(params(load_model(stem, AviciModel)[0]), params(source))  # the source file is unchanged
+    _, meta = load_model(tmp_path / "ft", AviciModel)
+    assert meta["info"]["warm_start_from"] == str(stem) and meta["config"] == source.config
+    # a real step moves the weights; a second warm start continues from the meta-fitted network
+    est.meta_fit("id", steps=1, warm_start=True, lr=1e-2, **options)
+    assert not torch.allclose(params(est._network()[0]), params(tuned), atol=1e-4)
+    with pytest.raises(ValueError, match="model_config must be None with warm_start=True"):
+        est.meta_fit("id", steps=1, warm_start=True, model_config=TINY, **options)
 
 
 def test_meta_fit_excludes_held_out_graphs(tmp_path):

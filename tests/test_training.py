@@ -372,6 +372,29 @@ def test_cli_writes_test_graph_hashes_and_excludes_several_files(tmp_path):
               "--exclude-graphs", str(tmp_path / "more.npy")])
 
 
+def test_cli_init_from_fine_tunes_a_checkpoint(tmp_path):
+    data = ["--family", "id", "--quiet", "--batch-size", "2", "--n-nodes", "3", "4", "--n-samples", "16",
+            "--eval-every", "1", "--n-validation-batches", "1", "--device", "cpu"]
+    base = tmp_path / "base"
+    main(["--model", "avici", "--steps", "2", "--out", str(base), *data,
+          "--model-config", '{"dim": 8, "n_layers": 1, "n_heads": 2}'])
+    tuned = tmp_path / "tuned"
+    main(["--model", "avici", "--steps", "1", "--out", str(tuned), "--init-from", str(base), "--lr", "1e-9",
+          "--warmup-steps", "0", "--decay", "constant", "--weight-decay", "0", "--seed", "7", *data])
+    (source, _), (model, meta) = load_model(base, AviciModel), load_model(tuned, AviciModel)
+    assert meta["info"]["warm_start_from"] == str(base) and model.config == source.config
+    for (name, a), b in zip(source.named_parameters(), model.parameters()):
+        assert torch.allclose(a, b, atol=1e-6), name
+    torch.manual_seed(7)  # what a fresh network of run "tuned" would have started from
+    fresh = AviciModel(**source.config)
+    assert not all(torch.allclose(a, b, atol=1e-2) for a, b in zip(fresh.parameters(), model.parameters()))
+    with pytest.raises(ValueError, match="base.json.*holds a 'avici' model"):
+        main(["--model", "bcnp", "--steps", "1", "--out", str(tmp_path / "x"), "--init-from", str(base), *data])
+    with pytest.raises(SystemExit):
+        main(["--model", "avici", "--steps", "1", "--out", str(tmp_path / "y"), "--init-from", str(base), *data,
+              "--model-config", '{"dim": 8}'])
+
+
 def test_cli_takes_a_family_from_a_yaml_file(tmp_path):
     spec = tmp_path / "tiny_linear.yml"
     spec.write_text("name: tiny_linear\ngraph: [{type: er, edges_per_node: 1}]\nmechanism: [{type: linear}]\n"

@@ -4,6 +4,7 @@ is one forward pass of it."""
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 
@@ -49,9 +50,12 @@ class AmortizedEstimator(BaseCausalEstimator):
             raise ValueError(f"X has {d} variables but {source} is used for at most {max_nodes} "
                              f"(max_nodes={max_nodes}){hint}")
 
-    def meta_fit(self, family, steps=1000, *, model_config=None, out=None, resume=True, progress=True,
-                 log_path=None, exclude_graphs=None, **train_options):
-        """Meta-train a fresh network of this estimator's model on data sets streamed from an SCM family.
+    def meta_fit(self, family, steps=1000, *, model_config=None, warm_start=False, out=None, resume=True,
+                 progress=True, log_path=None, exclude_graphs=None, **train_options):
+        """Meta-train a network of this estimator's model on data sets streamed from an SCM family.
+
+        The network is a fresh one, or with ``warm_start=True`` a copy of the one :meth:`fit` would
+        use (e.g. a shipped checkpoint fine-tuned on a shifted family).
 
         Parameters
         ----------
@@ -60,7 +64,12 @@ class AmortizedEstimator(BaseCausalEstimator):
         steps : int, default=1000
             Optimizer steps.
         model_config : dict, default=None
-            Keyword arguments of the network class (width, layers, ...).
+            Keyword arguments of the network class (width, layers, ...) of a fresh network.
+        warm_start : bool, default=False
+            Start from the weights (and buffers, e.g. AVICI's acyclicity dual) of the network of the
+            last :meth:`meta_fit`, else of ``checkpoint``, with a new optimizer and learning-rate
+            schedule; the source is left unchanged and recorded in the written checkpoint as
+            ``warm_start_from``. ``model_config`` must then be None.
         out : path-like, default=None
             Checkpoint stem written periodically (``OUT.safetensors`` + ``OUT.json`` and the
             resumable ``OUT.train.safetensors``); ``None`` keeps the network in memory only.
@@ -91,12 +100,20 @@ class AmortizedEstimator(BaseCausalEstimator):
             raise TypeError(f"exclude_graphs must be a path or a list of paths (.npy graph stacks or hash "
                             f"files), got {type(exclude_graphs).__name__}")
         exclude_hashes = read_graph_hashes(exclude_graphs) if exclude_graphs is not None else frozenset()
-        with torch.random.fork_rng():
-            torch.manual_seed(config.seed)  # weight initialisation; the global RNG is restored
-            model = self._network_class(**(model_config or {}))
+        info = {"family": str(getattr(family, "name", family))}
+        if warm_start:
+            if model_config is not None:
+                raise ValueError(f"model_config must be None with warm_start=True (the network keeps the "
+                                 f"configuration of the one it starts from), got {model_config!r}")
+            source, stem = self._network()
+            model = copy.deepcopy(source)
+            info["warm_start_from"] = "the network of the last meta_fit" if stem is None else str(stem)
+        else:
+            with torch.random.fork_rng():
+                torch.manual_seed(config.seed)  # weight initialisation; the global RNG is restored
+                model = self._network_class(**(model_config or {}))
         self.meta_history_ = meta_train(model, family, config, out=out, resume=resume, device=self._device(),
                                         progress=progress, log_path=log_path, exclude_hashes=exclude_hashes,
-                                        graph_hash=canonical_graph_hash if exclude_hashes else None,
-                                        info={"family": str(getattr(family, "name", family))})
+                                        graph_hash=canonical_graph_hash if exclude_hashes else None, info=info)
         self._meta_network = (model.cpu().eval(), Path(out) if out is not None else None)
         return self
