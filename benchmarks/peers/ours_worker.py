@@ -10,6 +10,12 @@ Tasks (see :func:`_harness.worker_main`):
   initialisation), timed on the path ``AviciEstimator.fit`` takes: ``make_model_input``
   (z-scoring) then ``edge_probs`` under ``torch.no_grad``, on the data set in ``data``, after an
   untimed warm-up call (eager PyTorch compiles nothing).
+- ``train``: for each entry of ``runs`` (a seed, its batches and an output file), meta-trains
+  :class:`~skcausal_meta.models.avici.AviciModel` (``model_kwargs``, torch seeded) with
+  ``training.train_step`` and ``make_optimizer`` (our LAMB, constant ``lr``, clipping at
+  ``grad_clip``, no weight decay) on the batches of ``train_compare.iter_batches``; before
+  training and after each step in ``evals`` it writes the edge probabilities of every validation
+  set (``make_model_input`` of the raw data, as ``AviciEstimator.fit`` does) to ``probs_out``.
 """
 
 import numpy as np
@@ -51,5 +57,58 @@ def forward(data, model_kwargs, repeats):
             "rss_before_mib": rss_before, "edge_prob_mean": float(probs[-1].mean())}
 
 
+def train(runs, val, steps, evals, model_kwargs, lr, grad_clip):
+    """Meta-train one network per entry of ``runs`` (``seed``, ``data_dir``, ``probs_out``)."""
+    import torch
+
+    from skcausal_meta.models.training import make_model_input
+
+    torch.set_num_threads(1)
+    with np.load(val) as v:
+        inputs = [torch.from_numpy(make_model_input(X, M))[None] for X, M in zip(v["X"], v["M"])]
+    return {"runs": [_train_one(inputs, steps, evals, model_kwargs, lr, grad_clip, **run) for run in runs]}
+
+
+def _train_one(inputs, steps, evals, model_kwargs, lr, grad_clip, seed, data_dir, probs_out):
+    import time
+
+    import torch
+
+    from skcausal_meta.models.avici import AviciModel
+    from skcausal_meta.models.training import TrainConfig, make_optimizer, train_step
+    from train_compare import iter_batches
+
+    torch.manual_seed(seed)
+    net = AviciModel(**model_kwargs)
+    config = TrainConfig(steps=steps, optimizer="lamb", lr=lr, weight_decay=0.0, warmup_steps=0, decay="constant",
+                         grad_clip=grad_clip, seed=seed, amp=False)
+    optimizer = make_optimizer(net.parameters(), config)
+    device = torch.device("cpu")
+    eval_s = []
+
+    def validation_probs():
+        start = time.perf_counter()
+        net.eval()
+        with torch.no_grad():
+            probs = np.stack([net.edge_probs(x)[0].numpy() for x in inputs])
+        net.train()
+        eval_s.append(time.perf_counter() - start)
+        return probs
+
+    probs, wall, cpu, losses = [validation_probs()], [], [], []
+    for t, x, g in iter_batches(data_dir, steps):
+        x, g = torch.from_numpy(x), torch.from_numpy(g)
+        start, start_cpu = time.perf_counter(), time.process_time()
+        stats = train_step(net, optimizer, x, g, t, config, device)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+        losses.append(stats["bce"])
+        if t + 1 in evals:
+            probs.append(validation_probs())
+    np.save(probs_out, np.stack(probs))
+    return {"seed": seed, "n_params": int(sum(p.numel() for p in net.parameters())), "step_s": wall,
+            "step_cpu_s": cpu, "loss": losses, "eval_s": eval_s}
+
+
 if __name__ == "__main__":
-    worker_main({"simulate": simulate, "forward": forward})
+    worker_main({"simulate": simulate, "forward": forward, "train": train})
