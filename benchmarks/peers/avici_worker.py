@@ -13,17 +13,16 @@ Tasks (see :func:`_harness.worker_main`):
   compiles again: jit does not reuse an ahead-of-time compilation).
 - ``train``: for each entry of ``runs`` (a seed, its batches and an output file), meta-trains
   ``BaseModel`` (``model_kwargs``, initialised from ``PRNGKey(seed)``) through the package's own
-  training loss
-  ``InferenceModel.loss(params, dual, key, batch, t, is_training=True)`` (with the authors'
-  acyclicity term ``penalty * dual`` at ``dual = 0``), optimised as the authors' training script
-  does, ``optax.chain(clip_by_global_norm(grad_clip), lamb(lr))``, on the batches of
-  ``train_compare.iter_batches`` (passed as ``x_obs`` with an empty ``x_int``, so the loss's own
-  row shuffling and z-scoring see every row). The jitted step is compiled ahead of time for every
-  batch shape of all runs before the first one (``compile_s``). Before training and after each step in ``evals``
-  the edge probabilities of every validation set go to the run's ``probs_out``, computed by the package's
-  test-time path ``infer_edge_probs(params, jax_get_x(raw data))``;
-  ``standardize_max_diff`` is the largest difference between ``jax_get_x``'s z-scoring and ours
-  (``Z`` in the validation file).
+  training loss ``InferenceModel.loss(params, dual, key, batch, t, is_training=True)`` (with the
+  authors' acyclicity term ``penalty * dual`` at ``dual = 0``), optimised as the authors'
+  training script does, ``optax.chain(clip_by_global_norm(grad_clip), lamb(lr))``, on the
+  batches of ``train_compare.iter_batches`` (passed as ``x_obs`` with an empty ``x_int``, so the
+  loss's own row shuffling and z-scoring see every row). The jitted step is compiled ahead of
+  time for every batch shape of all runs before the first one (``compile_s``). Before training
+  and after each step in ``evals`` the edge probabilities of every validation set go to the
+  run's ``probs_out``, computed by the package's test-time path
+  ``infer_edge_probs(params, jax_get_x(raw data))``; ``standardize_max_diff`` is the largest
+  difference between ``jax_get_x``'s z-scoring and ours (``Z`` in the validation file).
 """
 
 import time

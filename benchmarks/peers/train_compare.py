@@ -16,10 +16,11 @@ are scored on the same held-out data sets by one function:
   observational rows, given raw to both sides, each of which standardises them its own way
   (ours ``make_model_input``, the reference ``jax_get_x``; the reference worker reports the
   largest difference of the two); their graphs are excluded from the training stream.
-* **Optimiser** (the authors' training script, ``avici`` repository ``scripts/train.py`` at the
-  time of the paper): global-norm clipping at 1 then LAMB with a constant learning rate, no
-  warm-up, no decay, no weight decay. Their rate is ``3e-5 * sqrt(effective batch)``, 4.41e-4 in
-  the paper's 8-GPU setting (216 data sets per step at the smallest d), the default here. The
+* **Optimiser** (the authors' training script, ``scripts/train.py`` of github.com/larslorch/avici,
+  with the paper's ``experiments/linear-base/methods.yaml``): global-norm clipping at 1 then LAMB
+  with a constant learning rate (their schedule divides it by 10 only at 200k steps), no warm-up,
+  no weight decay. Their rate is ``3e-5 * sqrt(effective batch)``, 4.41e-4 in the paper's 8-GPU
+  setting (216 data sets per step at the smallest d), the default here; ``--lr`` changes it. The
   reference side runs ``optax.chain(clip_by_global_norm, lamb)`` around ``InferenceModel.loss``;
   ours runs ``training.train_step`` with ``make_optimizer`` (our ``Lamb``) at the same settings.
   The acyclicity dual stays 0 on both sides, so both minimise the edge-wise BCE (the authors'
@@ -250,8 +251,9 @@ def main(argv=None):
           f"{np.median([e for r in runs for e in r['avici']['eval_s']]):.1f}")
     if args.json:
         settings = {k: v for k, v in vars(args).items() if k not in ("exclude", "json")}
-        Path(args.json).write_text(json.dumps(dict(settings=settings, started=f"{started:%Y-%m-%d %H:%M}",
-                                                   load=[load_start[0], load_end[0]], runs=runs, workers=extras), indent=1))
+        record = dict(settings=settings, started=f"{started:%Y-%m-%d %H:%M}", load=[load_start[0], load_end[0]],
+                      runs=runs, workers=extras)
+        Path(args.json).write_text(json.dumps(record, indent=1))
 
 
 if __name__ == "__main__":
