@@ -44,8 +44,9 @@ class AviciEstimator(AmortizedEstimator):
     Parameters
     ----------
     checkpoint : str or path-like, default=None
-        Network weights: ``None`` for the shipped ``"avici_id"`` (trained on the ``id`` family),
-        another shipped name, or the stem / ``.json`` / ``.safetensors`` path of a checkpoint
+        Network weights: ``None`` for the shipped ``"avici_id"`` (trained on the ``id`` family;
+        ``"avici_id_v1"`` is its predecessor, whose posterior predicts too few edges), another
+        shipped name, or the stem / ``.json`` / ``.safetensors`` path of a checkpoint
         written by :meth:`meta_fit` or ``python -m skcausal_meta.train``.
     n_samples : int, default=1000
         Graphs drawn for :meth:`predict_graph_posterior` when it is called without

@@ -19,12 +19,12 @@ the penalty every ``dual_every`` steps once ``dual_burnin`` steps have passed, s
 tightens only after the network has learnt to predict edges. The defaults follow the AVICI authors'
 training script (step 1e-4 every 500 steps, moving-average rate 1e-4; theirs ramps the step up
 linearly over the first 50,000 steps, here it starts after them, and the average starts at 0), so
-runs shorter than the burn-in train without the penalty. A schedule
-500 times faster, used for the shipped ``avici_id`` (1e-2 every 100 steps after 1000; ``lambda``
-0.48 after 10,000 steps), made its posterior predict about a sixth of the true edges (6 expected
-edges against 40 at d = 20): fine-tuning it for 500 steps with ``lambda = 0`` gave 37 expected
-edges, the same held-out AUROC and a true-graph log-likelihood 60 nats higher
-(``docs/training.md``). ``lambda`` and the moving average are buffers, saved with the weights.
+runs shorter than the burn-in train without the penalty. A schedule 500 times faster, used for
+the first shipped checkpoint ``avici_id_v1`` (1e-2 every 100 steps after 1000; ``lambda`` 0.48
+after 10,000 steps), made its posterior predict about a sixth of the true edges (6 expected edges
+against 40 at d = 20); ``avici_id``, retrained with these defaults, expects 37 and has the same
+held-out AUROC and a true-graph log-likelihood 12 to 63 nats higher (``docs/training.md``).
+``lambda`` and the moving average are buffers, saved with the weights.
 """
 
 from __future__ import annotations
