@@ -8,8 +8,9 @@ Both sides train a network of the same size (``--dim``, ``--layers``, ``--heads`
 are scored on the same held-out data sets by one function:
 
 * **Data.** The training batches come from our ``DatasetStream`` on the family
-  ``benchmarks/families/id_linear_er.yml`` (batch 8, d uniform in [5, 20], 200 observational rows,
-  plus 50 interventional rows in half the steps: the shipped command's setting). They are drawn
+  ``benchmarks/families/id_linear_er.yml`` (batch 8, d uniform in [5, 20], 200 observational rows;
+  ``--p-obs-only 0.5`` adds 50 interventional rows in half the steps, the shipped command's
+  setting, at twice the reference's compilations). They are drawn
   once per seed and written to ``.npz`` chunks (already z-scored per variable, the intervention
   flag in channel 1, as ``make_model_input`` builds them) that both workers read in the same
   order. The validation sets are ``--n-val`` data sets of the same family at d = 20 with 1000
