@@ -19,6 +19,10 @@ of a test set is written by::
 (:meth:`~skcausal_meta.datasets.SCMFamily.from_yaml`), e.g. a sub-family of ``id``.
 ``--init-from CHECKPOINT`` (a shipped name or a path) fine-tunes that checkpoint's network instead
 of training a fresh one: same weights and configuration, a new optimizer and schedule.
+A trained checkpoint is copied with its weights stored in half precision (half the file, how the
+larger shipped checkpoints are made) by::
+
+    python -m skcausal_meta.train export --model avici --dtype float16 runs/avici_big OUT
 """
 
 from __future__ import annotations
@@ -66,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m skcausal_meta.train", description=__doc__.split("\n")[0],
         epilog="'python -m skcausal_meta.train hash-test-graphs --help': write the graph hashes of a test "
-               "set for --exclude-graphs.")
+               "set for --exclude-graphs; 'python -m skcausal_meta.train export --help': copy a checkpoint "
+               "in half precision.")
     parser.add_argument("--model", required=True, choices=sorted(MODELS))
     parser.add_argument("--family", required=True,
                         help="registered SCM family name (list_families()) or a YAML file defining a family")
@@ -133,9 +138,37 @@ def hash_test_graphs(argv) -> list[str]:
     return hashes
 
 
-def main(argv=None) -> list:
+def build_export_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``export``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m skcausal_meta.train export",
+        description="Copy a checkpoint, storing its floating-point weights in another precision.")
+    parser.add_argument("--model", required=True, choices=sorted(MODELS))
+    parser.add_argument("--dtype", default="float16", choices=["float16", "bfloat16", "float32"],
+                        help="storage type of the floating tensors (default: float16)")
+    parser.add_argument("source", help="checkpoint to copy (a shipped name or a path)")
+    parser.add_argument("out", help="stem of the copy: writes OUT.safetensors and OUT.json")
+    return parser
+
+
+def export_checkpoint(argv):
+    """``export``: write the copy and return its stem. Its JSON keeps the source's ``info`` and
+    adds ``exported_from`` and ``stored_dtype``."""
+    import torch
+
+    from .models.checkpoint_io import load_model, resolve_checkpoint, save_model
+
+    args = build_export_parser().parse_args(argv)
+    source = resolve_checkpoint(args.source, None)
+    model, meta = load_model(source, model_class(args.model))
+    info = {**meta["info"], "exported_from": str(source), "stored_dtype": args.dtype}
+    return save_model(args.out, model, info=info, dtype=getattr(torch, args.dtype))
+
+
+def main(argv=None):
     """Parse ``argv`` and train (returning the evaluation history), or run ``hash-test-graphs``
-    when it is the first argument (returning the hashes written)."""
+    or ``export`` when it is the first argument (returning the hashes written, or the copy's
+    stem)."""
     import torch
 
     from .datasets import canonical_graph_hash, get_family
@@ -145,6 +178,8 @@ def main(argv=None) -> list:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["hash-test-graphs"]:
         return hash_test_graphs(argv[1:])
+    if argv[:1] == ["export"]:
+        return export_checkpoint(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.init_from is not None and args.model_config:

@@ -395,6 +395,31 @@ def test_cli_init_from_fine_tunes_a_checkpoint(tmp_path):
               "--model-config", '{"dim": 8}'])
 
 
+def test_cli_export_stores_half_precision_weights_that_load_back(tmp_path):
+    from safetensors import safe_open
+
+    from skcausal_meta import AviciEstimator
+
+    torch.manual_seed(0)
+    source = save_model(tmp_path / "full", AviciModel(dim=16, n_layers=1, n_heads=2), info={"steps": 3})
+    stem = main(["export", "--model", "avici", str(source), str(tmp_path / "half")])
+    with safe_open(str(stem.with_suffix(".safetensors")), "pt") as fh:
+        dtypes = {fh.get_tensor(k).dtype for k in fh.keys() if fh.get_tensor(k).is_floating_point()}
+    assert dtypes == {torch.float16}
+    size = stem.with_suffix(".safetensors").stat().st_size
+    assert size < 0.6 * source.with_suffix(".safetensors").stat().st_size
+    (full, _), (half, meta) = load_model(source, AviciModel), load_model(stem, AviciModel)
+    assert meta["info"] == {"steps": 3, "exported_from": str(source), "stored_dtype": "float16"}
+    for (name, a), b in zip(full.state_dict().items(), half.state_dict().values()):
+        assert b.dtype == a.dtype and torch.allclose(a, b, rtol=1e-3, atol=1e-4), name
+    X = np.random.default_rng(0).normal(size=(50, 5))
+    p_full = AviciEstimator(checkpoint=source, device="cpu").fit(X).edge_probs_
+    p_half = AviciEstimator(checkpoint=stem, device="cpu").fit(X).edge_probs_
+    np.testing.assert_allclose(p_half, p_full, atol=1e-2)
+    with pytest.raises(ValueError, match="full.json.*holds a 'avici' model"):
+        main(["export", "--model", "bcnp", str(source), str(tmp_path / "other")])
+
+
 def test_cli_takes_a_family_from_a_yaml_file(tmp_path):
     spec = tmp_path / "tiny_linear.yml"
     spec.write_text("name: tiny_linear\ngraph: [{type: er, edges_per_node: 1}]\nmechanism: [{type: linear}]\n"

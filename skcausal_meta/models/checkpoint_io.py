@@ -56,8 +56,12 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
-def _cpu_tensors(state: dict, prefix: str = "") -> dict:
-    return {prefix + k: v.detach().cpu().contiguous() for k, v in state.items()}
+def _cpu_tensors(state: dict, prefix: str = "", dtype: torch.dtype | None = None) -> dict:
+    """CPU copies of ``state``'s tensors; floating ones cast to ``dtype`` when it is given."""
+    def convert(v):
+        v = v.detach().cpu()
+        return (v.to(dtype) if dtype is not None and v.is_floating_point() else v).contiguous()
+    return {prefix + k: convert(v) for k, v in state.items()}
 
 
 def _read_tensors(path: Path) -> tuple[dict, dict]:
@@ -119,17 +123,19 @@ def resolve_checkpoint(checkpoint, default: str) -> Path:
     return stem
 
 
-def save_model(path, model: torch.nn.Module, info: dict | None = None) -> Path:
+def save_model(path, model: torch.nn.Module, info: dict | None = None,
+               dtype: torch.dtype | None = None) -> Path:
     """Write ``STEM.safetensors`` and ``STEM.json`` for ``model``; returns the stem.
 
     ``model`` must have a ``model_name`` class attribute and a JSON-serialisable ``config``
     dict (its constructor keyword arguments). ``info`` is free JSON metadata (training command,
-    steps, ...).
+    steps, ...). ``dtype`` (e.g. ``torch.float16``, half the file) stores the floating tensors in
+    that type; :func:`load_model` casts them back to the model's own.
     """
     stem = _stem(path)
     meta = {"format": FORMAT, "model": model.model_name, "config": model.config, "info": info or {}}
     text = json.dumps(meta, indent=2, sort_keys=True)
-    tensors = _cpu_tensors(model.state_dict())
+    tensors = _cpu_tensors(model.state_dict(), dtype=dtype)
     _atomic_write(stem.with_suffix(".safetensors"),
                   lambda tmp: save_file(tensors, tmp, metadata={"model": model.model_name}))
     _atomic_write(stem.with_suffix(".json"), lambda tmp: Path(tmp).write_text(text + "\n"))
