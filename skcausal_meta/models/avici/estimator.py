@@ -46,7 +46,8 @@ class AviciEstimator(AmortizedEstimator):
     checkpoint : str or path-like, default=None
         Network weights: ``None`` for the shipped ``"avici_id"`` (trained on the ``id`` family;
         ``"avici_id_v1"`` is its predecessor, whose posterior predicts too few edges), another
-        shipped name, or the stem / ``.json`` / ``.safetensors`` path of a checkpoint
+        shipped name (``"avici_lin_er"``: a wider network trained on a GPU on linear-Gaussian
+        ER graphs only, stored in float16), or the stem / ``.json`` / ``.safetensors`` path of a checkpoint
         written by :meth:`meta_fit` or ``python -m skcausal_meta.train``.
     n_samples : int, default=1000
         Graphs drawn for :meth:`predict_graph_posterior` when it is called without
