@@ -19,6 +19,9 @@ of a test set is written by::
 (:meth:`~skcausal_meta.datasets.SCMFamily.from_yaml`), e.g. a sub-family of ``id``.
 ``--init-from CHECKPOINT`` (a shipped name or a path) fine-tunes that checkpoint's network instead
 of training a fresh one: same weights and configuration, a new optimizer and schedule.
+``--init-encoder-from CHECKPOINT`` builds a fresh network from ``--model-config`` and copies only
+the encoder from a checkpoint of either model (the two share it), e.g. a BCNP that starts from
+the encoder of the shipped AVICI network.
 A trained checkpoint is copied with its weights stored in half precision (half the file, how the
 larger shipped checkpoints are made) by::
 
@@ -82,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--init-from", default=None, metavar="CHECKPOINT",
                         help="start from this checkpoint's network (a shipped name or a path) instead of a "
                              "fresh one; excludes --model-config")
+    parser.add_argument("--init-encoder-from", default=None, metavar="CHECKPOINT",
+                        help="start a fresh network whose encoder is copied from this checkpoint of either "
+                             "model (a shipped name or a path); --model-config must match its encoder sizes")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
     parser.add_argument("--no-resume", dest="resume", action="store_false",
@@ -172,7 +178,7 @@ def main(argv=None):
     import torch
 
     from .datasets import canonical_graph_hash, get_family
-    from .models.checkpoint_io import load_model, resolve_checkpoint
+    from .models.checkpoint_io import load_encoder, load_model, resolve_checkpoint
     from .models.training import TrainConfig, meta_train, read_graph_hashes
 
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -185,6 +191,8 @@ def main(argv=None):
     if args.init_from is not None and args.model_config:
         parser.error("--model-config cannot be combined with --init-from: the network keeps the "
                      f"configuration of {args.init_from!r}")
+    if args.init_from is not None and args.init_encoder_from is not None:
+        parser.error("--init-from and --init-encoder-from exclude each other: the first copies the whole network")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     family = resolve_family(args.family)
@@ -198,6 +206,10 @@ def main(argv=None):
     else:
         torch.manual_seed(config.seed)  # weight initialisation; the CLI owns its process
         model = model_class(args.model)(**args.model_config)
+        if args.init_encoder_from is not None:
+            stem = resolve_checkpoint(args.init_encoder_from, None)
+            load_encoder(model, stem)
+            info["encoder_from"] = str(stem)
     exclude = read_graph_hashes(args.exclude_graphs or ())
     return meta_train(model, family, config, out=args.out, resume=args.resume, device=args.device,
                       progress=not args.quiet, log_path=args.log, exclude_hashes=exclude,

@@ -395,6 +395,41 @@ def test_cli_init_from_fine_tunes_a_checkpoint(tmp_path):
               "--model-config", '{"dim": 8}'])
 
 
+def test_cli_init_encoder_from_copies_the_shared_encoder_across_models(tmp_path):
+    from skcausal_meta.models.bcnp import BCNP
+
+    data = ["--family", "id", "--quiet", "--batch-size", "2", "--n-nodes", "3", "4", "--n-samples", "16",
+            "--eval-every", "1", "--n-validation-batches", "1", "--device", "cpu"]
+    encoder = '{"dim": 8, "n_layers": 2, "n_heads": 2}'
+    base = tmp_path / "avici"
+    main(["--model", "avici", "--steps", "2", "--out", str(base), *data, "--model-config", encoder])
+    out = tmp_path / "bcnp"
+    main(["--model", "bcnp", "--steps", "1", "--out", str(out), "--init-encoder-from", str(base), "--lr", "1e-9",
+          "--warmup-steps", "0", "--decay", "constant", "--weight-decay", "0", *data, "--model-config", encoder])
+    (avici, _), (bcnp, meta) = load_model(base, AviciModel), load_model(out, BCNP)
+    assert meta["info"]["encoder_from"] == str(base)
+    # data rows never attend to BCNP's query row, so with the copied weights they equal AVICI's encoding
+    x = torch.randn(2, 12, 4, 2)
+    with torch.no_grad():
+        assert torch.allclose(bcnp.encoder(x)[:, :12], avici.encoder(x), atol=1e-5)
+    # and the reverse direction: a fresh AVICI from the BCNP encoder (the query row is left out)
+    main(["--model", "avici", "--steps", "1", "--out", str(tmp_path / "back"), "--init-encoder-from", str(out),
+          "--lr", "1e-9", "--warmup-steps", "0", "--decay", "constant", "--weight-decay", "0", *data,
+          "--model-config", encoder])
+    back, _ = load_model(tmp_path / "back", AviciModel)
+    with torch.no_grad():
+        assert torch.allclose(back.encoder(x), bcnp.encoder(x)[:, :12], atol=1e-5)
+    with pytest.raises(ValueError, match=r"avici\.safetensors.*no encoder matching BCNP.*missing.*blocks"):
+        main(["--model", "bcnp", "--steps", "1", "--out", str(tmp_path / "x"), "--init-encoder-from", str(base),
+              *data, "--model-config", '{"dim": 8, "n_layers": 3, "n_heads": 2}'])
+    with pytest.raises(ValueError, match=r"avici\.safetensors.*other shapes"):
+        main(["--model", "bcnp", "--steps", "1", "--out", str(tmp_path / "x"), "--init-encoder-from", str(base),
+              *data, "--model-config", '{"dim": 16, "n_layers": 2, "n_heads": 2}'])
+    with pytest.raises(SystemExit):
+        main(["--model", "bcnp", "--steps", "1", "--out", str(tmp_path / "y"), "--init-encoder-from", str(base),
+              "--init-from", str(out), *data])
+
+
 def test_cli_export_stores_half_precision_weights_that_load_back(tmp_path):
     from safetensors import safe_open
 

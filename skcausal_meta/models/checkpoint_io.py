@@ -33,6 +33,7 @@ __all__ = [
     "resolve_checkpoint",
     "save_model",
     "load_model",
+    "load_encoder",
     "save_training_state",
     "load_training_state",
 ]
@@ -142,13 +143,8 @@ def save_model(path, model: torch.nn.Module, info: dict | None = None,
     return stem
 
 
-def load_model(path, model_cls, map_location="cpu") -> tuple[torch.nn.Module, dict]:
-    """Build ``model_cls(**config)`` from ``STEM.json`` and load ``STEM.safetensors`` into it.
-
-    Returns the model (in eval mode) and the JSON metadata.
-    """
-    stem = _stem(path)
-    json_path = stem.with_suffix(".json")
+def _read_meta(json_path: Path) -> dict:
+    """The JSON metadata of a checkpoint; a missing, unreadable or foreign file is named."""
     if not json_path.is_file():
         raise FileNotFoundError(f"checkpoint file {str(json_path)!r} does not exist")
     try:
@@ -157,6 +153,17 @@ def load_model(path, model_cls, map_location="cpu") -> tuple[torch.nn.Module, di
         raise ValueError(f"checkpoint file {str(json_path)!r} is not valid JSON: {exc}") from exc
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"checkpoint file {str(json_path)!r} is not a {FORMAT} checkpoint")
+    return meta
+
+
+def load_model(path, model_cls, map_location="cpu") -> tuple[torch.nn.Module, dict]:
+    """Build ``model_cls(**config)`` from ``STEM.json`` and load ``STEM.safetensors`` into it.
+
+    Returns the model (in eval mode) and the JSON metadata.
+    """
+    stem = _stem(path)
+    json_path = stem.with_suffix(".json")
+    meta = _read_meta(json_path)
     if meta.get("model") != model_cls.model_name:
         raise ValueError(f"checkpoint file {str(json_path)!r} holds a {meta.get('model')!r} model, "
                          f"not {model_cls.model_name!r}")
@@ -219,3 +226,32 @@ def load_training_state(path, model, optimizer: torch.optim.Optimizer) -> tuple[
             state.setdefault(int(idx), {})[name] = value if name == "step" else value.to(device)
     optimizer.load_state_dict({"state": state, "param_groups": json.loads(meta["param_groups"])})
     return int(meta["step"]), json.loads(meta["train_config"])
+
+
+def load_encoder(model: torch.nn.Module, path) -> dict:
+    """Copy the encoder weights of the checkpoint ``path`` into ``model.encoder``; returns its JSON.
+
+    AVICI and BCNP share :class:`~skcausal_meta.models.components.encoder.AlternatingAxialEncoder`,
+    so a fresh network of either model can start from the encoder that the other (or a larger run
+    of the same model) learnt, and train only its own read-out and decoder from scratch. The
+    learned query rows of BCNP (``encoder.query``) are the one tensor that may be missing on
+    either side; a missing one keeps the target's initial values. Any other difference in names or
+    shapes raises ``ValueError`` naming the file and the differing tensors.
+    """
+    stem = _stem(path)
+    meta = _read_meta(stem.with_suffix(".json"))
+    weights_path = stem.with_suffix(".safetensors")
+    tensors, _ = _read_tensors(weights_path)
+    source = {k.removeprefix("encoder."): v for k, v in tensors.items() if k.startswith("encoder.")}
+    target = model.encoder.state_dict()
+    optional = {"query"}
+    missing = sorted(set(target) - set(source) - optional)
+    unexpected = sorted(set(source) - set(target) - optional)
+    shapes = sorted(k for k in set(source) & set(target) if source[k].shape != target[k].shape)
+    if missing or unexpected or shapes:
+        raise ValueError(
+            f"checkpoint file {str(weights_path)!r} has no encoder matching {type(model).__name__}'s "
+            f"(missing: {missing[:5]}, unexpected: {unexpected[:5]}, other shapes: {shapes[:5]}); "
+            "give the network the source's dim, n_layers, n_heads and widening_factor")
+    model.encoder.load_state_dict({k: source[k].to(v.dtype) if k in source else v for k, v in target.items()})
+    return meta
