@@ -66,6 +66,13 @@ def resolve_family(value: str):
                      f"registered: {list_families()}")
 
 
+def checkpoint_label(value: str, stem) -> str:
+    """How a source checkpoint is recorded: a shipped name as given, a path as resolved."""
+    from .models.checkpoint_io import list_shipped_checkpoints
+
+    return value if value in list_shipped_checkpoints() else str(stem)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; TrainConfig fields become options automatically."""
     from .models.training import TrainConfig
@@ -202,14 +209,14 @@ def main(argv=None):
     if args.init_from is not None:
         stem = resolve_checkpoint(args.init_from, None)
         model, _ = load_model(stem, model_class(args.model))
-        info["warm_start_from"] = str(stem)
+        info["warm_start_from"] = checkpoint_label(args.init_from, stem)
     else:
         torch.manual_seed(config.seed)  # weight initialisation; the CLI owns its process
         model = model_class(args.model)(**args.model_config)
         if args.init_encoder_from is not None:
             stem = resolve_checkpoint(args.init_encoder_from, None)
             load_encoder(model, stem)
-            info["encoder_from"] = str(stem)
+            info["encoder_from"] = checkpoint_label(args.init_encoder_from, stem)
     exclude = read_graph_hashes(args.exclude_graphs or ())
     return meta_train(model, family, config, out=args.out, resume=args.resume, device=args.device,
                       progress=not args.quiet, log_path=args.log, exclude_hashes=exclude,

@@ -428,6 +428,10 @@ def test_cli_init_encoder_from_copies_the_shared_encoder_across_models(tmp_path)
     with pytest.raises(SystemExit):
         main(["--model", "bcnp", "--steps", "1", "--out", str(tmp_path / "y"), "--init-encoder-from", str(base),
               "--init-from", str(out), *data])
+    # a shipped source is recorded by its name, not by where this installation keeps it
+    main(["--model", "bcnp", "--steps", "1", "--out", str(tmp_path / "shipped"), "--init-encoder-from",
+          "avici_id_large", *data, "--model-config", '{"dim": 128, "n_layers": 6, "n_heads": 8}'])
+    assert load_model(tmp_path / "shipped", BCNP)[1]["info"]["encoder_from"] == "avici_id_large"
 
 
 def test_cli_export_stores_half_precision_weights_that_load_back(tmp_path):
