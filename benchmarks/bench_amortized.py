@@ -12,8 +12,8 @@ Two measurements, printed as Markdown tables:
   repeated (up to 5 runs, median reported). Memory is the process's peak resident set size
   (``resource.getrusage(RUSAGE_SELF).ru_maxrss``), reported in total and above the level
   reached after imports and the warm-up (the interpreter, torch and the checkpoint).
-* **Training**, for the shipped architecture and training settings of each model (read from the
-  checkpoint's JSON): data sets per second over a few meta-training steps, split into data
+* **Training**, for the architecture and training settings of the same checkpoint (read from its
+  JSON): data sets per second over a few meta-training steps, split into data
   generation (``DatasetStream``: simulating the SCMs and z-scoring) and the optimisation step
   (``train_step``: forward, backward, clipping, optimizer), after one untimed step; the total per
   wall-clock second and per CPU second, the two parts per CPU second. ``d`` is drawn per step as
@@ -30,6 +30,10 @@ Usage::
     python benchmarks/bench_amortized.py --quick         # d in {10, 20}, n in {100, 1000}, 3 training steps
     python benchmarks/bench_amortized.py --models avici --threads 2 --memory-limit-gb 8
     python benchmarks/bench_amortized.py --device cuda --train-steps 50
+
+Both use each estimator's default checkpoint (``avici_id_large``, ``bcnp_id_large``);
+``--checkpoint MODEL=CHECKPOINT`` (a shipped name or a path) measures another one, e.g.
+``--checkpoint avici=avici_id bcnp=bcnp_id`` for the smaller networks. Every row names its checkpoint.
 
 ``--memory-limit-gb`` caps each inference subprocess's address space (``RLIMIT_AS``); a cell that
 exceeds it is reported as out of memory instead of exhausting the machine.
@@ -52,18 +56,39 @@ QUICK_NODES, QUICK_SAMPLES = (10, 20), (100, 1000)
 REPEAT_BELOW_S, MAX_REPEATS = 2.0, 5
 
 
-def _estimator(model: str, device: str):
+def _estimator_class(model: str):
     from skcausal_meta.models.avici import AviciEstimator
     from skcausal_meta.models.bcnp import BCNPEstimator
 
-    return {"avici": AviciEstimator, "bcnp": BCNPEstimator}[model](device=device, random_state=0)
+    return {"avici": AviciEstimator, "bcnp": BCNPEstimator}[model]
+
+
+def _estimator(model: str, device: str, checkpoint: str | None):
+    return _estimator_class(model)(checkpoint=checkpoint, device=device, random_state=0)
+
+
+def _checkpoint_stem(model: str, checkpoint: str | None):
+    from skcausal_meta.models.checkpoint_io import resolve_checkpoint
+
+    return resolve_checkpoint(checkpoint, _estimator_class(model)._default_checkpoint)
+
+
+def parse_checkpoints(values) -> dict:
+    """``["avici=NAME", ...]`` -> ``{"avici": "NAME"}``; a bad entry names itself."""
+    checkpoints = {}
+    for value in values or ():
+        model, sep, checkpoint = value.partition("=")
+        if not sep or model not in MODELS or not checkpoint:
+            raise ValueError(f"--checkpoint takes MODEL=CHECKPOINT with MODEL in {MODELS}, got {value!r}")
+        checkpoints[model] = checkpoint
+    return checkpoints
 
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def run_cell(model: str, d: int, n: int, device: str = "cpu") -> dict:
+def run_cell(model: str, d: int, n: int, device: str = "cpu", checkpoint: str | None = None) -> dict:
     """Time ``fit`` and ``predict_graph_posterior`` of ``model`` on one ``(n, d)`` data set."""
     import torch
 
@@ -71,7 +96,7 @@ def run_cell(model: str, d: int, n: int, device: str = "cpu") -> dict:
 
     X = make_scm_family("id", n_datasets=1, n_nodes=d, n_samples=n, n_interventional=0, random_state=0)[0][0]
     warm_up = make_scm_family("id", n_datasets=1, n_nodes=5, n_samples=50, n_interventional=0, random_state=1)[0][0]
-    _estimator(model, device).fit(warm_up).predict_graph_posterior()
+    _estimator(model, device, checkpoint).fit(warm_up).predict_graph_posterior()
     baseline = _peak_rss_mb()
     on_gpu = torch.device(device).type == "cuda"
     if on_gpu:
@@ -79,14 +104,15 @@ def run_cell(model: str, d: int, n: int, device: str = "cpu") -> dict:
     fit_s, posterior_s, cpu_s = [], [], []
     while not fit_s or (len(fit_s) < MAX_REPEATS and fit_s[0] + posterior_s[0] < REPEAT_BELOW_S):
         t0, c0 = time.perf_counter(), time.process_time()
-        est = _estimator(model, device).fit(X)
+        est = _estimator(model, device, checkpoint).fit(X)
         t1 = time.perf_counter()
         est.predict_graph_posterior()
         fit_s.append(t1 - t0)
         posterior_s.append(time.perf_counter() - t1)
         cpu_s.append(time.process_time() - c0)
     gpu = {"peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20} if on_gpu else {}
-    return {"model": model, "d": d, "n": n, "runs": len(fit_s), "fit_s": statistics.median(fit_s),
+    return {"model": model, "checkpoint": _checkpoint_stem(model, checkpoint).name, "d": d, "n": n,
+            "runs": len(fit_s), "fit_s": statistics.median(fit_s),
             "posterior_s": statistics.median(posterior_s), "cpu_s": statistics.median(cpu_s),
             "baseline_rss_mb": baseline, "peak_rss_mb": _peak_rss_mb(), **gpu}
 
@@ -99,28 +125,29 @@ def _limit_memory(gigabytes: float | None):
 
 
 def inference_in_subprocess(model: str, d: int, n: int, threads: int, memory_limit_gb: float | None,
-                            device: str = "cpu") -> dict:
+                            device: str = "cpu", checkpoint: str | None = None) -> dict:
     """:func:`run_cell` in a fresh interpreter (so its peak memory is the cell's own)."""
     command = [sys.executable, os.path.abspath(__file__), "--cell", model, str(d), str(n), "--threads", str(threads),
-               "--device", device]
+               "--device", device] + ([] if checkpoint is None else ["--checkpoint", f"{model}={checkpoint}"])
     done = subprocess.run(command, capture_output=True, text=True, preexec_fn=_limit_memory(memory_limit_gb))
     if done.returncode != 0:
         out_of_memory = any(s in done.stderr for s in ("MemoryError", "DefaultCPUAllocator", "not enough memory"))
         reason = "out of memory" if out_of_memory else done.stderr.strip().splitlines()[-1][:120]
-        return {"model": model, "d": d, "n": n, "error": reason}
+        return {"model": model, "checkpoint": checkpoint or "default", "d": d, "n": n, "error": reason}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def training_speed(model_name: str, steps: int, device: str = "cpu") -> dict:
-    """Data sets per second of ``steps`` meta-training steps with the shipped settings."""
+def training_speed(model_name: str, steps: int, device: str = "cpu", checkpoint: str | None = None) -> dict:
+    """Data sets per second of ``steps`` meta-training steps with a checkpoint's settings."""
     import torch
 
-    from skcausal_meta.models.checkpoint_io import load_model, resolve_checkpoint
+    from skcausal_meta.models.checkpoint_io import load_model
     from skcausal_meta.models.training import DatasetStream, TrainConfig, make_optimizer, train_step
     from skcausal_meta.train import model_class
 
     cls = model_class(model_name)
-    _, meta = load_model(resolve_checkpoint(None, f"{model_name}_id"), cls)
+    stem = _checkpoint_stem(model_name, checkpoint)
+    _, meta = load_model(stem, cls)
     config = TrainConfig(**{**meta["info"]["train_config"], "steps": steps + 1})
     torch.manual_seed(0)
     device = torch.device(device)
@@ -139,7 +166,7 @@ def training_speed(model_name: str, steps: int, device: str = "cpu") -> dict:
             data_cpu_s, step_cpu_s = data_cpu_s + c1 - c0, step_cpu_s + time.process_time() - c1
             sizes.append(x.shape[2])
     n_sets = steps * config.batch_size
-    return {"model": model_name, "steps": steps, "batch_size": config.batch_size, "mean_d": sum(sizes) / steps,
+    return {"model": model_name, "checkpoint": stem.name, "steps": steps, "batch_size": config.batch_size, "mean_d": sum(sizes) / steps,
             "rows": config.n_samples, "wall_s": wall_s, "data_cpu_s": data_cpu_s, "step_cpu_s": step_cpu_s,
             "sets_per_s": n_sets / wall_s, "sets_per_cpu_s": n_sets / (data_cpu_s + step_cpu_s),
             "data_sets_per_cpu_s": n_sets / data_cpu_s, "step_sets_per_cpu_s": n_sets / step_cpu_s}
@@ -151,9 +178,9 @@ def inference_table(rows: list[dict]) -> str:
              + (" peak GPU MB |" if gpu else ""), "|---|--:|--:|--:|--:|--:|--:|--:|--:|" + ("--:|" if gpu else "")]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['model']} | {r['d']} | {r['n']} | {r['error']} | | | | | |" + (" |" if gpu else ""))
+            lines.append(f"| {r['model']}: {r['checkpoint']} | {r['d']} | {r['n']} | {r['error']} | | | | | |" + (" |" if gpu else ""))
             continue
-        lines.append(f"| {r['model']} | {r['d']} | {r['n']} | {r['fit_s']:.3f} | {r['posterior_s']:.3f} | "
+        lines.append(f"| {r['model']}: {r['checkpoint']} | {r['d']} | {r['n']} | {r['fit_s']:.3f} | {r['posterior_s']:.3f} | "
                      f"{r['fit_s'] + r['posterior_s']:.3f} | {r['cpu_s']:.3f} | {r['peak_rss_mb']:.0f} | "
                      f"{r['peak_rss_mb'] - r['baseline_rss_mb']:.0f} |" + (f" {r['peak_gpu_mb']:.0f} |" if gpu else ""))
     return "\n".join(lines)
@@ -162,7 +189,7 @@ def inference_table(rows: list[dict]) -> str:
 def training_table(rows: list[dict]) -> str:
     lines = ["| model | steps x batch | mean d | data sets / s | data sets / CPU s | data generation only "
              "(/ CPU s) | optimisation only (/ CPU s) |", "|---|--:|--:|--:|--:|--:|--:|"]
-    lines += [f"| {r['model']} | {r['steps']} x {r['batch_size']} | {r['mean_d']:.1f} | {r['sets_per_s']:.2f} | "
+    lines += [f"| {r['model']}: {r['checkpoint']} | {r['steps']} x {r['batch_size']} | {r['mean_d']:.1f} | {r['sets_per_s']:.2f} | "
               f"{r['sets_per_cpu_s']:.2f} | {r['data_sets_per_cpu_s']:.1f} | {r['step_sets_per_cpu_s']:.2f} |"
               for r in rows]
     return "\n".join(lines)
@@ -179,8 +206,14 @@ def main(argv=None) -> dict:
     parser.add_argument("--memory-limit-gb", type=float, default=None, help="address-space cap per inference cell")
     parser.add_argument("--json", default=None, help="also write the raw results to this file")
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:k] (inference and training)")
+    parser.add_argument("--checkpoint", nargs="+", default=None, metavar="MODEL=CHECKPOINT",
+                        help="measure this checkpoint of MODEL (shipped name or path) instead of its default")
     parser.add_argument("--cell", nargs=3, metavar=("MODEL", "D", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    try:
+        checkpoints = parse_checkpoints(args.checkpoint)
+    except ValueError as exc:
+        parser.error(str(exc))
 
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     import torch
@@ -188,7 +221,7 @@ def main(argv=None) -> dict:
     torch.set_num_threads(args.threads)
     if args.cell:
         model, d, n = args.cell
-        print(json.dumps(run_cell(model, int(d), int(n), args.device)))
+        print(json.dumps(run_cell(model, int(d), int(n), args.device, checkpoints.get(model))))
         return {}
 
     nodes = args.nodes or (QUICK_NODES if args.quick else NODES)
@@ -200,11 +233,12 @@ def main(argv=None) -> dict:
     for model in args.models:
         for d in nodes:
             for n in samples:
-                inference.append(inference_in_subprocess(model, d, n, args.threads, args.memory_limit_gb, args.device))
+                inference.append(inference_in_subprocess(model, d, n, args.threads, args.memory_limit_gb, args.device,
+                                                         checkpoints.get(model)))
                 print(json.dumps(inference[-1]), flush=True)
     training = []
     for model in args.models:
-        training.append(training_speed(model, steps, args.device))
+        training.append(training_speed(model, steps, args.device, checkpoints.get(model)))
         print(json.dumps(training[-1]), flush=True)
     print("\nInference (seconds per data set)\n\n" + inference_table(inference))
     print("\nMeta-training throughput\n\n" + training_table(training))
