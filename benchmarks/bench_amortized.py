@@ -80,6 +80,8 @@ def parse_checkpoints(values) -> dict:
         model, sep, checkpoint = value.partition("=")
         if not sep or model not in MODELS or not checkpoint:
             raise ValueError(f"--checkpoint takes MODEL=CHECKPOINT with MODEL in {MODELS}, got {value!r}")
+        if model in checkpoints:
+            raise ValueError(f"--checkpoint names {model!r} twice: {checkpoints[model]!r} and {checkpoint!r}")
         checkpoints[model] = checkpoint
     return checkpoints
 
@@ -132,8 +134,10 @@ def inference_in_subprocess(model: str, d: int, n: int, threads: int, memory_lim
     done = subprocess.run(command, capture_output=True, text=True, preexec_fn=_limit_memory(memory_limit_gb))
     if done.returncode != 0:
         out_of_memory = any(s in done.stderr for s in ("MemoryError", "DefaultCPUAllocator", "not enough memory"))
-        reason = "out of memory" if out_of_memory else done.stderr.strip().splitlines()[-1][:120]
-        return {"model": model, "checkpoint": checkpoint or "default", "d": d, "n": n, "error": reason}
+        last_line = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        reason = "out of memory" if out_of_memory else last_line[:120]
+        return {"model": model, "checkpoint": _checkpoint_stem(model, checkpoint).name, "d": d, "n": n,
+                "error": reason}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -212,7 +216,9 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     try:
         checkpoints = parse_checkpoints(args.checkpoint)
-    except ValueError as exc:
+        for model, checkpoint in checkpoints.items():
+            _checkpoint_stem(model, checkpoint)  # a missing file fails here, not in every cell
+    except (ValueError, FileNotFoundError) as exc:
         parser.error(str(exc))
 
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))

@@ -419,12 +419,16 @@ def test_cli_init_encoder_from_copies_the_shared_encoder_across_models(tmp_path)
     back, _ = load_model(tmp_path / "back", AviciModel)
     with torch.no_grad():
         assert torch.allclose(back.encoder(x), bcnp.encoder(x)[:, :12], atol=1e-5)
-    with pytest.raises(ValueError, match=r"avici\.safetensors.*no encoder matching BCNP.*missing.*blocks"):
+    # other sizes are refused, the head split too although it leaves every tensor's shape unchanged
+    for config, differs in [('{"dim": 8, "n_layers": 3, "n_heads": 2}', "'n_layers': 2"),
+                            ('{"dim": 16, "n_layers": 2, "n_heads": 2}', "'dim': 8"),
+                            ('{"dim": 8, "n_layers": 2, "n_heads": 4}', "'n_heads': 2")]:
+        with pytest.raises(ValueError, match=rf"avici\.json.*has an encoder with .*{differs}"):
+            main(["--model", "bcnp", "--steps", "1", "--out", str(tmp_path / "x"), "--init-encoder-from",
+                  str(base), *data, "--model-config", config])
+    with pytest.raises(ValueError, match=r"avici\.safetensors.*no encoder matching BCNP.*other shapes: \['embed"):
         main(["--model", "bcnp", "--steps", "1", "--out", str(tmp_path / "x"), "--init-encoder-from", str(base),
-              *data, "--model-config", '{"dim": 8, "n_layers": 3, "n_heads": 2}'])
-    with pytest.raises(ValueError, match=r"avici\.safetensors.*other shapes"):
-        main(["--model", "bcnp", "--steps", "1", "--out", str(tmp_path / "x"), "--init-encoder-from", str(base),
-              *data, "--model-config", '{"dim": 16, "n_layers": 2, "n_heads": 2}'])
+              *data, "--model-config", '{"dim": 8, "n_layers": 2, "n_heads": 2, "in_features": 3}'])
     with pytest.raises(SystemExit):
         main(["--model", "bcnp", "--steps", "1", "--out", str(tmp_path / "y"), "--init-encoder-from", str(base),
               "--init-from", str(out), *data])

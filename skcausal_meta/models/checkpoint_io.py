@@ -228,6 +228,15 @@ def load_training_state(path, model, optimizer: torch.optim.Optimizer) -> tuple[
     return int(meta["step"]), json.loads(meta["train_config"])
 
 
+def _encoder_config(config: dict) -> dict:
+    """The sizes of a model config that fix its encoder (the head width resolved)."""
+    sizes = {k: config.get(k) for k in ("dim", "n_layers", "n_heads", "widening_factor")}
+    key_size = config.get("key_size")
+    if key_size is None and isinstance(sizes["dim"], int) and isinstance(sizes["n_heads"], int) and sizes["n_heads"]:
+        key_size = sizes["dim"] // sizes["n_heads"]
+    return {**sizes, "key_size": key_size}
+
+
 def load_encoder(model: torch.nn.Module, path) -> dict:
     """Copy the encoder weights of the checkpoint ``path`` into ``model.encoder``; returns its JSON.
 
@@ -235,11 +244,18 @@ def load_encoder(model: torch.nn.Module, path) -> dict:
     so a fresh network of either model can start from the encoder that the other (or a larger run
     of the same model) learnt, and train only its own read-out and decoder from scratch. The
     learned query rows of BCNP (``encoder.query``) are the one tensor that may be missing on
-    either side; a missing one keeps the target's initial values. Any other difference in names or
-    shapes raises ``ValueError`` naming the file and the differing tensors.
+    either side; a missing one keeps the target's initial values. A different encoder configuration
+    (``dim``, ``n_layers``, ``n_heads``, ``widening_factor``, head width; the head split does not
+    always change a tensor's shape) or any other difference in names or shapes raises
+    ``ValueError`` naming the file and what differs.
     """
     stem = _stem(path)
-    meta = _read_meta(stem.with_suffix(".json"))
+    json_path = stem.with_suffix(".json")
+    meta = _read_meta(json_path)
+    source_config, target_config = _encoder_config(meta.get("config", {})), _encoder_config(model.config)
+    if source_config != target_config:
+        raise ValueError(f"checkpoint file {str(json_path)!r} has an encoder with {source_config}, "
+                         f"not {target_config} as {type(model).__name__}'s; give the network the source's sizes")
     weights_path = stem.with_suffix(".safetensors")
     tensors, _ = _read_tensors(weights_path)
     source = {k.removeprefix("encoder."): v for k, v in tensors.items() if k.startswith("encoder.")}
