@@ -170,7 +170,8 @@ def training_speed(model_name: str, steps: int, device: str = "cpu", checkpoint:
             data_cpu_s, step_cpu_s = data_cpu_s + c1 - c0, step_cpu_s + time.process_time() - c1
             sizes.append(x.shape[2])
     n_sets = steps * config.batch_size
-    return {"model": model_name, "checkpoint": stem.name, "steps": steps, "batch_size": config.batch_size, "mean_d": sum(sizes) / steps,
+    return {"model": model_name, "checkpoint": stem.name, "steps": steps, "batch_size": config.batch_size,
+            "mean_d": sum(sizes) / steps,
             "rows": config.n_samples, "wall_s": wall_s, "data_cpu_s": data_cpu_s, "step_cpu_s": step_cpu_s,
             "sets_per_s": n_sets / wall_s, "sets_per_cpu_s": n_sets / (data_cpu_s + step_cpu_s),
             "data_sets_per_cpu_s": n_sets / data_cpu_s, "step_sets_per_cpu_s": n_sets / step_cpu_s}
@@ -181,10 +182,11 @@ def inference_table(rows: list[dict]) -> str:
     lines = ["| model | d | n | fit s | posterior s | total s | total CPU s | peak RSS MB | above baseline MB |"
              + (" peak GPU MB |" if gpu else ""), "|---|--:|--:|--:|--:|--:|--:|--:|--:|" + ("--:|" if gpu else "")]
     for r in rows:
+        cell = f"| {r['model']}: {r['checkpoint']} | {r['d']} | {r['n']} |"
         if "error" in r:
-            lines.append(f"| {r['model']}: {r['checkpoint']} | {r['d']} | {r['n']} | {r['error']} | | | | | |" + (" |" if gpu else ""))
+            lines.append(f"{cell} {r['error']} | | | | | |" + (" |" if gpu else ""))
             continue
-        lines.append(f"| {r['model']}: {r['checkpoint']} | {r['d']} | {r['n']} | {r['fit_s']:.3f} | {r['posterior_s']:.3f} | "
+        lines.append(f"{cell} {r['fit_s']:.3f} | {r['posterior_s']:.3f} | "
                      f"{r['fit_s'] + r['posterior_s']:.3f} | {r['cpu_s']:.3f} | {r['peak_rss_mb']:.0f} | "
                      f"{r['peak_rss_mb'] - r['baseline_rss_mb']:.0f} |" + (f" {r['peak_gpu_mb']:.0f} |" if gpu else ""))
     return "\n".join(lines)
@@ -193,7 +195,8 @@ def inference_table(rows: list[dict]) -> str:
 def training_table(rows: list[dict]) -> str:
     lines = ["| model | steps x batch | mean d | data sets / s | data sets / CPU s | data generation only "
              "(/ CPU s) | optimisation only (/ CPU s) |", "|---|--:|--:|--:|--:|--:|--:|"]
-    lines += [f"| {r['model']}: {r['checkpoint']} | {r['steps']} x {r['batch_size']} | {r['mean_d']:.1f} | {r['sets_per_s']:.2f} | "
+    lines += [f"| {r['model']}: {r['checkpoint']} | {r['steps']} x {r['batch_size']} | {r['mean_d']:.1f} | "
+              f"{r['sets_per_s']:.2f} | "
               f"{r['sets_per_cpu_s']:.2f} | {r['data_sets_per_cpu_s']:.1f} | {r['step_sets_per_cpu_s']:.2f} |"
               for r in rows]
     return "\n".join(lines)

@@ -66,13 +66,6 @@ def resolve_family(value: str):
                      f"registered: {list_families()}")
 
 
-def checkpoint_label(value: str, stem) -> str:
-    """How a source checkpoint is recorded: a shipped name as given, a path as resolved."""
-    from .models.checkpoint_io import list_shipped_checkpoints
-
-    return value if value in list_shipped_checkpoints() else str(stem)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; TrainConfig fields become options automatically."""
     from .models.training import TrainConfig
@@ -169,12 +162,12 @@ def export_checkpoint(argv):
     adds ``exported_from`` and ``stored_dtype``."""
     import torch
 
-    from .models.checkpoint_io import load_model, resolve_checkpoint, save_model
+    from .models.checkpoint_io import checkpoint_label, load_model, resolve_checkpoint, save_model
 
     args = build_export_parser().parse_args(argv)
     source = resolve_checkpoint(args.source, None)
     model, meta = load_model(source, model_class(args.model))
-    info = {**meta["info"], "exported_from": str(source), "stored_dtype": args.dtype}
+    info = {**meta["info"], "exported_from": checkpoint_label(source), "stored_dtype": args.dtype}
     return save_model(args.out, model, info=info, dtype=getattr(torch, args.dtype))
 
 
@@ -185,7 +178,7 @@ def main(argv=None):
     import torch
 
     from .datasets import canonical_graph_hash, get_family
-    from .models.checkpoint_io import load_encoder, load_model, resolve_checkpoint
+    from .models.checkpoint_io import checkpoint_label, load_encoder, load_model, resolve_checkpoint
     from .models.training import TrainConfig, meta_train, read_graph_hashes
 
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -209,14 +202,14 @@ def main(argv=None):
     if args.init_from is not None:
         stem = resolve_checkpoint(args.init_from, None)
         model, _ = load_model(stem, model_class(args.model))
-        info["warm_start_from"] = checkpoint_label(args.init_from, stem)
+        info["warm_start_from"] = checkpoint_label(stem)
     else:
         torch.manual_seed(config.seed)  # weight initialisation; the CLI owns its process
         model = model_class(args.model)(**args.model_config)
         if args.init_encoder_from is not None:
             stem = resolve_checkpoint(args.init_encoder_from, None)
             load_encoder(model, stem)
-            info["encoder_from"] = checkpoint_label(args.init_encoder_from, stem)
+            info["encoder_from"] = checkpoint_label(stem)
     exclude = read_graph_hashes(args.exclude_graphs or ())
     return meta_train(model, family, config, out=args.out, resume=args.resume, device=args.device,
                       progress=not args.quiet, log_path=args.log, exclude_hashes=exclude,

@@ -13,7 +13,7 @@ import torch
 from .._validation import check_positive_int, check_random_state
 from ..datasets import canonical_graph_hash
 from .base import BaseCausalEstimator
-from .checkpoint_io import load_model, resolve_checkpoint
+from .checkpoint_io import checkpoint_label, load_model, resolve_checkpoint
 from .training import TrainConfig, meta_train, read_graph_hashes
 
 __all__ = ["AmortizedEstimator"]
@@ -107,7 +107,7 @@ class AmortizedEstimator(BaseCausalEstimator):
                                  f"configuration of the one it starts from), got {model_config!r}")
             source, stem = self._network()
             model = copy.deepcopy(source)
-            info["warm_start_from"] = "the network of the last meta_fit" if stem is None else str(stem)
+            info["warm_start_from"] = "the network of the last meta_fit" if stem is None else checkpoint_label(stem)
         else:
             with torch.random.fork_rng():
                 torch.manual_seed(config.seed)  # weight initialisation; the global RNG is restored

@@ -31,6 +31,7 @@ __all__ = [
     "SHIPPED_DIR",
     "list_shipped_checkpoints",
     "resolve_checkpoint",
+    "checkpoint_label",
     "save_model",
     "load_model",
     "load_encoder",
@@ -122,6 +123,12 @@ def resolve_checkpoint(checkpoint, default: str) -> Path:
             f"{list_shipped_checkpoints()} nor an existing file {str(stem.with_suffix('.json'))!r}"
         )
     return stem
+
+
+def checkpoint_label(stem: Path) -> str:
+    """How a source checkpoint is recorded in another one's ``info``: a shipped checkpoint by its
+    name (its path differs between installations), any other by its path."""
+    return stem.name if stem.parent == SHIPPED_DIR else str(stem)
 
 
 def save_model(path, model: torch.nn.Module, info: dict | None = None,
@@ -230,11 +237,8 @@ def load_training_state(path, model, optimizer: torch.optim.Optimizer) -> tuple[
 
 def _encoder_config(config: dict) -> dict:
     """The sizes of a model config that fix its encoder (the head width resolved)."""
-    sizes = {k: config.get(k) for k in ("dim", "n_layers", "n_heads", "widening_factor")}
-    key_size = config.get("key_size")
-    if key_size is None and isinstance(sizes["dim"], int) and isinstance(sizes["n_heads"], int) and sizes["n_heads"]:
-        key_size = sizes["dim"] // sizes["n_heads"]
-    return {**sizes, "key_size": key_size}
+    sizes = {k: config[k] for k in ("dim", "n_layers", "n_heads", "widening_factor")}
+    return {**sizes, "key_size": config.get("key_size") or sizes["dim"] // sizes["n_heads"]}
 
 
 def load_encoder(model: torch.nn.Module, path) -> dict:
@@ -267,7 +271,6 @@ def load_encoder(model: torch.nn.Module, path) -> dict:
     if missing or unexpected or shapes:
         raise ValueError(
             f"checkpoint file {str(weights_path)!r} has no encoder matching {type(model).__name__}'s "
-            f"(missing: {missing[:5]}, unexpected: {unexpected[:5]}, other shapes: {shapes[:5]}); "
-            "give the network the source's dim, n_layers, n_heads and widening_factor")
+            f"(missing: {missing[:5]}, unexpected: {unexpected[:5]}, other shapes: {shapes[:5]})")
     model.encoder.load_state_dict({k: source[k].to(v.dtype) if k in source else v for k, v in target.items()})
     return meta
