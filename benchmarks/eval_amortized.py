@@ -7,22 +7,23 @@ BGe marginal preset) and PC / GES from causal-learn, all on the same data sets. 
 is the goal's own subset: linear-Gaussian Erdos-Renyi graphs at d = 20 (the family defined in
 ``benchmarks/families/id_linear_er.yml``), observational and with 200 interventional rows.
 
-Test graphs are disjoint from training: the training stream of the shipped checkpoints is a pure
-function of (seed, step) (``skcausal_meta.models.training.DatasetStream``), so the graphs of its
-first ``--train-steps`` steps are regenerated here and any test data set whose graph is isomorphic
-(canonical hash) to one of them is dropped; the table says how many data sets remain.
+Test graphs are disjoint from training: a training stream is a pure function of its seed, step and
+settings (``skcausal_meta.models.training.DatasetStream``), so the graphs of every stream that shaped
+a scored checkpoint -- its own and those of the checkpoints it started from (``warm_start_from``,
+``encoder_from``; ``skcausal_meta.models.checkpoint_io.checkpoint_lineage``) -- are regenerated here
+from their JSON, and any test data set whose graph is isomorphic (canonical hash) to one of them is
+dropped; the table says how many data sets remain. The replayed hashes are cached in ``OUT``.
 
 Rows are appended to ``OUT/records.jsonl`` as they finish (one line per model and data set), and a
 rerun skips what is there, so an interrupted run resumes and a new checkpoint is scored by rerunning
 with ``--models avici bcnp`` after deleting their lines (or with a new ``--out``).
 
     python benchmarks/eval_amortized.py --out runs/eval_amortized [--n-datasets 10]
-        [--models avici bcnp dibs pc ges] [--train-steps 10000] [--quick]
-        [--checkpoint bcnp=runs/bcnp_gpu ...]
+        [--models avici bcnp dibs pc ges] [--quick] [--checkpoint bcnp=runs/bcnp_gpu ...]
 
 ``--checkpoint MODEL=STEM`` scores another checkpoint of ``avici`` or ``bcnp`` (a GPU-trained one,
-say) as the row ``MODEL:NAME`` (``NAME`` the file name of ``STEM``); the graphs of its own training
-stream, replayed from the family, ``train_config`` and ``steps`` in its JSON, are excluded too.
+say) as the row ``MODEL:NAME`` (``NAME`` the file name of ``STEM``); the rows ``avici`` and ``bcnp``
+score the estimators' default checkpoints.
 """
 
 from __future__ import annotations
@@ -80,19 +81,17 @@ def make_estimator(name, checkpoints=None):
     raise ValueError(f"unknown model {name!r}; choose from avici, bcnp, dibs, pc, ges")
 
 
-def training_graph_hashes(steps, cache, batch_size=4, n_nodes=(5, 20), seed=0, family="id"):
+def training_graph_hashes(steps, cache, batch_size, n_nodes, seed, family):
     """Canonical hashes of the graphs of the first ``steps`` steps of a training stream.
 
-    The shipped checkpoints were trained with ``--seed 0 --batch-size 4 --n-nodes 5 20`` (the
-    defaults here); graphs do not depend on the numbers of rows, so the stream is replayed with
-    two rows per data set. Graphs a run excluded are replayed too, which only excludes more.
+    Graphs do not depend on the numbers of rows, so the stream is replayed with two rows per data
+    set. Graphs a run excluded are replayed too, which only excludes more.
     """
     key = np.array([steps, batch_size, *n_nodes, seed])
     family_key = json.dumps(family if isinstance(family, str) else family.to_dict(), sort_keys=True)
     if cache.exists():
         data = np.load(cache, allow_pickle=False)
-        same_family = str(data["family"]) == family_key if "family" in data else family == "id"
-        if "key" in data and np.array_equal(data["key"], key) and same_family:
+        if "family" in data and np.array_equal(data["key"], key) and str(data["family"]) == family_key:
             return set(data["hashes"].tolist())
     from skcausal_meta.models.training import DatasetStream, TrainConfig
 
@@ -105,13 +104,20 @@ def training_graph_hashes(steps, cache, batch_size=4, n_nodes=(5, 20), seed=0, f
     return hashes
 
 
-def checkpoint_graph_hashes(stem, out):
-    """Training-stream graph hashes of the checkpoint ``stem`` (from its JSON's ``info``)."""
-    info = json.loads(Path(f"{stem}.json").read_text())["info"]
-    config = info["train_config"]
-    family = SCMFamily.from_dict(info["family_spec"]) if "family_spec" in info else info.get("family", "id")
-    return training_graph_hashes(int(info["steps"]), out / f"train_hashes_{Path(stem).name}.npz",
-                                 config["batch_size"], tuple(config["n_nodes"]), config["seed"], family)
+def checkpoint_graph_hashes(checkpoint, out):
+    """Graph hashes of every training stream in ``checkpoint``'s lineage, replayed from each JSON's
+    ``info`` (checkpoints from before ``train_config`` was recorded used ``--seed 0 --batch-size 4
+    --n-nodes 5 20``)."""
+    from skcausal_meta.models.checkpoint_io import checkpoint_lineage
+
+    hashes = set()
+    for stem, meta in checkpoint_lineage(checkpoint):
+        info = meta["info"]
+        config = {"batch_size": 4, "n_nodes": (5, 20), "seed": 0, **info.get("train_config", {})}
+        family = SCMFamily.from_dict(info["family_spec"]) if "family_spec" in info else info.get("family", "id")
+        hashes |= training_graph_hashes(int(info["steps"]), out / f"train_hashes_{stem.name}.npz",
+                                        config["batch_size"], tuple(config["n_nodes"]), config["seed"], family)
+    return hashes
 
 
 def score(name, x, mask, graph, checkpoints=None):
@@ -148,30 +154,32 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--models", nargs="+", default=["avici", "bcnp", "dibs", "pc", "ges"])
     parser.add_argument("--n-datasets", type=int, default=10, help="test data sets drawn per setting")
-    parser.add_argument("--train-steps", type=int, default=10000,
-                        help="training steps whose graphs are excluded from the test sets")
     parser.add_argument("--settings", nargs="*", default=None, help="subset of setting names")
-    parser.add_argument("--quick", action="store_true", help="2 data sets per setting, 200 training steps")
+    parser.add_argument("--quick", action="store_true", help="2 data sets per setting")
     parser.add_argument("--checkpoint", nargs="*", default=[], metavar="MODEL=STEM",
                         help="also score this avici/bcnp checkpoint, as the row MODEL:NAME")
     args = parser.parse_args(argv)
     if args.quick:
-        args.n_datasets, args.train_steps = 2, 200
+        args.n_datasets = 2
     import torch
 
     torch.set_num_threads(1)
     from skcausal_meta.datasets import register_family
+    from skcausal_meta.models.avici import AviciEstimator
+    from skcausal_meta.models.bcnp import BCNPEstimator
 
     register_family(LINEAR_GAUSSIAN_ER, overwrite=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    train_hashes = training_graph_hashes(args.train_steps, args.out / f"train_hashes_{args.train_steps}.npz")
     checkpoints = {}
     for item in args.checkpoint:
         model, sep, stem = item.partition("=")
         if not sep or model not in ("avici", "bcnp"):
             parser.error(f"--checkpoint takes MODEL=STEM with MODEL avici or bcnp, got {item!r}")
         checkpoints[f"{model}:{Path(stem).name}"] = stem
-        train_hashes |= checkpoint_graph_hashes(stem, args.out)
+    defaults = {"avici": AviciEstimator._default_checkpoint, "bcnp": BCNPEstimator._default_checkpoint}
+    train_hashes = set()
+    for name in {**dict.fromkeys(m for m in args.models if m in defaults), **checkpoints}:
+        train_hashes |= checkpoint_graph_hashes(checkpoints.get(name, defaults.get(name)), args.out)
     models = list(args.models) + [name for name in checkpoints if name not in args.models]
     path = args.out / "records.jsonl"
     records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

@@ -11,6 +11,7 @@ import torch
 from skcausal_meta.datasets import canonical_graph_hash, graphs_isomorphic, make_scm_family
 from skcausal_meta.models.avici import AviciModel
 from skcausal_meta.models.checkpoint_io import (
+    checkpoint_lineage,
     load_model,
     load_training_state,
     save_model,
@@ -436,6 +437,47 @@ def test_cli_init_encoder_from_copies_the_shared_encoder_across_models(tmp_path)
     main(["--model", "bcnp", "--steps", "1", "--out", str(tmp_path / "shipped"), "--init-encoder-from",
           "avici_id_large", *data, "--model-config", '{"dim": 128, "n_layers": 6, "n_heads": 8}'])
     assert load_model(tmp_path / "shipped", BCNP)[1]["info"]["encoder_from"] == "avici_id_large"
+
+
+def test_resumed_run_keeps_the_checkpoint_it_started_from(tmp_path):
+    from skcausal_meta.models.bcnp import BCNP
+
+    data = ["--family", "id", "--quiet", "--batch-size", "2", "--n-nodes", "3", "4", "--n-samples", "16",
+            "--eval-every", "1", "--n-validation-batches", "1", "--device", "cpu"]
+    encoder = ["--model-config", '{"dim": 8, "n_layers": 2, "n_heads": 2}']
+    base, other, out = tmp_path / "base", tmp_path / "other", tmp_path / "run"
+    for stem in (base, other):
+        main(["--model", "avici", "--steps", "1", "--out", str(stem), *data, *encoder])
+    main(["--model", "bcnp", "--steps", "1", "--out", str(out), "--init-encoder-from", str(base), *data, *encoder])
+    # resumed without the flag: the weights come from the state, and so does the record of their source
+    main(["--model", "bcnp", "--steps", "2", "--out", str(out), *data, *encoder])
+    info = load_model(out, BCNP)[1]["info"]
+    assert info["steps"] == 2 and info["encoder_from"] == str(base) and "--init-encoder-from" not in info["command"]
+    with pytest.raises(ValueError, match=r"run\.train\.safetensors.*started from .*'encoder_from'.*base"):
+        main(["--model", "bcnp", "--steps", "3", "--out", str(out), "--init-encoder-from", str(other), *data, *encoder])
+    # repeating the flag it started with is fine; a run started from fresh weights refuses a source
+    main(["--model", "bcnp", "--steps", "3", "--out", str(out), "--init-encoder-from", str(base), *data, *encoder])
+    with pytest.raises(ValueError, match=r"base\.train\.safetensors.*started from fresh weights"):
+        main(["--model", "avici", "--steps", "2", "--out", str(base), "--init-from", str(other), *data])
+
+
+def test_checkpoint_lineage_follows_warm_starts_encoder_copies_and_exports(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # relative sources, and none of the shipped ones' run folders exist here
+    assert [stem.name for stem, _ in checkpoint_lineage("bcnp_id_large")] == [
+        "bcnp_id_large", "avici_id_large", "avici_lin_er"]  # the last found as the export of the recorded run
+    data = ["--family", "id", "--quiet", "--batch-size", "2", "--n-nodes", "3", "4", "--n-samples", "16",
+            "--eval-every", "1", "--n-validation-batches", "1", "--device", "cpu"]
+    encoder = ["--model-config", '{"dim": 8, "n_layers": 2, "n_heads": 2}']
+    main(["--model", "avici", "--steps", "1", "--out", "base", *data, *encoder])
+    main(["--model", "avici", "--steps", "1", "--out", "warm", "--init-from", "base", *data])
+    main(["export", "--model", "avici", "warm", "half"])
+    main(["--model", "bcnp", "--steps", "1", "--out", "bcnp", "--init-encoder-from", "half", *data, *encoder])
+    lineage = checkpoint_lineage("bcnp")
+    assert [str(stem) for stem, _ in lineage] == ["bcnp", "half", "base"]
+    assert [meta["info"]["steps"] for _, meta in lineage] == [1, 1, 1] and lineage[0][1]["model"] == "bcnp"
+    (tmp_path / "base.json").unlink()
+    with pytest.raises(FileNotFoundError, match=r"'half\.json' started from 'base', which is neither"):
+        checkpoint_lineage("bcnp")
 
 
 def test_cli_export_stores_half_precision_weights_that_load_back(tmp_path):

@@ -32,6 +32,8 @@ __all__ = [
     "list_shipped_checkpoints",
     "resolve_checkpoint",
     "checkpoint_label",
+    "SOURCE_KEYS",
+    "checkpoint_lineage",
     "save_model",
     "load_model",
     "load_encoder",
@@ -129,6 +131,61 @@ def checkpoint_label(stem: Path) -> str:
     """How a source checkpoint is recorded in another one's ``info``: a shipped checkpoint by its
     name (its path differs between installations), any other by its path."""
     return stem.name if stem.parent == SHIPPED_DIR else str(stem)
+
+
+# ``info`` keys naming the checkpoint whose weights a training run started from (the whole network,
+# or its encoder)
+SOURCE_KEYS = ("warm_start_from", "encoder_from")
+
+
+def _find_source(label: str, recorded_in: Path) -> Path:
+    """The stem a ``SOURCE_KEYS`` label names: a shipped checkpoint, an existing file (relative to
+    the working directory, as the training command saw it), or the source of a shipped export."""
+    try:
+        return resolve_checkpoint(label, None)
+    except (FileNotFoundError, ValueError):
+        pass
+    for name in list_shipped_checkpoints():
+        if _read_meta(SHIPPED_DIR / f"{name}.json")["info"].get("exported_from") == label:
+            return SHIPPED_DIR / name
+    raise FileNotFoundError(
+        f"checkpoint {str(recorded_in.with_suffix('.json'))!r} started from {label!r}, which is neither a "
+        "shipped checkpoint, an existing file, nor the source of a shipped export"
+    )
+
+
+def checkpoint_lineage(checkpoint) -> list[tuple[Path, dict]]:
+    """The checkpoint and, recursively, those its weights started from.
+
+    Follows the ``warm_start_from`` and ``encoder_from`` entries of each checkpoint's ``info``, so
+    that a caller can tell which training streams (``info["train_config"]``, ``info["steps"]``,
+    ``info["family_spec"]``) shaped the weights, e.g. to keep test graphs out of all of them.
+
+    Parameters
+    ----------
+    checkpoint : str or path-like
+        A shipped name or a checkpoint path, as for :func:`resolve_checkpoint`.
+
+    Returns
+    -------
+    list of (Path, dict)
+        ``(stem, JSON metadata)`` pairs, the checkpoint itself first, each checkpoint once.
+
+    Raises
+    ------
+    FileNotFoundError
+        When a recorded source can be found neither as given nor among the shipped checkpoints.
+    """
+    pending, seen, lineage = [resolve_checkpoint(checkpoint, None)], set(), []
+    while pending:
+        stem = pending.pop(0)
+        if stem.resolve() in seen:
+            continue
+        seen.add(stem.resolve())
+        meta = _read_meta(stem.with_suffix(".json"))
+        lineage.append((stem, meta))
+        pending += [_find_source(meta["info"][key], stem) for key in SOURCE_KEYS if key in meta.get("info", {})]
+    return lineage
 
 
 def save_model(path, model: torch.nn.Module, info: dict | None = None,

@@ -54,7 +54,7 @@ from .._validation import check_positive_int
 from ..datasets import DatasetSpec, canonical_graph_hash, make_scm_family
 from ..datasets.spec import atomic_write_bytes
 from .base import resolve_device
-from .checkpoint_io import load_training_state, save_model, save_training_state
+from .checkpoint_io import SOURCE_KEYS, load_training_state, save_model, save_training_state
 
 __all__ = [
     "TrainConfig",
@@ -549,7 +549,10 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     exclude_hashes, graph_hash
         Test-graph hashes never to train on, and the hash function (see :class:`DatasetStream`).
     info : dict, default=None
-        Extra JSON metadata stored in the exported model checkpoint (e.g. the command line).
+        Extra JSON metadata stored in the exported model checkpoint (e.g. the command line). Its
+        ``warm_start_from`` and ``encoder_from`` (the checkpoint the first weights came from) are
+        kept in the training state: a resumed run records them without being given them again,
+        and refuses other ones.
 
     Returns
     -------
@@ -562,16 +565,26 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     optimizer = make_optimizer(model.parameters(), config)
     state_path = None if out is None else Path(os.fspath(out) + ".train.safetensors")
     excluded = _excluded_graphs_record(exclude_hashes)
-    settings = {**asdict(config), "excluded_graphs": excluded}
+    info = dict(info or {})
+    sources = {k: info[k] for k in SOURCE_KEYS if k in info}
+    settings = {**asdict(config), "excluded_graphs": excluded, "sources": sources}
     start = 0
     if state_path is not None and resume and state_path.is_file():
         start, saved = load_training_state(state_path, model, optimizer)
         saved.setdefault("optimizer", "adamw")  # states written before these options existed
         saved.setdefault("excluded_graphs", _excluded_graphs_record(()))
-        mismatched = {k for k, v in saved.items() if k not in _FREE_ON_RESUME and settings.get(k) != v}
+        saved.setdefault("sources", sources)  # states from before sources were kept: as given now
+        mismatched = {k for k, v in saved.items()
+                      if k not in _FREE_ON_RESUME | {"sources"} and settings.get(k) != v}
         if mismatched:
             raise ValueError(f"training state {str(state_path)!r} was written with other settings "
                              f"for {sorted(mismatched)}; use a new out path or resume=False")
+        if sources and sources != saved["sources"]:
+            raise ValueError(f"training state {str(state_path)!r} continues a run that started from "
+                             f"{saved['sources'] or 'fresh weights'}, not {sources}; resume without "
+                             "naming another source, or use a new out path or resume=False")
+        settings["sources"] = saved["sources"]
+        info.update(saved["sources"])
 
     if log_path is not None:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
@@ -585,7 +598,7 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
         if out is None:
             return
         save_training_state(state_path, model, optimizer, step, settings)
-        save_model(out, model, {**(info or {}), "steps": step, "train_config": asdict(config),
+        save_model(out, model, {**info, "steps": step, "train_config": asdict(config),
                                 "excluded_graphs": excluded})
 
     history, running, t0, auroc = [], [], time.perf_counter(), float("nan")
