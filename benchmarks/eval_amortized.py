@@ -12,7 +12,8 @@ settings (``skcausal_meta.models.training.DatasetStream``), so the graphs of eve
 a scored checkpoint -- its own and those of the checkpoints it started from (``warm_start_from``,
 ``encoder_from``; ``skcausal_meta.models.checkpoint_io.checkpoint_lineage``) -- are regenerated here
 from their JSON, and any test data set whose graph is isomorphic (canonical hash) to one of them is
-dropped; the table says how many data sets remain. The replayed hashes are cached in ``OUT``.
+dropped; the table says how many data sets remain. The replayed hashes are cached in ``OUT`` (the
+first run replays the 528,000 graphs of ``avici_lin_er``'s stream, about 4 minutes).
 
 Rows are appended to ``OUT/records.jsonl`` as they finish (one line per model and data set), and a
 rerun skips what is there, so an interrupted run resumes and a new checkpoint is scored by rerunning
@@ -85,7 +86,9 @@ def training_graph_hashes(steps, cache, batch_size, n_nodes, seed, family):
     """Canonical hashes of the graphs of the first ``steps`` steps of a training stream.
 
     Graphs do not depend on the numbers of rows, so the stream is replayed with two rows per data
-    set. Graphs a run excluded are replayed too, which only excludes more.
+    set. It is replayed without the run's excluded graphs: those it drew are hashed too (which only
+    excludes more), the redraws that replaced them are not (they are never among the run's excluded
+    graphs, which for the shipped checkpoints include every test set here).
     """
     key = np.array([steps, batch_size, *n_nodes, seed])
     family_key = json.dumps(family if isinstance(family, str) else family.to_dict(), sort_keys=True)
@@ -176,10 +179,10 @@ def main(argv=None):
         if not sep or model not in ("avici", "bcnp"):
             parser.error(f"--checkpoint takes MODEL=STEM with MODEL avici or bcnp, got {item!r}")
         checkpoints[f"{model}:{Path(stem).name}"] = stem
-    defaults = {"avici": AviciEstimator._default_checkpoint, "bcnp": BCNPEstimator._default_checkpoint}
+    # the same test sets whatever --models says: the default checkpoints' streams are always excluded
     train_hashes = set()
-    for name in {**dict.fromkeys(m for m in args.models if m in defaults), **checkpoints}:
-        train_hashes |= checkpoint_graph_hashes(checkpoints.get(name, defaults.get(name)), args.out)
+    for checkpoint in (AviciEstimator._default_checkpoint, BCNPEstimator._default_checkpoint, *checkpoints.values()):
+        train_hashes |= checkpoint_graph_hashes(checkpoint, args.out)
     models = list(args.models) + [name for name in checkpoints if name not in args.models]
     path = args.out / "records.jsonl"
     records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

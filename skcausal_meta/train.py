@@ -35,6 +35,7 @@ import dataclasses
 import json
 import sys
 from importlib import import_module
+from pathlib import Path
 
 # registry name -> (module, class) of every model following the contract in models/training.py
 MODELS = {
@@ -54,8 +55,6 @@ def resolve_family(value: str):
 
     Raises ``ValueError`` naming the value when it is neither.
     """
-    from pathlib import Path
-
     from .datasets import SCMFamily, list_families
 
     if value in list_families():
@@ -80,8 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="registered SCM family name (list_families()) or a YAML file defining a family")
     parser.add_argument("--out", required=True, help="checkpoint stem: writes OUT.safetensors, OUT.json, "
                                                      "OUT.train.safetensors")
-    parser.add_argument("--model-config", default="{}", type=json.loads,
-                        help="JSON dict of network keyword arguments, e.g. '{\"dim\": 64}'")
+    parser.add_argument("--model-config", default=None, type=json.loads,
+                        help="JSON dict of network keyword arguments, e.g. '{\"dim\": 64}' (default: the "
+                             "defaults, or when resuming, the configuration the training state was saved with)")
     parser.add_argument("--init-from", default=None, metavar="CHECKPOINT",
                         help="start from this checkpoint's network (a shipped name or a path) instead of a "
                              "fresh one; excludes --model-config")
@@ -177,8 +177,14 @@ def main(argv=None):
     stem)."""
     import torch
 
-    from .datasets import canonical_graph_hash, get_family
-    from .models.checkpoint_io import checkpoint_label, load_encoder, load_model, resolve_checkpoint
+    from .datasets import canonical_graph_hash
+    from .models.checkpoint_io import (
+        checkpoint_label,
+        load_encoder,
+        load_model,
+        read_training_state_config,
+        resolve_checkpoint,
+    )
     from .models.training import TrainConfig, meta_train, read_graph_hashes
 
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -197,15 +203,17 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     family = resolve_family(args.family)
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
-    info = {"command": "python -m skcausal_meta.train " + " ".join(argv), "family": args.family,
-            "family_spec": get_family(family).to_dict()}
+    info = {"command": "python -m skcausal_meta.train " + " ".join(argv), "family": args.family}
     if args.init_from is not None:
         stem = resolve_checkpoint(args.init_from, None)
         model, _ = load_model(stem, model_class(args.model))
         info["warm_start_from"] = checkpoint_label(stem)
     else:
         torch.manual_seed(config.seed)  # weight initialisation; the CLI owns its process
-        model = model_class(args.model)(**args.model_config)
+        state = Path(args.out + ".train.safetensors")
+        if args.model_config is None and args.resume and state.is_file():
+            args.model_config = read_training_state_config(state)
+        model = model_class(args.model)(**(args.model_config or {}))
         if args.init_encoder_from is not None:
             stem = resolve_checkpoint(args.init_encoder_from, None)
             load_encoder(model, stem)

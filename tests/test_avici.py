@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 
 from skcausal_meta._validation import is_dag
 from skcausal_meta.models.avici import AviciEstimator, AviciModel, project_to_dag
-from skcausal_meta.models.checkpoint_io import load_model, save_model
+from skcausal_meta.models.checkpoint_io import checkpoint_lineage, load_model, save_model
 from skcausal_meta.models.training import make_model_input
 
 TINY = dict(dim=16, n_layers=1, n_heads=2)
@@ -165,11 +165,22 @@ def test_meta_fit_warm_start_fine_tunes_the_checkpoint_and_leaves_it_unchanged(c
     assert torch.equal(params(load_model(stem, AviciModel)[0]), params(source))  # the source file is unchanged
     _, meta = load_model(tmp_path / "ft", AviciModel)
     assert meta["info"]["warm_start_from"] == str(stem) and meta["config"] == source.config
+    # the same call with more steps continues that run, whose training state keeps the source ...
+    est.meta_fit("id", steps=2, warm_start=True, lr=1e-9, out=tmp_path / "ft", **options)
+    info = load_model(tmp_path / "ft", AviciModel)[1]["info"]
+    assert info["steps"] == 2 and info["warm_start_from"] == str(stem)
+    # ... and without that state it would overwrite the record of where the network came from
+    with pytest.raises(ValueError, match=r"warm_start=True with out='.*ft', where the network it starts from"):
+        est.meta_fit("id", steps=3, warm_start=True, out=tmp_path / "ft", resume=False, **options)
     # a real step moves the weights; a second warm start continues from the meta-fitted network
     est.meta_fit("id", steps=1, warm_start=True, lr=1e-2, **options)
     assert not torch.allclose(params(est._network()[0]), params(tuned), atol=1e-4)
     with pytest.raises(ValueError, match="model_config must be None with warm_start=True"):
         est.meta_fit("id", steps=1, warm_start=True, model_config=TINY, **options)
+    # that network was kept in memory only: a checkpoint started from it cannot name its training stream
+    est.meta_fit("id", steps=1, warm_start=True, out=tmp_path / "from_memory", **options)
+    with pytest.raises(FileNotFoundError, match=r"from_memory\.json' started from a network that meta_fit kept"):
+        checkpoint_lineage(tmp_path / "from_memory")
 
 
 def test_meta_fit_excludes_held_out_graphs(tmp_path):

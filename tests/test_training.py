@@ -32,6 +32,11 @@ from skcausal_meta.models.training import (
 )
 from skcausal_meta.train import main, model_class
 
+# the data options of the tiny command-line runs, and a network size AVICI and BCNP share
+TINY_RUN = ["--family", "id", "--quiet", "--batch-size", "2", "--n-nodes", "3", "4", "--n-samples", "16",
+            "--eval-every", "1", "--n-validation-batches", "1", "--device", "cpu"]
+TINY_ENCODER = ["--model-config", '{"dim": 8, "n_layers": 2, "n_heads": 2}']
+
 TINY_DATA = dict(batch_size=2, n_nodes=[3, 4], n_samples=16, n_interventional=4, eval_every=2,
                  n_validation_batches=1, checkpoint_every=2)
 
@@ -374,8 +379,7 @@ def test_cli_writes_test_graph_hashes_and_excludes_several_files(tmp_path):
 
 
 def test_cli_init_from_fine_tunes_a_checkpoint(tmp_path):
-    data = ["--family", "id", "--quiet", "--batch-size", "2", "--n-nodes", "3", "4", "--n-samples", "16",
-            "--eval-every", "1", "--n-validation-batches", "1", "--device", "cpu"]
+    data = TINY_RUN
     base = tmp_path / "base"
     main(["--model", "avici", "--steps", "2", "--out", str(base), *data,
           "--model-config", '{"dim": 8, "n_layers": 1, "n_heads": 2}'])
@@ -399,9 +403,7 @@ def test_cli_init_from_fine_tunes_a_checkpoint(tmp_path):
 def test_cli_init_encoder_from_copies_the_shared_encoder_across_models(tmp_path):
     from skcausal_meta.models.bcnp import BCNP
 
-    data = ["--family", "id", "--quiet", "--batch-size", "2", "--n-nodes", "3", "4", "--n-samples", "16",
-            "--eval-every", "1", "--n-validation-batches", "1", "--device", "cpu"]
-    encoder = '{"dim": 8, "n_layers": 2, "n_heads": 2}'
+    data, encoder = TINY_RUN, TINY_ENCODER[1]
     base = tmp_path / "avici"
     main(["--model", "avici", "--steps", "2", "--out", str(base), *data, "--model-config", encoder])
     out = tmp_path / "bcnp"
@@ -439,45 +441,74 @@ def test_cli_init_encoder_from_copies_the_shared_encoder_across_models(tmp_path)
     assert load_model(tmp_path / "shipped", BCNP)[1]["info"]["encoder_from"] == "avici_id_large"
 
 
-def test_resumed_run_keeps_the_checkpoint_it_started_from(tmp_path):
+def test_resumed_run_keeps_the_checkpoint_it_started_from(tmp_path, monkeypatch):
     from skcausal_meta.models.bcnp import BCNP
 
-    data = ["--family", "id", "--quiet", "--batch-size", "2", "--n-nodes", "3", "4", "--n-samples", "16",
-            "--eval-every", "1", "--n-validation-batches", "1", "--device", "cpu"]
-    encoder = ["--model-config", '{"dim": 8, "n_layers": 2, "n_heads": 2}']
+    monkeypatch.chdir(tmp_path)
     base, other, out = tmp_path / "base", tmp_path / "other", tmp_path / "run"
     for stem in (base, other):
-        main(["--model", "avici", "--steps", "1", "--out", str(stem), *data, *encoder])
-    main(["--model", "bcnp", "--steps", "1", "--out", str(out), "--init-encoder-from", str(base), *data, *encoder])
-    # resumed without the flag: the weights come from the state, and so does the record of their source
-    main(["--model", "bcnp", "--steps", "2", "--out", str(out), *data, *encoder])
+        main(["--model", "avici", "--steps", "1", "--out", str(stem), *TINY_RUN, *TINY_ENCODER])
+    main(["--model", "bcnp", "--steps", "1", "--out", str(out), "--init-encoder-from", "base", *TINY_RUN,
+          *TINY_ENCODER])
+    assert load_model(out, BCNP)[1]["info"]["encoder_from"] == str(base)  # the absolute path of a relative one
+    # resumed without the flag and without --model-config: the weights, their configuration and the
+    # record of their source all come from the training state
+    main(["--model", "bcnp", "--steps", "2", "--out", str(out), *TINY_RUN])
     info = load_model(out, BCNP)[1]["info"]
     assert info["steps"] == 2 and info["encoder_from"] == str(base) and "--init-encoder-from" not in info["command"]
     with pytest.raises(ValueError, match=r"run\.train\.safetensors.*started from .*'encoder_from'.*base"):
-        main(["--model", "bcnp", "--steps", "3", "--out", str(out), "--init-encoder-from", str(other), *data, *encoder])
-    # repeating the flag it started with is fine; a run started from fresh weights refuses a source
-    main(["--model", "bcnp", "--steps", "3", "--out", str(out), "--init-encoder-from", str(base), *data, *encoder])
+        main(["--model", "bcnp", "--steps", "3", "--out", str(out), "--init-encoder-from", str(other), *TINY_RUN])
+    # the flag it started with, given as an absolute path this time, is the same source
+    main(["--model", "bcnp", "--steps", "3", "--out", str(out), "--init-encoder-from", str(base), *TINY_RUN])
+    # a state written before sources were kept takes them from its run's checkpoint
+    state = tmp_path / "run.train.safetensors"
+    model, _ = load_model(out, BCNP)
+    optimizer = make_optimizer(model.parameters(), TrainConfig())
+    step, saved = load_training_state(state, model, optimizer)
+    save_training_state(state, model, optimizer, step, {k: v for k, v in saved.items() if k != "sources"})
+    main(["--model", "bcnp", "--steps", "4", "--out", str(out), *TINY_RUN])
+    assert load_model(out, BCNP)[1]["info"]["encoder_from"] == str(base)
+    # a run started from fresh weights refuses a source
     with pytest.raises(ValueError, match=r"base\.train\.safetensors.*started from fresh weights"):
-        main(["--model", "avici", "--steps", "2", "--out", str(base), "--init-from", str(other), *data])
+        main(["--model", "avici", "--steps", "2", "--out", str(base), "--init-from", str(other), *TINY_RUN])
 
 
 def test_checkpoint_lineage_follows_warm_starts_encoder_copies_and_exports(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # relative sources, and none of the shipped ones' run folders exist here
+    monkeypatch.chdir(tmp_path)  # none of the shipped checkpoints' run folders exist here
     assert [stem.name for stem, _ in checkpoint_lineage("bcnp_id_large")] == [
         "bcnp_id_large", "avici_id_large", "avici_lin_er"]  # the last found as the export of the recorded run
-    data = ["--family", "id", "--quiet", "--batch-size", "2", "--n-nodes", "3", "4", "--n-samples", "16",
-            "--eval-every", "1", "--n-validation-batches", "1", "--device", "cpu"]
-    encoder = ["--model-config", '{"dim": 8, "n_layers": 2, "n_heads": 2}']
-    main(["--model", "avici", "--steps", "1", "--out", "base", *data, *encoder])
-    main(["--model", "avici", "--steps", "1", "--out", "warm", "--init-from", "base", *data])
+    main(["--model", "avici", "--steps", "1", "--out", "base", *TINY_RUN, *TINY_ENCODER])
+    main(["--model", "avici", "--steps", "1", "--out", "warm", "--init-from", "base", *TINY_RUN])
     main(["export", "--model", "avici", "warm", "half"])
-    main(["--model", "bcnp", "--steps", "1", "--out", "bcnp", "--init-encoder-from", "half", *data, *encoder])
+    main(["--model", "bcnp", "--steps", "1", "--out", "bcnp", "--init-encoder-from", "half", *TINY_RUN,
+          *TINY_ENCODER])
     lineage = checkpoint_lineage("bcnp")
-    assert [str(stem) for stem, _ in lineage] == ["bcnp", "half", "base"]
+    assert [stem.name for stem, _ in lineage] == ["bcnp", "half", "base"]
     assert [meta["info"]["steps"] for _, meta in lineage] == [1, 1, 1] and lineage[0][1]["model"] == "bcnp"
+    assert lineage[1][1]["info"]["family_spec"]["name"] == "id"  # what replaying its stream needs
     (tmp_path / "base.json").unlink()
-    with pytest.raises(FileNotFoundError, match=r"'half\.json' started from 'base', which is neither"):
+    with pytest.raises(FileNotFoundError, match=r"half\.json' started from '.*base', which is neither"):
         checkpoint_lineage("bcnp")
+
+
+def test_eval_amortized_excludes_the_graphs_of_every_stream_in_the_lineage(tmp_path, monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "eval_amortized.py"
+    spec = importlib.util.spec_from_file_location("eval_amortized", path)
+    eval_amortized = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(eval_amortized)
+    monkeypatch.chdir(tmp_path)
+    main(["--model", "avici", "--steps", "2", "--out", "base", "--seed", "1", *TINY_RUN, *TINY_ENCODER])
+    main(["--model", "avici", "--steps", "3", "--out", "warm", "--seed", "2", "--init-from", "base", *TINY_RUN])
+
+    def trained_graphs(seed, steps):  # the streams as the runs drew them (16 rows, interventions and all)
+        stream = DatasetStream("id", TrainConfig(steps=steps, batch_size=2, n_nodes=[3, 4], n_samples=16, seed=seed))
+        return {canonical_graph_hash(g) for t in range(steps) for g in stream[t][1].numpy().astype(np.int8)}
+
+    assert eval_amortized.checkpoint_graph_hashes("warm", tmp_path) == trained_graphs(1, 2) | trained_graphs(2, 3)
+    assert eval_amortized.checkpoint_graph_hashes("base", tmp_path) == trained_graphs(1, 2)  # cached per stem
 
 
 def test_cli_export_stores_half_precision_weights_that_load_back(tmp_path):

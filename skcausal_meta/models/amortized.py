@@ -13,7 +13,7 @@ import torch
 from .._validation import check_positive_int, check_random_state
 from ..datasets import canonical_graph_hash
 from .base import BaseCausalEstimator
-from .checkpoint_io import checkpoint_label, load_model, resolve_checkpoint
+from .checkpoint_io import IN_MEMORY_SOURCE, checkpoint_label, load_model, resolve_checkpoint
 from .training import TrainConfig, meta_train, read_graph_hashes
 
 __all__ = ["AmortizedEstimator"]
@@ -69,7 +69,8 @@ class AmortizedEstimator(BaseCausalEstimator):
             Start from the weights (and buffers, e.g. AVICI's acyclicity dual) of the network of the
             last :meth:`meta_fit`, else of ``checkpoint``, with a new optimizer and learning-rate
             schedule; the source is left unchanged and recorded in the written checkpoint as
-            ``warm_start_from``. ``model_config`` must then be None.
+            ``warm_start_from``. ``model_config`` must then be None. With the ``out`` of the last
+            :meth:`meta_fit` (and ``resume=True``), that run continues to ``steps``.
         out : path-like, default=None
             Checkpoint stem written periodically (``OUT.safetensors`` + ``OUT.json`` and the
             resumable ``OUT.train.safetensors``); ``None`` keeps the network in memory only.
@@ -107,7 +108,15 @@ class AmortizedEstimator(BaseCausalEstimator):
                                  f"configuration of the one it starts from), got {model_config!r}")
             source, stem = self._network()
             model = copy.deepcopy(source)
-            info["warm_start_from"] = "the network of the last meta_fit" if stem is None else checkpoint_label(stem)
+            if stem is None:
+                info["warm_start_from"] = IN_MEMORY_SOURCE
+            elif out is None or os.path.abspath(stem) != os.path.abspath(out):
+                info["warm_start_from"] = checkpoint_label(stem)
+            elif not (resume and Path(os.fspath(out) + ".train.safetensors").is_file()):
+                raise ValueError(f"warm_start=True with out={os.fspath(out)!r}, where the network it starts from "
+                                 "is saved, overwrites that checkpoint without its training state to continue; "
+                                 "give another out, or resume=True with OUT.train.safetensors in place")
+            # else: the same run continued; its training state keeps the source it started from
         else:
             with torch.random.fork_rng():
                 torch.manual_seed(config.seed)  # weight initialisation; the global RNG is restored

@@ -33,12 +33,14 @@ __all__ = [
     "resolve_checkpoint",
     "checkpoint_label",
     "SOURCE_KEYS",
+    "IN_MEMORY_SOURCE",
     "checkpoint_lineage",
     "save_model",
     "load_model",
     "load_encoder",
     "save_training_state",
     "load_training_state",
+    "read_training_state_config",
 ]
 
 FORMAT = "skcausal_meta-checkpoint-v1"
@@ -129,18 +131,27 @@ def resolve_checkpoint(checkpoint, default: str) -> Path:
 
 def checkpoint_label(stem: Path) -> str:
     """How a source checkpoint is recorded in another one's ``info``: a shipped checkpoint by its
-    name (its path differs between installations), any other by its path."""
-    return stem.name if stem.parent == SHIPPED_DIR else str(stem)
+    name (its path differs between installations), any other by its absolute path (so the record
+    means the same file whatever the working directory of whoever reads it)."""
+    return stem.name if stem.parent == SHIPPED_DIR else os.path.abspath(stem)
 
 
 # ``info`` keys naming the checkpoint whose weights a training run started from (the whole network,
 # or its encoder)
 SOURCE_KEYS = ("warm_start_from", "encoder_from")
+# the source recorded for a warm start from a network that ``meta_fit`` kept in memory only
+IN_MEMORY_SOURCE = "the network of the last meta_fit"
 
 
 def _find_source(label: str, recorded_in: Path) -> Path:
-    """The stem a ``SOURCE_KEYS`` label names: a shipped checkpoint, an existing file (relative to
-    the working directory, as the training command saw it), or the source of a shipped export."""
+    """The stem a ``SOURCE_KEYS`` label names: a shipped checkpoint, an existing file (an absolute
+    path; checkpoints written before 2026-11-26 recorded paths relative to the training command's
+    working directory), or the run a shipped checkpoint was exported from."""
+    if label == IN_MEMORY_SOURCE:
+        raise FileNotFoundError(
+            f"checkpoint {str(recorded_in.with_suffix('.json'))!r} started from a network that meta_fit kept "
+            "in memory only (out=None), so the training stream of its first weights was not recorded"
+        )
     try:
         return resolve_checkpoint(label, None)
     except (FileNotFoundError, ValueError):
@@ -239,6 +250,17 @@ def load_model(path, model_cls, map_location="cpu") -> tuple[torch.nn.Module, di
     model = model_cls(**meta["config"])
     _load_state_dict(model, tensors, weights_path)
     return model.to(map_location).eval(), meta
+
+
+def read_training_state_config(path) -> dict:
+    """The network configuration a training state was saved with (its metadata only)."""
+    path = Path(os.fspath(path))
+    try:
+        with open(path, "rb") as fh:
+            header = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))
+        return json.loads(header["__metadata__"]["config"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"training state {str(path)!r} is not readable (truncated or corrupt?): {exc}") from exc
 
 
 def save_training_state(path, model, optimizer: torch.optim.Optimizer, step: int, train_config: dict) -> None:

@@ -51,7 +51,7 @@ from sklearn.metrics import roc_auc_score
 from tqdm.auto import tqdm
 
 from .._validation import check_positive_int
-from ..datasets import DatasetSpec, canonical_graph_hash, make_scm_family
+from ..datasets import DatasetSpec, canonical_graph_hash, get_family, make_scm_family
 from ..datasets.spec import atomic_write_bytes
 from .base import resolve_device
 from .checkpoint_io import SOURCE_KEYS, load_training_state, save_model, save_training_state
@@ -518,6 +518,16 @@ def _excluded_graphs_record(hashes) -> dict:
     return {"count": len(hashes), "sha256": hashlib.sha256(joined).hexdigest()}
 
 
+def _recorded_sources(out, default: dict) -> dict:
+    """The ``SOURCE_KEYS`` entries of the model checkpoint ``OUT.json`` a run wrote, ``default``
+    when there is none to read."""
+    try:
+        info = json.loads(Path(os.fspath(out) + ".json").read_text())["info"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return default
+    return {k: info[k] for k in SOURCE_KEYS if k in info}
+
+
 def meta_train(model, family, config: TrainConfig | None = None, out=None, resume: bool = True,
                device="auto", progress: bool = True, log_path=None, exclude_hashes=(),
                graph_hash=None, info: dict | None = None) -> list[dict]:
@@ -549,7 +559,8 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     exclude_hashes, graph_hash
         Test-graph hashes never to train on, and the hash function (see :class:`DatasetStream`).
     info : dict, default=None
-        Extra JSON metadata stored in the exported model checkpoint (e.g. the command line). Its
+        Extra JSON metadata stored in the exported model checkpoint (e.g. the command line), next
+        to the family's full definition (``family_spec``), the steps and the training config. Its
         ``warm_start_from`` and ``encoder_from`` (the checkpoint the first weights came from) are
         kept in the training state: a resumed run records them without being given them again,
         and refuses other ones.
@@ -565,7 +576,7 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     optimizer = make_optimizer(model.parameters(), config)
     state_path = None if out is None else Path(os.fspath(out) + ".train.safetensors")
     excluded = _excluded_graphs_record(exclude_hashes)
-    info = dict(info or {})
+    info = {"family_spec": get_family(family).to_dict(), **(info or {})}
     sources = {k: info[k] for k in SOURCE_KEYS if k in info}
     settings = {**asdict(config), "excluded_graphs": excluded, "sources": sources}
     start = 0
@@ -573,7 +584,8 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
         start, saved = load_training_state(state_path, model, optimizer)
         saved.setdefault("optimizer", "adamw")  # states written before these options existed
         saved.setdefault("excluded_graphs", _excluded_graphs_record(()))
-        saved.setdefault("sources", sources)  # states from before sources were kept: as given now
+        if "sources" not in saved:  # states from before sources were kept: as their run's checkpoint says
+            saved["sources"] = _recorded_sources(out, default=sources)
         mismatched = {k for k, v in saved.items()
                       if k not in _FREE_ON_RESUME | {"sources"} and settings.get(k) != v}
         if mismatched:
