@@ -12,6 +12,8 @@
 #        bash scripts/gpu_session.sh
 # DEVICE=cpu runs step 3 on the CPU (a dry run of the script). RESUME_FROM continues a run of this script from its reassembled state (carry the file to the machine).
 # ARCH replaces the network's JSON keyword arguments (a resumed state must be given the config it was saved with).
+# P_OBS (default 0.5) and N_SAMPLES (default 200) set --p-observational-only and --n-samples (a resumed
+# state must be given the values it was saved with).
 # (FAMILY=benchmarks/families/id_linear_er.yml trains on the lin-Gauss ER domain of issue 4's goal.)
 # Wheels of packages missing on the machine can be placed in .whl/ (installed to /tmp/site first).
 set -u
@@ -61,7 +63,8 @@ else
 fi
 timeout "$TRAIN_S" python3 -m skcausal_meta.train --model "$MODEL" --family "$FAMILY" --out "$RUN" --device "${DEVICE:-cuda}" \
   "${SETTINGS[@]}" --steps 200000 --decay inverse_sqrt --threads 2 \
-  --num-workers "$WORKERS" --n-nodes 5 20 --n-samples 200 --n-interventional 50 --warmup-steps 500 \
+  --num-workers "$WORKERS" --n-nodes 5 20 --n-samples "${N_SAMPLES:-200}" --n-interventional 50 \
+  --p-observational-only "${P_OBS:-0.5}" --warmup-steps 500 \
   --eval-every 250 --checkpoint-every 250 --n-validation-batches 2 --seed 0 --quiet \
   --exclude-graphs /tmp/gpu_runs/test_graphs.txt /tmp/gpu_runs/heldout.txt /tmp/gpu_runs/heldout_linear.txt \
   --log "$LOGS/${MODEL}_gpu.jsonl" >>"$LOG" 2>&1
