@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from importlib import import_module
 from pathlib import Path
@@ -180,9 +181,10 @@ def main(argv=None):
     from .datasets import canonical_graph_hash
     from .models.checkpoint_io import (
         checkpoint_label,
+        checkpoint_stem,
         load_encoder,
         load_model,
-        read_training_state_config,
+        read_training_state_configs,
         resolve_checkpoint,
     )
     from .models.training import TrainConfig, meta_train, read_graph_hashes
@@ -210,9 +212,9 @@ def main(argv=None):
         info["warm_start_from"] = checkpoint_label(stem)
     else:
         torch.manual_seed(config.seed)  # weight initialisation; the CLI owns its process
-        state = Path(args.out + ".train.safetensors")
+        state = Path(os.fspath(checkpoint_stem(args.out)) + ".train.safetensors")
         if args.model_config is None and args.resume and state.is_file():
-            args.model_config = read_training_state_config(state)
+            args.model_config = read_training_state_configs(state, model_class(args.model).model_name)[0]
         model = model_class(args.model)(**(args.model_config or {}))
         if args.init_encoder_from is not None:
             stem = resolve_checkpoint(args.init_encoder_from, None)

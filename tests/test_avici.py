@@ -183,6 +183,26 @@ def test_meta_fit_warm_start_fine_tunes_the_checkpoint_and_leaves_it_unchanged(c
         checkpoint_lineage(tmp_path / "from_memory")
 
 
+def test_meta_fit_continues_a_run_and_records_the_whole_family(tmp_path):
+    import dataclasses
+
+    from skcausal_meta.datasets import get_family
+
+    # a family defined in code, with a numpy value (the record is plain JSON all the same)
+    family = dataclasses.replace(get_family("id"), name="my_id", n_samples=np.int64(20))
+    options = dict(progress=False, batch_size=2, n_nodes=[3, 4], n_samples=16, n_interventional=4, eval_every=1,
+                   n_validation_batches=1)
+    AviciEstimator(device="cpu").meta_fit(family, steps=1, model_config=TINY, out=tmp_path / "m", **options)
+    # a new estimator without random_state or model_config continues that run: seed and network from its state
+    est = AviciEstimator(device="cpu").meta_fit(family, steps=2, out=tmp_path / "m", **options)
+    _, meta = load_model(tmp_path / "m", AviciModel)
+    assert meta["info"]["steps"] == 2 and meta["config"] == AviciModel(**TINY).config
+    assert meta["info"]["family"] == "my_id" and meta["info"]["family_spec"]["n_samples"] == 20
+    assert est.meta_history_[0]["step"] == 2
+    with pytest.raises(ValueError, match=r"m\.train\.safetensors.*other settings for \['family'\]"):
+        est.meta_fit("ood_graph_ws", steps=3, out=tmp_path / "m", **options)
+
+
 def test_meta_fit_excludes_held_out_graphs(tmp_path):
     """Graphs listed in ``exclude_graphs`` are redrawn: the first batch, hence the weights, change."""
     from skcausal_meta.models.training import DatasetStream, TrainConfig

@@ -468,9 +468,14 @@ def test_resumed_run_keeps_the_checkpoint_it_started_from(tmp_path, monkeypatch)
     save_training_state(state, model, optimizer, step, {k: v for k, v in saved.items() if k != "sources"})
     main(["--model", "bcnp", "--steps", "4", "--out", str(out), *TINY_RUN])
     assert load_model(out, BCNP)[1]["info"]["encoder_from"] == str(base)
-    # a run started from fresh weights refuses a source
+    # a run started from fresh weights refuses a source, and a run goes on with the family it began with
     with pytest.raises(ValueError, match=r"base\.train\.safetensors.*started from fresh weights"):
         main(["--model", "avici", "--steps", "2", "--out", str(base), "--init-from", str(other), *TINY_RUN])
+    with pytest.raises(ValueError, match=r"run\.train\.safetensors.*other settings for \['family'\]"):
+        main(["--model", "bcnp", "--steps", "5", "--out", str(out), *TINY_RUN, "--family", "ood_graph_ws"])
+    # the state of another model is named as such, not passed on as a foreign network config
+    with pytest.raises(ValueError, match=r"run\.train\.safetensors.* holds a 'bcnp' model, not 'avici'"):
+        main(["--model", "avici", "--steps", "5", "--out", str(out), *TINY_RUN])
 
 
 def test_checkpoint_lineage_follows_warm_starts_encoder_copies_and_exports(tmp_path, monkeypatch):
@@ -500,15 +505,18 @@ def test_eval_amortized_excludes_the_graphs_of_every_stream_in_the_lineage(tmp_p
     eval_amortized = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(eval_amortized)
     monkeypatch.chdir(tmp_path)
-    main(["--model", "avici", "--steps", "2", "--out", "base", "--seed", "1", *TINY_RUN, *TINY_ENCODER])
-    main(["--model", "avici", "--steps", "3", "--out", "warm", "--seed", "2", "--init-from", "base", *TINY_RUN])
+    sizes = ["--n-nodes", "6", "7"]  # graphs of this size rarely repeat
+    main(["--model", "avici", "--steps", "2", "--out", "base", "--seed", "1", *TINY_RUN, *sizes, *TINY_ENCODER])
+    main(["--model", "avici", "--steps", "3", "--out", "warm", "--seed", "2", "--init-from", "base", *TINY_RUN, *sizes])
 
     def trained_graphs(seed, steps):  # the streams as the runs drew them (16 rows, interventions and all)
-        stream = DatasetStream("id", TrainConfig(steps=steps, batch_size=2, n_nodes=[3, 4], n_samples=16, seed=seed))
+        stream = DatasetStream("id", TrainConfig(steps=steps, batch_size=2, n_nodes=[6, 7], n_samples=16, seed=seed))
         return {canonical_graph_hash(g) for t in range(steps) for g in stream[t][1].numpy().astype(np.int8)}
 
-    assert eval_amortized.checkpoint_graph_hashes("warm", tmp_path) == trained_graphs(1, 2) | trained_graphs(2, 3)
-    assert eval_amortized.checkpoint_graph_hashes("base", tmp_path) == trained_graphs(1, 2)  # cached per stem
+    base_graphs, warm_graphs = trained_graphs(1, 2), trained_graphs(2, 3)
+    assert base_graphs - warm_graphs  # so that leaving out the source's stream would show
+    assert eval_amortized.checkpoint_graph_hashes("warm", tmp_path) == base_graphs | warm_graphs
+    assert (tmp_path / "train_hashes_base.npz").is_file() and (tmp_path / "train_hashes_warm.npz").is_file()
 
 
 def test_cli_export_stores_half_precision_weights_that_load_back(tmp_path):

@@ -13,7 +13,14 @@ import torch
 from .._validation import check_positive_int, check_random_state
 from ..datasets import canonical_graph_hash
 from .base import BaseCausalEstimator
-from .checkpoint_io import IN_MEMORY_SOURCE, checkpoint_label, load_model, resolve_checkpoint
+from .checkpoint_io import (
+    IN_MEMORY_SOURCE,
+    checkpoint_label,
+    checkpoint_stem,
+    load_model,
+    read_training_state_configs,
+    resolve_checkpoint,
+)
 from .training import TrainConfig, meta_train, read_graph_hashes
 
 __all__ = ["AmortizedEstimator"]
@@ -55,7 +62,9 @@ class AmortizedEstimator(BaseCausalEstimator):
         """Meta-train a network of this estimator's model on data sets streamed from an SCM family.
 
         The network is a fresh one, or with ``warm_start=True`` a copy of the one :meth:`fit` would
-        use (e.g. a shipped checkpoint fine-tuned on a shifted family).
+        use (e.g. a shipped checkpoint fine-tuned on a shifted family). A call whose ``out`` holds a
+        training state (``resume=True``) continues that run to ``steps``: its seed and, for a fresh
+        network without ``model_config``, its network configuration are taken from the state.
 
         Parameters
         ----------
@@ -68,9 +77,9 @@ class AmortizedEstimator(BaseCausalEstimator):
         warm_start : bool, default=False
             Start from the weights (and buffers, e.g. AVICI's acyclicity dual) of the network of the
             last :meth:`meta_fit`, else of ``checkpoint``, with a new optimizer and learning-rate
-            schedule; the source is left unchanged and recorded in the written checkpoint as
-            ``warm_start_from``. ``model_config`` must then be None. With the ``out`` of the last
-            :meth:`meta_fit` (and ``resume=True``), that run continues to ``steps``.
+            schedule; the source is recorded in the written checkpoint as ``warm_start_from`` and
+            left unchanged, unless it is ``out`` itself: then the run that wrote it is continued,
+            and its training state must be there. ``model_config`` must then be None.
         out : path-like, default=None
             Checkpoint stem written periodically (``OUT.safetensors`` + ``OUT.json`` and the
             resumable ``OUT.train.safetensors``); ``None`` keeps the network in memory only.
@@ -93,6 +102,12 @@ class AmortizedEstimator(BaseCausalEstimator):
             Later calls to :meth:`fit` use the trained network.
         """
         steps = check_positive_int(steps, "steps")
+        state = None if out is None else Path(os.fspath(checkpoint_stem(out)) + ".train.safetensors")
+        saved_config, saved_settings = ({}, {})
+        if resume and state is not None and state.is_file():  # a run to continue: its seed and network
+            saved_config, saved_settings = read_training_state_configs(state, self._network_class.model_name)
+        if "seed" in saved_settings:
+            train_options.setdefault("seed", saved_settings["seed"])
         train_options.setdefault("seed", int(check_random_state(self.random_state).integers(2**31 - 1)))
         config = TrainConfig(steps=steps, **train_options)
         if isinstance(exclude_graphs, (str, os.PathLike)):
@@ -110,9 +125,9 @@ class AmortizedEstimator(BaseCausalEstimator):
             model = copy.deepcopy(source)
             if stem is None:
                 info["warm_start_from"] = IN_MEMORY_SOURCE
-            elif out is None or os.path.abspath(stem) != os.path.abspath(out):
+            elif out is None or os.path.abspath(stem) != os.path.abspath(checkpoint_stem(out)):
                 info["warm_start_from"] = checkpoint_label(stem)
-            elif not (resume and Path(os.fspath(out) + ".train.safetensors").is_file()):
+            elif not saved_settings:
                 raise ValueError(f"warm_start=True with out={os.fspath(out)!r}, where the network it starts from "
                                  "is saved, overwrites that checkpoint without its training state to continue; "
                                  "give another out, or resume=True with OUT.train.safetensors in place")
@@ -120,7 +135,7 @@ class AmortizedEstimator(BaseCausalEstimator):
         else:
             with torch.random.fork_rng():
                 torch.manual_seed(config.seed)  # weight initialisation; the global RNG is restored
-                model = self._network_class(**(model_config or {}))
+                model = self._network_class(**(model_config if model_config is not None else saved_config))
         self.meta_history_ = meta_train(model, family, config, out=out, resume=resume, device=self._device(),
                                         progress=progress, log_path=log_path, exclude_hashes=exclude_hashes,
                                         graph_hash=canonical_graph_hash if exclude_hashes else None, info=info)

@@ -32,6 +32,7 @@ __all__ = [
     "list_shipped_checkpoints",
     "resolve_checkpoint",
     "checkpoint_label",
+    "checkpoint_stem",
     "SOURCE_KEYS",
     "IN_MEMORY_SOURCE",
     "checkpoint_lineage",
@@ -40,7 +41,7 @@ __all__ = [
     "load_encoder",
     "save_training_state",
     "load_training_state",
-    "read_training_state_config",
+    "read_training_state_configs",
 ]
 
 FORMAT = "skcausal_meta-checkpoint-v1"
@@ -93,7 +94,8 @@ def _load_state_dict(model: torch.nn.Module, tensors: dict, path: Path) -> None:
                          f"{type(model).__name__}: {exc}") from exc
 
 
-def _stem(path) -> Path:
+def checkpoint_stem(path) -> Path:
+    """``path`` without a ``.safetensors`` or ``.json`` suffix: the stem a checkpoint's two files share."""
     path = Path(os.fspath(path))
     return path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
 
@@ -120,7 +122,7 @@ def resolve_checkpoint(checkpoint, default: str) -> Path:
         raise ValueError(f"checkpoint must be None, a shipped name or a path, got {checkpoint!r}")
     if isinstance(checkpoint, str) and checkpoint in list_shipped_checkpoints():
         return SHIPPED_DIR / checkpoint
-    stem = _stem(checkpoint)
+    stem = checkpoint_stem(checkpoint)
     if not stem.with_suffix(".json").is_file():
         raise FileNotFoundError(
             f"checkpoint {os.fspath(checkpoint)!r} is neither a shipped checkpoint "
@@ -208,7 +210,7 @@ def save_model(path, model: torch.nn.Module, info: dict | None = None,
     steps, ...). ``dtype`` (e.g. ``torch.float16``, half the file) stores the floating tensors in
     that type; :func:`load_model` casts them back to the model's own.
     """
-    stem = _stem(path)
+    stem = checkpoint_stem(path)
     meta = {"format": FORMAT, "model": model.model_name, "config": model.config, "info": info or {}}
     text = json.dumps(meta, indent=2, sort_keys=True)
     tensors = _cpu_tensors(model.state_dict(), dtype=dtype)
@@ -236,7 +238,7 @@ def load_model(path, model_cls, map_location="cpu") -> tuple[torch.nn.Module, di
 
     Returns the model (in eval mode) and the JSON metadata.
     """
-    stem = _stem(path)
+    stem = checkpoint_stem(path)
     json_path = stem.with_suffix(".json")
     meta = _read_meta(json_path)
     if meta.get("model") != model_cls.model_name:
@@ -252,15 +254,19 @@ def load_model(path, model_cls, map_location="cpu") -> tuple[torch.nn.Module, di
     return model.to(map_location).eval(), meta
 
 
-def read_training_state_config(path) -> dict:
-    """The network configuration a training state was saved with (its metadata only)."""
+def read_training_state_configs(path, model_name: str) -> tuple[dict, dict]:
+    """The network configuration and the training settings a training state of the model
+    ``model_name`` was saved with, read from its metadata (no tensor is loaded)."""
     path = Path(os.fspath(path))
     try:
         with open(path, "rb") as fh:
-            header = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))
-        return json.loads(header["__metadata__"]["config"])
+            meta = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))["__metadata__"]
+        config, train_config = json.loads(meta["config"]), json.loads(meta["train_config"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"training state {str(path)!r} is not readable (truncated or corrupt?): {exc}") from exc
+    if meta.get("format") != FORMAT or meta.get("model") != model_name:
+        raise ValueError(f"training state {str(path)!r} holds a {meta.get('model')!r} model, not {model_name!r}")
+    return config, train_config
 
 
 def save_training_state(path, model, optimizer: torch.optim.Optimizer, step: int, train_config: dict) -> None:
@@ -332,7 +338,7 @@ def load_encoder(model: torch.nn.Module, path) -> dict:
     always change a tensor's shape) or any other difference in names or shapes raises
     ``ValueError`` naming the file and what differs.
     """
-    stem = _stem(path)
+    stem = checkpoint_stem(path)
     json_path = stem.with_suffix(".json")
     meta = _read_meta(json_path)
     source_config, target_config = _encoder_config(meta.get("config", {})), _encoder_config(model.config)

@@ -51,10 +51,18 @@ from sklearn.metrics import roc_auc_score
 from tqdm.auto import tqdm
 
 from .._validation import check_positive_int
-from ..datasets import DatasetSpec, canonical_graph_hash, get_family, make_scm_family
+from ..datasets import DatasetSpec, SCMFamily, canonical_graph_hash, get_family, make_scm_family
 from ..datasets.spec import atomic_write_bytes
 from .base import resolve_device
-from .checkpoint_io import SOURCE_KEYS, load_training_state, save_model, save_training_state
+from .checkpoint_io import (
+    IN_MEMORY_SOURCE,
+    SOURCE_KEYS,
+    checkpoint_stem,
+    list_shipped_checkpoints,
+    load_training_state,
+    save_model,
+    save_training_state,
+)
 
 __all__ = [
     "TrainConfig",
@@ -518,14 +526,37 @@ def _excluded_graphs_record(hashes) -> dict:
     return {"count": len(hashes), "sha256": hashlib.sha256(joined).hexdigest()}
 
 
-def _recorded_sources(out, default: dict) -> dict:
-    """The ``SOURCE_KEYS`` entries of the model checkpoint ``OUT.json`` a run wrote, ``default``
-    when there is none to read."""
+def _checkpoint_info(out) -> dict:
+    """The ``info`` of the model checkpoint ``OUT.json`` a run wrote (empty when there is none)."""
     try:
-        info = json.loads(Path(os.fspath(out) + ".json").read_text())["info"]
+        info = json.loads(checkpoint_stem(out).with_suffix(".json").read_text())["info"]
     except (OSError, ValueError, KeyError, TypeError):
-        return default
-    return {k: info[k] for k in SOURCE_KEYS if k in info}
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _absolute_label(label: str) -> str:
+    """A source label as :func:`~.checkpoint_io.checkpoint_label` writes it now: checkpoints from
+    before 2026-11-26 recorded paths relative to the training command's working directory."""
+    if label == IN_MEMORY_SOURCE or label in list_shipped_checkpoints() or os.path.isabs(label):
+        return label
+    return os.path.abspath(label)
+
+
+def _family_stream_spec(spec: dict) -> dict:
+    """What of a family definition fixes its data stream: all but its name and description, with
+    the defaults of the current code filled in (so a definition saved by older code compares
+    equal)."""
+    try:
+        spec = SCMFamily.from_dict(spec).to_dict()
+    except (ValueError, TypeError, KeyError):
+        pass
+    return {k: v for k, v in _json_safe(spec).items() if k not in ("name", "description")}
+
+
+def _json_safe(value):
+    """``value`` with numpy arrays and scalars turned into lists and Python numbers."""
+    return json.loads(json.dumps(value, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
 
 
 def meta_train(model, family, config: TrainConfig | None = None, out=None, resume: bool = True,
@@ -548,9 +579,10 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     resume : bool, default=True
         Continue from ``OUT.train.safetensors`` if it exists. The saved training config must
         match ``config`` except for ``steps``, ``num_workers``, ``eval_every``,
-        ``checkpoint_every`` and ``n_validation_batches``, which do not change the weights, and
-        the excluded graphs must be the same set (states from before exclusions were recorded
-        count as excluding none).
+        ``checkpoint_every`` and ``n_validation_batches``, which do not change the weights, the
+        family must define the same stream (its name and description may differ), and the
+        excluded graphs must be the same set (states from before exclusions were recorded count
+        as excluding none).
     device : "auto", str or torch.device, default="auto"
     progress : bool, default=True
         Show a tqdm bar with the running loss and the last validation AUROC.
@@ -574,20 +606,26 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     device = resolve_device(device)
     model.to(device).train()
     optimizer = make_optimizer(model.parameters(), config)
-    state_path = None if out is None else Path(os.fspath(out) + ".train.safetensors")
+    state_path = None if out is None else Path(os.fspath(checkpoint_stem(out)) + ".train.safetensors")
     excluded = _excluded_graphs_record(exclude_hashes)
-    info = {"family_spec": get_family(family).to_dict(), **(info or {})}
+    family_spec = _json_safe(get_family(family).to_dict())
+    info = {"family_spec": family_spec, **(info or {})}
     sources = {k: info[k] for k in SOURCE_KEYS if k in info}
-    settings = {**asdict(config), "excluded_graphs": excluded, "sources": sources}
+    settings = {**asdict(config), "excluded_graphs": excluded, "sources": sources, "family_spec": family_spec}
     start = 0
     if state_path is not None and resume and state_path.is_file():
         start, saved = load_training_state(state_path, model, optimizer)
         saved.setdefault("optimizer", "adamw")  # states written before these options existed
         saved.setdefault("excluded_graphs", _excluded_graphs_record(()))
-        if "sources" not in saved:  # states from before sources were kept: as their run's checkpoint says
-            saved["sources"] = _recorded_sources(out, default=sources)
+        if "sources" not in saved or "family_spec" not in saved:  # as their run's checkpoint says
+            recorded = _checkpoint_info(out)
+            saved.setdefault("sources", {k: _absolute_label(recorded[k]) for k in SOURCE_KEYS if k in recorded}
+                             if recorded else sources)
+            saved.setdefault("family_spec", recorded.get("family_spec", family_spec))
         mismatched = {k for k, v in saved.items()
-                      if k not in _FREE_ON_RESUME | {"sources"} and settings.get(k) != v}
+                      if k not in _FREE_ON_RESUME | {"sources", "family_spec"} and settings.get(k) != v}
+        if _family_stream_spec(saved["family_spec"]) != _family_stream_spec(family_spec):
+            mismatched.add("family")
         if mismatched:
             raise ValueError(f"training state {str(state_path)!r} was written with other settings "
                              f"for {sorted(mismatched)}; use a new out path or resume=False")
