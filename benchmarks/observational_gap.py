@@ -1,4 +1,4 @@
-"""Where an AVICI checkpoint loses to GES on observational linear-Gaussian ER data at d = 20.
+"""Where an AVICI checkpoint loses to GES on observational linear-Gaussian ER data (d = 20).
 
 Issue 4's last open row: AVICI's edge AUROC on lin-Gauss ER d = 20 with observational rows only.
 This splits that AUROC into what the data can tell apart:
@@ -15,7 +15,7 @@ once with the most rows asked for). The data sets are those of ``eval_amortized.
 held-out hash files every shipped run excluded), with freshly drawn rows.
 
     python benchmarks/observational_gap.py [--checkpoint avici_lin_er ...] [--rows 200 1000]
-        [--n-datasets 8] [--seed 10004] [--no-ges]
+        [--n-datasets 8] [--n-nodes 20] [--seed 10004] [--no-ges]
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def main(argv=None):
     parser.add_argument("--checkpoint", nargs="+", default=["avici_lin_er"], help="AVICI checkpoints (names or paths)")
     parser.add_argument("--rows", nargs="+", type=int, default=[200, 1000], help="numbers of observational rows")
     parser.add_argument("--n-datasets", type=int, default=8)
+    parser.add_argument("--n-nodes", type=int, default=20, help="variables per data set")
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the data sets (default: the held-out row's)")
     parser.add_argument("--no-ges", dest="ges", action="store_false", help="leave out GES (causal-learn)")
     args = parser.parse_args(argv)
@@ -66,7 +67,7 @@ def main(argv=None):
         from skcausal_meta.models.baselines import GESEstimator
 
         models["ges"] = lambda: GESEstimator(random_state=0)
-    X, _, graphs = make_scm_family(SCMFamily.from_yaml(FAMILY), n_datasets=args.n_datasets, n_nodes=20,
+    X, _, graphs = make_scm_family(SCMFamily.from_yaml(FAMILY), n_datasets=args.n_datasets, n_nodes=args.n_nodes,
                                    n_samples=max(args.rows), n_interventional=0, random_state=args.seed)
     print(f"{'model':24s} {'rows':>5s} {'sets':>4s} {'AUROC':>7s} {'skeleton':>8s} {'orient.':>7s} {'s/set':>6s}")
     for name, make in models.items():
