@@ -31,6 +31,7 @@ import numpy as np
 from scipy.special import logsumexp, xlogy
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 
 from skcausal_meta._validation import (
@@ -627,6 +628,8 @@ class _GraphScorer:
         self.kwargs = kwargs
 
     def __call__(self, estimator, X=None, y=None) -> float:
+        if isinstance(estimator, Pipeline):  # the graph is the final step's
+            estimator = estimator[-1]
         posterior = estimator.predict_graph_posterior()
         return self.sign * float(self.metric(self.true_graph, posterior, **self.kwargs))
 
@@ -639,7 +642,8 @@ def make_graph_scorer(metric, true_graph, *, greater_is_better=None, **kwargs):
     """Make a scikit-learn scorer that compares an estimator's graph posterior with a true graph.
 
     The scorer, ``scorer(estimator, X, y=None)``, ignores ``X`` and ``y`` and returns
-    ``sign * metric(true_graph, estimator.predict_graph_posterior(), **kwargs)``, with the sign
+    ``sign * metric(true_graph, estimator.predict_graph_posterior(), **kwargs)`` (for a
+    :class:`~sklearn.pipeline.Pipeline`, its final step's posterior), with the sign
     chosen so that greater is better (E-SHD, E-SID and ECE are negated), as ``GridSearchCV``
     expects.
 

@@ -183,6 +183,29 @@ def test_meta_fit_warm_start_fine_tunes_the_checkpoint_and_leaves_it_unchanged(c
         checkpoint_lineage(tmp_path / "from_memory")
 
 
+def test_meta_fit_network_reaches_clones_and_fit_comes_first(tmp_path):
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    est = AviciEstimator(random_state=0, device="cpu")
+    est.meta_fit("id", steps=1, model_config=TINY, out=tmp_path / "m", progress=False, batch_size=2,
+                 n_nodes=[3, 4], n_samples=20, n_interventional=5, eval_every=1, n_validation_batches=1)
+    with pytest.raises(NotFittedError):  # meta_history_ is set, but nothing is fitted to data yet
+        est.predict_graph_posterior()
+    assert est.checkpoint == str(tmp_path / "m")
+    X = np.random.default_rng(4).normal(size=(30, 4))
+    np.testing.assert_array_equal(clone(est).fit(X).edge_probs_, est.fit(X).edge_probs_)
+
+
+def test_fit_leaves_the_global_torch_rng_alone():
+    X = np.random.default_rng(4).normal(size=(30, 4))
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    AviciEstimator(checkpoint="avici_id", random_state=0, device="cpu").fit(X)
+    assert torch.equal(torch.rand(3), expected)
+
+
 def test_meta_fit_continues_a_run_and_records_the_whole_family(tmp_path):
     import dataclasses
 

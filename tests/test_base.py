@@ -236,6 +236,29 @@ def test_min_samples_hook_names_n_and_the_reason():
     assert _Batched().fit(_data(n=8)).graph_.shape == (3, 3)
 
 
+def test_fit_rejects_values_too_large_to_standardise():
+    X = _data()
+    X[:, 1] *= 1e307  # finite, but the variance overflows
+    with pytest.raises(ValueError, match=r"column 1 \(index 1\) is too large to standardise"):
+        _FixedGraphEstimator().fit(X)
+
+
+def test_a_failed_fit_leaves_the_estimator_as_it_was():
+    est = _FixedGraphEstimator(graph=CHAIN).fit(_data())
+    before = {k: v for k, v in vars(est).items()}
+    with pytest.raises(ValueError, match="constant"):
+        est.fit(np.column_stack([np.ones(20), np.arange(20.0)]))
+    assert vars(est).keys() == before.keys() and est.n_features_in_ == 3
+    assert est.score(_data(n=10, seed=1)) == _FixedGraphEstimator(graph=CHAIN).fit(_data()).score(_data(n=10, seed=1))
+
+
+@pytest.mark.parametrize("weights", [-np.ones(30), np.ones(5), np.zeros(30), np.full(30, np.nan)])
+def test_score_rejects_bad_sample_weight(weights):
+    est = _FixedGraphEstimator().fit(_data())
+    with pytest.raises(ValueError, match=r"sample_weight must hold 30 finite non-negative weights"):
+        est.score(_data(n=30, seed=1), sample_weight=weights)
+
+
 def test_fit_rejects_bad_standardize():
     with pytest.raises(ValueError, match="standardize"):
         _FixedGraphEstimator(standardize="yes").fit(_data())

@@ -420,6 +420,22 @@ def test_scorer_in_grid_search_picks_the_true_graph():
         assert search.best_params_ == {"n_wrong": 0}, metric
 
 
+def test_scorer_in_grid_search_over_a_pipeline_scores_its_final_step():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), _FixedPosteriorEstimator()),
+        {"_fixedposteriorestimator__n_wrong": [2, 0, 1]},
+        scoring=make_graph_scorer("e_shd", CHAIN),
+        cv=2,
+        error_score="raise",
+    ).fit(X)
+    assert search.best_params_ == {"_fixedposteriorestimator__n_wrong": 0}
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
 def test_scorer_bad_metric():
     with pytest.raises(ValueError, match="one of .*'e_edge_f1', 'e_shd'"):
         make_graph_scorer("shd_typo", CHAIN)

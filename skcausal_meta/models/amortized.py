@@ -99,7 +99,9 @@ class AmortizedEstimator(BaseCausalEstimator):
         Returns
         -------
         self
-            Later calls to :meth:`fit` use the trained network.
+            Later calls to :meth:`fit` use the trained network. With ``out``, the parameter
+            ``checkpoint`` is set to it, so that clones (``GridSearchCV``, ``cross_val_score``)
+            load the trained network too; without ``out``, clones load ``checkpoint`` as before.
         """
         steps = check_positive_int(steps, "steps")
         state = None if out is None else Path(os.fspath(checkpoint_stem(out)) + ".train.safetensors")
@@ -139,5 +141,7 @@ class AmortizedEstimator(BaseCausalEstimator):
         self.meta_history_ = meta_train(model, family, config, out=out, resume=resume, device=self._device(),
                                         progress=progress, log_path=log_path, exclude_hashes=exclude_hashes,
                                         graph_hash=canonical_graph_hash if exclude_hashes else None, info=info)
-        self._meta_network = (model.cpu().eval(), Path(out) if out is not None else None)
+        self._meta_network = (model.cpu().eval(), checkpoint_stem(out) if out is not None else None)
+        if out is not None:  # so that clones (GridSearchCV, cross-validation) load the trained network
+            self.checkpoint = str(checkpoint_stem(out))
         return self

@@ -307,6 +307,10 @@ class BaseCausalEstimator(BaseEstimator):
 
     _trainable = False
 
+    def __sklearn_is_fitted__(self) -> bool:
+        # fitted by fit(), not by meta_fit(), whose meta_history_ also ends in "_"
+        return hasattr(self, "_train_X_")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         values = {f.name: getattr(tags, f.name) for f in fields(Tags)}
@@ -377,14 +381,26 @@ class BaseCausalEstimator(BaseEstimator):
         Returns
         -------
         self : object
+            A fit that raises leaves the estimator as it was before the call.
         """
+        before = dict(self.__dict__)
+        try:
+            self._fit_data(X, interventions)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        return self
+
+    def _fit_data(self, X, interventions):
         X, mask = self._validate(X, interventions, reset=True)
-        std = X.std(axis=0)
-        constant = np.flatnonzero(std == 0)
-        if constant.size:
-            j = int(constant[0])
-            name = self.feature_names_in_[j] if hasattr(self, "feature_names_in_") else j
-            raise ValueError(f"X column {name!r} (index {j}) is constant; every node must vary")
+        with np.errstate(over="ignore"):  # an overflowing variance is reported below
+            std = X.std(axis=0)
+        for kind, bad in (("constant", std == 0), ("too large to standardise", ~np.isfinite(std))):
+            if bad.any():
+                j = int(np.flatnonzero(bad)[0])
+                name = self.feature_names_in_[j] if hasattr(self, "feature_names_in_") else j
+                raise ValueError(f"X column {name!r} (index {j}) is {kind}; every node must vary finitely")
         if not isinstance(self.standardize, (bool, np.bool_)):
             raise ValueError(f"standardize must be True or False, got {self.standardize!r}")
         self.mean_ = X.mean(axis=0) if self.standardize else np.zeros(X.shape[1])
@@ -392,7 +408,6 @@ class BaseCausalEstimator(BaseEstimator):
         Z = (X - self.mean_) / self.scale_
         self._train_X_, self._train_mask_ = Z, mask
         self._fit(Z, mask)
-        return self
 
     def predict_graph_posterior(self, n_samples=None) -> GraphPosterior:
         """The posterior over graphs.
@@ -442,6 +457,12 @@ class BaseCausalEstimator(BaseEstimator):
         """
         check_is_fitted(self)
         X, mask = self._validate(X, interventions, reset=False)
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if (sample_weight.shape != (X.shape[0],) or not np.isfinite(sample_weight).all()
+                    or (sample_weight < 0).any() or not sample_weight.sum() > 0):
+                raise ValueError(f"sample_weight must hold {X.shape[0]} finite non-negative weights, not all "
+                                 f"zero, one per row of X; got shape {sample_weight.shape}")
         Z = (X - self.mean_) / self.scale_
         log_lik, log_weights = self._log_likelihood(Z, mask)
         per_row = logsumexp(np.asarray(log_lik) + np.asarray(log_weights)[:, None], axis=0)

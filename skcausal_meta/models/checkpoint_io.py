@@ -236,7 +236,7 @@ def _read_meta(json_path: Path) -> dict:
 def load_model(path, model_cls, map_location="cpu") -> tuple[torch.nn.Module, dict]:
     """Build ``model_cls(**config)`` from ``STEM.json`` and load ``STEM.safetensors`` into it.
 
-    Returns the model (in eval mode) and the JSON metadata.
+    Returns the model (in eval mode) and the JSON metadata. The global torch RNG is left as it was.
     """
     stem = checkpoint_stem(path)
     json_path = stem.with_suffix(".json")
@@ -249,7 +249,8 @@ def load_model(path, model_cls, map_location="cpu") -> tuple[torch.nn.Module, di
     if file_meta.get("model") != model_cls.model_name:
         raise ValueError(f"checkpoint file {str(weights_path)!r} holds a {file_meta.get('model')!r} "
                          f"model, not {model_cls.model_name!r}")
-    model = model_cls(**meta["config"])
+    with torch.random.fork_rng(devices=[]):  # the initial weights are overwritten: leave the global RNG as it was
+        model = model_cls(**meta["config"])
     _load_state_dict(model, tensors, weights_path)
     return model.to(map_location).eval(), meta
 
