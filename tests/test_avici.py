@@ -255,6 +255,8 @@ def test_bad_checkpoints_and_inputs_fail_naming_the_file(checkpoint, tmp_path):
         AviciEstimator(checkpoint=stem, max_nodes=4, device="cpu").fit(X)
     with pytest.raises(FileNotFoundError, match="nowhere"):
         AviciEstimator(checkpoint=tmp_path / "nowhere", device="cpu").fit(X)
+    with pytest.raises(ValueError, match="checkpoint must be None, a shipped name or a path, got ''"):
+        AviciEstimator(checkpoint="", device="cpu").fit(X)
     # truncated weights
     weights = stem.with_suffix(".safetensors")
     weights.write_bytes(weights.read_bytes()[:1000])

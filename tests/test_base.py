@@ -259,6 +259,11 @@ def test_score_rejects_bad_sample_weight(weights):
         est.score(_data(n=30, seed=1), sample_weight=weights)
 
 
+def test_fit_rejects_an_unknown_device_for_every_model():
+    with pytest.raises(ValueError, match="device"):
+        _FixedGraphEstimator(device="foo").fit(_data())
+
+
 def test_fit_rejects_bad_standardize():
     with pytest.raises(ValueError, match="standardize"):
         _FixedGraphEstimator(standardize="yes").fit(_data())

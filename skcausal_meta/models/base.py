@@ -393,6 +393,7 @@ class BaseCausalEstimator(BaseEstimator):
         return self
 
     def _fit_data(self, X, interventions):
+        self._device()  # an unknown device is an error for every model, those that run on the CPU too
         X, mask = self._validate(X, interventions, reset=True)
         with np.errstate(over="ignore"):  # an overflowing variance is reported below
             std = X.std(axis=0)

@@ -118,7 +118,7 @@ def resolve_checkpoint(checkpoint, default: str) -> Path:
                 f"(shipped: {list_shipped_checkpoints()}); pass checkpoint=PATH or meta_fit the model first"
             )
         return SHIPPED_DIR / default
-    if not isinstance(checkpoint, (str, os.PathLike)):
+    if not isinstance(checkpoint, (str, os.PathLike)) or not os.fspath(checkpoint).strip():
         raise ValueError(f"checkpoint must be None, a shipped name or a path, got {checkpoint!r}")
     if isinstance(checkpoint, str) and checkpoint in list_shipped_checkpoints():
         return SHIPPED_DIR / checkpoint
