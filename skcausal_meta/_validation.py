@@ -6,6 +6,7 @@ input fails early with a message a user can act on (DESIGN section 2).
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -16,6 +17,7 @@ __all__ = [
     "check_adjacency_stack",
     "check_interventions",
     "check_positive_int",
+    "check_positive_float",
     "is_dag",
 ]
 
@@ -43,6 +45,17 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def check_positive_float(value, name: str, *, inclusive: bool = False, maximum: float | None = None) -> float:
+    """Return ``value`` as float, or raise ``ValueError`` naming ``name`` unless it is a finite real
+    number (not a bool) > 0 (>= 0 when ``inclusive``) and, when given, <= ``maximum``."""
+    ok = (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and math.isfinite(value)
+          and (value >= 0 if inclusive else value > 0) and (maximum is None or value <= maximum))
+    if not ok:
+        bounds = (">= 0" if inclusive else "> 0") + ("" if maximum is None else f" and <= {maximum:g}")
+        raise ValueError(f"{name} must be a finite float {bounds}, got {value!r}")
+    return float(value)
 
 
 def is_dag(adjacency: np.ndarray) -> bool:

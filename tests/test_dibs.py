@@ -235,6 +235,10 @@ def test_interventions_orient_the_edge():
         ({"posterior": "map"}, "posterior"),
         ({"hidden_layers": (0,)}, "hidden_layers"),
         ({"beta_linear": -1.0}, "beta_linear"),
+        ({"tau": float("inf")}, "tau must be a finite float > 0, got inf"),
+        ({"kernel_bandwidth": float("nan")}, "kernel_bandwidth must be a finite float"),
+        ({"kernel_bandwidth": True}, "kernel_bandwidth must be a finite float > 0, got True"),
+        ({"edges_per_node": float("inf")}, "edges_per_node"),
     ],
 )
 def test_bad_parameters_raise(params, match):

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 import torch
 
-from ..._validation import check_positive_int, check_random_state
+from ..._validation import check_positive_float, check_positive_int, check_random_state
 from ..base import BaseCausalEstimator, GraphPosterior, torch_generator
 from .sampler import BayesDAGSampler, anm_log_likelihood, stack_draws
 
@@ -151,13 +151,10 @@ class BayesDAGEstimator(BaseCausalEstimator):
                 f"{self.thinning} steps, so no sample would be kept"
             )
         for name in ("learning_rate", "p_learning_rate", "friction"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or not 0 < value <= (1 if name == "friction" else np.inf):
-                raise ValueError(f"{name} must be a float > 0{' and <= 1' if name == 'friction' else ''}, got {value!r}")
-        lam = default_lambda_sparse(d) if self.lambda_sparse is None else self.lambda_sparse
-        if not isinstance(lam, numbers.Real) or lam < 0:
-            raise ValueError(f"lambda_sparse must be a float >= 0 or None, got {self.lambda_sparse!r}")
-        return float(lam)
+            check_positive_float(getattr(self, name), name, maximum=1 if name == "friction" else None)
+        if self.lambda_sparse is None:
+            return float(default_lambda_sparse(d))
+        return check_positive_float(self.lambda_sparse, "lambda_sparse", inclusive=True)
 
     def _sampler(self, X, mask, lam, generator, device):
         return BayesDAGSampler(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
 import torch
 from scipy.special import logsumexp
 
-from ..._validation import check_positive_int, check_random_state, is_dag
+from ..._validation import check_positive_float, check_positive_int, check_random_state, is_dag
 from ..base import BaseCausalEstimator, GraphPosterior, torch_generator
 from .models import GRAPH_PRIORS, log_graph_prior, make_likelihood_model
 from .presets import PRESETS
@@ -159,10 +158,8 @@ class DibsEstimator(BaseCausalEstimator):
             cfg[key] = check_positive_int(cfg[key], key)
         cfg["latent_dim"] = d if cfg["latent_dim"] is None else check_positive_int(cfg["latent_dim"], "latent_dim")
         for key in _POSITIVE_FLOATS:
-            if not isinstance(cfg[key], numbers.Real) or not cfg[key] > 0:
-                raise ValueError(f"{key} must be a float > 0, got {cfg[key]!r}")
-        if not isinstance(cfg["beta_linear"], numbers.Real) or not cfg["beta_linear"] >= 0:
-            raise ValueError(f"beta_linear must be a float >= 0, got {cfg['beta_linear']!r}")
+            check_positive_float(cfg[key], key)
+        check_positive_float(cfg["beta_linear"], "beta_linear", inclusive=True)
         if cfg["grad_estimator"] not in ("score", "reparam"):
             raise ValueError(f"grad_estimator must be 'score' or 'reparam', got {cfg['grad_estimator']!r}")
         hidden = cfg["hidden_layers"]
@@ -170,8 +167,7 @@ class DibsEstimator(BaseCausalEstimator):
             raise ValueError(f"hidden_layers must be a tuple of positive ints, got {hidden!r}")
         if self.graph_prior not in GRAPH_PRIORS:
             raise ValueError(f"graph_prior must be one of {GRAPH_PRIORS}, got {self.graph_prior!r}")
-        if not isinstance(self.edges_per_node, numbers.Real) or not self.edges_per_node > 0:
-            raise ValueError(f"edges_per_node must be a float > 0, got {self.edges_per_node!r}")
+        check_positive_float(self.edges_per_node, "edges_per_node")
         if self.posterior not in ("mixture", "empirical"):
             raise ValueError(f"posterior must be 'mixture' or 'empirical', got {self.posterior!r}")
         cfg.update(
