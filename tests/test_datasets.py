@@ -264,6 +264,10 @@ def test_unknown_family_lists_known_ones():
         (lambda: SCMFamily.from_dict({"name": "x", "colour": 1}), "unknown family keys"),
         (lambda: SCMFamily(name="x", mechanism={"type": "linear", "weight": [3, 1]}), "weight range"),
         (lambda: InterventionSpec(targets=1.5), "targets must be"),
+        (lambda: SCMFamily.from_dict({"name": "x", "interventions": {"targts": "single"}}),
+         r"unknown interventions keys \['targts'\]"),
+        (lambda: SCMFamily(name="x", n_nodes=4.5), "n_nodes must be an integer or a"),
+        (lambda: SCMFamily(name="x", n_nodes=[2.0, 2.9]), "n_nodes must be an integer or a"),
         (lambda: _linear_gaussian_scm().log_prob(np.full((2, 4), np.nan)), "NaN"),
         (lambda: _linear_gaussian_scm().log_prob(np.zeros((2, 4)), np.zeros((2, 3), bool)), r"shape \(n, d\)"),
         (lambda: _linear_gaussian_scm().log_prob(np.zeros((2, 4)), np.zeros((2, 4))), "boolean"),
@@ -273,6 +277,11 @@ def test_unknown_family_lists_known_ones():
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_from_yaml_names_a_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="family file .*nowhere.yml' does not exist"):
+        SCMFamily.from_yaml(str(tmp_path / "nowhere.yml"))
 
 
 # ---------------------------------------------------------------------- fast paths vs plain loops

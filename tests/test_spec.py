@@ -42,6 +42,15 @@ def test_corrupt_file_is_detected_and_regenerated(tmp_path):
     assert spec.load(root=tmp_path) is not None  # rewritten: a clean load without warnings follows
 
 
+def test_a_manifest_that_is_no_object_is_regenerated(tmp_path):
+    spec = DatasetSpec(**SPEC)
+    good = spec.load(root=tmp_path)
+    (spec.path(tmp_path) / "manifest.json").write_text("[1, 2]")
+    with pytest.warns(UserWarning, match="unreadable.*manifest.json holds a list"):
+        again = spec.load(root=tmp_path)
+    np.testing.assert_array_equal(good.X, again.X)
+
+
 def test_stale_entry_is_regenerated(tmp_path):
     DatasetSpec(**SPEC).load(root=tmp_path)
     changed = DatasetSpec(**{**SPEC, "n_samples": 12})

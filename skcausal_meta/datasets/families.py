@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import copy
 import itertools
-from dataclasses import dataclass, field
+import numbers
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -122,10 +123,17 @@ class SCMFamily:
         self.graph = _as_list(self.graph, make_graph_prior, "graph")
         self.mechanism = _as_list(self.mechanism, make_mechanism, "mechanism")
         self.noise = _as_list(self.noise, make_noise, "noise")
+        sizes = self.n_nodes if isinstance(self.n_nodes, (list, tuple)) else [self.n_nodes]
+        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in sizes):
+            raise ValueError(f"n_nodes must be an integer or a [low, high] pair of integers, got {self.n_nodes!r}")
         validate_range(self.n_nodes, "n_nodes", low=2)
         check_positive_int(self.n_samples, "n_samples")
         check_positive_int(self.n_interventional, "n_interventional", minimum=0)
         if isinstance(self.interventions, dict):
+            unknown = set(self.interventions) - {f.name for f in fields(InterventionSpec)}
+            if unknown:
+                raise ValueError(f"unknown interventions keys {sorted(unknown)}; allowed: "
+                                 f"{sorted(f.name for f in fields(InterventionSpec))}")
             self.interventions = InterventionSpec(**self.interventions)
         self.shift = tuple(self.shift)
         unknown = set(self.shift) - set(SHIFT_AXES)
@@ -244,7 +252,10 @@ class SCMFamily:
         """Build a family from a YAML file path or a YAML string."""
         text = Path(source).read_text() if isinstance(source, Path) or (
             isinstance(source, str) and "\n" not in source and Path(source).is_file()) else source
-        return cls.from_dict(yaml.safe_load(text))
+        data = yaml.safe_load(text)
+        if isinstance(source, str) and "\n" not in source and not isinstance(data, dict):
+            raise FileNotFoundError(f"family file {source!r} does not exist (and the text is no YAML mapping)")
+        return cls.from_dict(data)
 
 
 # ---------------------------------------------------------------------- registry

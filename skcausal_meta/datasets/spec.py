@@ -193,6 +193,8 @@ class DatasetSpec(BaseModel):
             return None
         try:
             manifest = json.loads(manifest_path.read_text())
+            if not isinstance(manifest, dict):
+                raise ValueError(f"manifest.json holds a {type(manifest).__name__}, not an object")
             if {k: manifest.get(k) for k in ("spec", "family", "exclude", "generator")} != json.loads(
                     json.dumps(self._manifest_core(exclude_digest))):
                 warnings.warn(f"stale data-set cache at {folder} (its spec, family or generator version differs); "
