@@ -159,6 +159,23 @@ def test_crashing_task_is_recorded_and_the_run_goes_on(tmp_path, cache):
     assert (again.n_skipped, again.n_run, again.n_failed) == (2, 2, 2)
 
 
+def test_a_family_whose_data_cannot_be_made_fails_its_tasks_and_the_run_goes_on(tmp_path, cache):
+    config = tiny_config(cache)
+    config["models"][0]["grid"] = {"edges_per_node": [1.0]}
+    # 2 edges per node cannot fit in a DAG of 4 nodes (at most 1.5): found only when the data are drawn
+    config["families"] = ["id", {"name": "too_dense", "definition": {"graph": [{"type": "er", "edges_per_node": 2.0}]}}]
+    summary = run_benchmark(config, output_dir=tmp_path, progress=False)
+    assert (summary.n_tasks, summary.n_failed) == (4, 2)
+    results = pd.read_csv(tmp_path / "results.csv")
+    failed = results[results["status"] == "error"]
+    assert set(failed["family"]) == {"too_dense"}
+    assert failed["error"].str.contains("edges_per_node=2.0 is impossible for n_nodes=4").all()
+    assert results.loc[results["family"] == "id", "status"].eq("ok").all()
+    folder = next(f for f, r in iter_artifacts(tmp_path) if r["metrics"]["status"] == "error")
+    error = json.loads((folder / "metrics.json").read_text())["error"]
+    assert "the data sets of family 'too_dense' could not be made" in error
+
+
 def test_sigkill_then_rerun_equals_uninterrupted_run(reference, tmp_path, cache):
     run_dir, _ = reference
     config_path = tmp_path / "tiny.yml"

@@ -14,8 +14,10 @@ config. Finally the family distances and the report are (re)built.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
+import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from ..datasets.spec import atomic_write_bytes
 from .artifacts import TASKS_FILE, clean_partial, read_artifact, task_dir, write_artifact
 from .config import Config, load_config
 from .distances import compute_distances
-from .evaluate import run_task
+from .evaluate import TaskResult, run_task
 from .report import write_report
 from .tasks import expand_tasks, load_task_data
 
@@ -110,13 +112,22 @@ def _backend(config: Config):
 
 
 def _pending_work(config: Config, tasks):
-    """``(task, data)`` pairs in task order, loading each family's data once."""
+    """``(task, data)`` pairs in task order, loading each family's data once, and the failed
+    results of the tasks of the families whose data sets could not be made (e.g. a graph prior
+    too dense for the configured number of nodes), so that the other families still run."""
     by_family = {}
     for task in tasks:
         by_family.setdefault(task.family, set()).add(task.dataset)
     entries = {entry.name: entry for entry in config.families}
-    data = {name: load_task_data(config, entries[name], sorted(indices)) for name, indices in by_family.items()}
-    return [(task, data[task.family][task.dataset]) for task in tasks]
+    data, failed = {}, {}
+    for name, indices in by_family.items():
+        try:
+            data[name] = load_task_data(config, entries[name], sorted(indices))
+        except ValueError:
+            failed[name] = f"the data sets of family {name!r} could not be made:\n{traceback.format_exc()}"
+    work = [(task, data[task.family][task.dataset]) for task in tasks if task.family in data]
+    errors = [TaskResult(task.run_id, "error", error=failed[task.family]) for task in tasks if task.family in failed]
+    return work, errors
 
 
 def run_benchmark(config, output_dir=None, progress: bool = True) -> RunSummary:
@@ -156,12 +167,12 @@ def run_benchmark(config, output_dir=None, progress: bool = True) -> RunSummary:
     n_failed = 0
     with _backend(config):
         if pending:
-            work = _pending_work(config, pending)
+            work, data_errors = _pending_work(config, pending)
             by_id = {task.run_id: task for task in pending}
-            with tqdm(total=len(work), desc=config.name, disable=not progress) as bar:
+            with tqdm(total=len(pending), desc=config.name, disable=not progress) as bar:
                 results = Parallel(return_as="generator_unordered", batch_size=1)(
                     delayed(run_task)(task, data) for task, data in work)
-                for result in results:
+                for result in itertools.chain(data_errors, results):
                     task = by_id[result.run_id]
                     folder = task_dir(run_dir, task.model, task.run_id)
                     write_artifact(folder, _artifact_files(task, result))
