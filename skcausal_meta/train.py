@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 from importlib import import_module
 from pathlib import Path
@@ -181,11 +180,11 @@ def main(argv=None):
     from .datasets import canonical_graph_hash
     from .models.checkpoint_io import (
         checkpoint_label,
-        checkpoint_stem,
         load_encoder,
         load_model,
         read_training_state_configs,
         resolve_checkpoint,
+        training_state_path,
     )
     from .models.training import TrainConfig, meta_train, read_graph_hashes
 
@@ -212,7 +211,7 @@ def main(argv=None):
         info["warm_start_from"] = checkpoint_label(stem)
     else:
         torch.manual_seed(config.seed)  # weight initialisation; the CLI owns its process
-        state = Path(os.fspath(checkpoint_stem(args.out)) + ".train.safetensors")
+        state = training_state_path(args.out)
         if args.model_config is None and args.resume and state.is_file():
             args.model_config = read_training_state_configs(state, model_class(args.model).model_name)[0]
         model = model_class(args.model)(**(args.model_config or {}))

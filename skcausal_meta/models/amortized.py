@@ -20,6 +20,7 @@ from .checkpoint_io import (
     load_model,
     read_training_state_configs,
     resolve_checkpoint,
+    training_state_path,
 )
 from .training import TrainConfig, meta_train, read_graph_hashes
 
@@ -104,7 +105,7 @@ class AmortizedEstimator(BaseCausalEstimator):
             load the trained network too; without ``out``, clones load ``checkpoint`` as before.
         """
         steps = check_positive_int(steps, "steps")
-        state = None if out is None else Path(os.fspath(checkpoint_stem(out)) + ".train.safetensors")
+        state = None if out is None else training_state_path(out)
         saved_config, saved_settings = ({}, {})
         if resume and state is not None and state.is_file():  # a run to continue: its seed and network
             saved_config, saved_settings = read_training_state_configs(state, self._network_class.model_name)

@@ -33,6 +33,7 @@ __all__ = [
     "resolve_checkpoint",
     "checkpoint_label",
     "checkpoint_stem",
+    "training_state_path",
     "SOURCE_KEYS",
     "IN_MEMORY_SOURCE",
     "checkpoint_lineage",
@@ -77,13 +78,20 @@ def _read_tensors(path: Path) -> tuple[dict, dict]:
         raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
     try:
         tensors = load_file(path)
-        with open(path, "rb") as fh:
-            header_len = int.from_bytes(fh.read(8), "little")
-            header = json.loads(fh.read(header_len))
+        metadata = _read_metadata(path)
     except (SafetensorError, OSError, ValueError) as exc:
         raise ValueError(f"checkpoint file {str(path)!r} is not a readable safetensors file "
                          f"(truncated or corrupt?): {exc}") from exc
-    return tensors, header.get("__metadata__", {}) or {}
+    return tensors, metadata
+
+
+def _read_metadata(path: Path) -> dict:
+    """The ``__metadata__`` of a safetensors file's JSON header (no tensor is read)."""
+    with open(path, "rb") as fh:
+        header = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))
+    if not isinstance(header, dict):
+        raise ValueError("the header is not a JSON object")
+    return header.get("__metadata__", {}) or {}
 
 
 def _load_state_dict(model: torch.nn.Module, tensors: dict, path: Path) -> None:
@@ -98,6 +106,11 @@ def checkpoint_stem(path) -> Path:
     """``path`` without a ``.safetensors`` or ``.json`` suffix: the stem a checkpoint's two files share."""
     path = Path(os.fspath(path))
     return path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
+
+
+def training_state_path(out) -> Path:
+    """``OUT.train.safetensors``: where a training run writing the checkpoint ``out`` keeps its state."""
+    return Path(os.fspath(checkpoint_stem(out)) + ".train.safetensors")
 
 
 def list_shipped_checkpoints() -> list[str]:
@@ -260,8 +273,7 @@ def read_training_state_configs(path, model_name: str) -> tuple[dict, dict]:
     ``model_name`` was saved with, read from its metadata (no tensor is loaded)."""
     path = Path(os.fspath(path))
     try:
-        with open(path, "rb") as fh:
-            meta = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))["__metadata__"]
+        meta = _read_metadata(path)
         config, train_config = json.loads(meta["config"]), json.loads(meta["train_config"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"training state {str(path)!r} is not readable (truncated or corrupt?): {exc}") from exc

@@ -62,6 +62,7 @@ from .checkpoint_io import (
     load_training_state,
     save_model,
     save_training_state,
+    training_state_path,
 )
 
 __all__ = [
@@ -606,7 +607,7 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     device = resolve_device(device)
     model.to(device).train()
     optimizer = make_optimizer(model.parameters(), config)
-    state_path = None if out is None else Path(os.fspath(checkpoint_stem(out)) + ".train.safetensors")
+    state_path = None if out is None else training_state_path(out)
     excluded = _excluded_graphs_record(exclude_hashes)
     family_spec = _json_safe(get_family(family).to_dict())
     info = {"family_spec": family_spec, **(info or {})}
