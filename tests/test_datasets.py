@@ -30,6 +30,7 @@ from skcausal_meta.datasets import (
     list_families,
     make_scm_family,
     register_family,
+    registered_families,
 )
 from skcausal_meta.datasets._params import draw_signed
 from skcausal_meta.datasets.families import SHIFT_AXES
@@ -244,6 +245,15 @@ def test_register_family_from_dict_and_yaml(tmp_path):
         register_family(spec)
     again = SCMFamily.from_dict(fam.to_dict())
     assert again.to_dict() == fam.to_dict()
+
+
+def test_registered_families_puts_the_registry_back_even_after_an_error():
+    original = get_family("id")
+    with pytest.raises(RuntimeError, match="inside"):
+        with registered_families({"name": "id", "n_nodes": 3}, {"name": "scoped_only", "n_nodes": 4}) as (a, b):
+            assert get_family("id") is a and a.n_nodes == 3 and get_family("scoped_only") is b
+            raise RuntimeError("inside")
+    assert get_family("id") is original and "scoped_only" not in list_families()
 
 
 def test_unknown_family_lists_known_ones():

@@ -1,6 +1,7 @@
 """Benchmark runner end to end on a tiny config: artifacts, report, resume, crash handling,
 SIGKILL and rerun, corrupted artifacts, the dask backend and MLflow logging."""
 
+import contextlib
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from skcausal_meta.datasets import list_families
 from skcausal_meta.pipeline import load_config, load_results, run_benchmark, write_report
 from skcausal_meta.pipeline.artifacts import MANIFEST, iter_artifacts, read_artifact
 from skcausal_meta.pipeline.evaluate import interventional_nil, metric_caption
@@ -162,9 +164,13 @@ def test_crashing_task_is_recorded_and_the_run_goes_on(tmp_path, cache):
 def test_a_family_whose_data_cannot_be_made_fails_its_tasks_and_the_run_goes_on(tmp_path, cache):
     config = tiny_config(cache)
     config["models"][0]["grid"] = {"edges_per_node": [1.0]}
+    config["report"]["distances"] = True
     # 2 edges per node cannot fit in a DAG of 4 nodes (at most 1.5): found only when the data are drawn
     config["families"] = ["id", {"name": "too_dense", "definition": {"graph": [{"type": "er", "edges_per_node": 2.0}]}}]
     summary = run_benchmark(config, output_dir=tmp_path, progress=False)
+    distances = json.loads((tmp_path / "distances.json").read_text())
+    assert set(distances["families"]) == {"id"} and set(distances["failed"]) == {"too_dense"}
+    assert "No distance for `too_dense`: the data sets of 'too_dense' could not be made" in summary.report["report"].read_text()
     assert (summary.n_tasks, summary.n_failed) == (4, 2)
     results = pd.read_csv(tmp_path / "results.csv")
     failed = results[results["status"] == "error"]
@@ -174,6 +180,23 @@ def test_a_family_whose_data_cannot_be_made_fails_its_tasks_and_the_run_goes_on(
     folder = next(f for f, r in iter_artifacts(tmp_path) if r["metrics"]["status"] == "error")
     error = json.loads((folder / "metrics.json").read_text())["error"]
     assert "the data sets of family 'too_dense' could not be made" in error
+
+
+def test_inline_families_stay_inside_their_run(tmp_path, cache):
+    """A config's inline family is not left in the registry, so another config may reuse the name."""
+    config = tiny_config(cache)
+    config["models"][0]["grid"] = {"edges_per_node": [1.0]}
+    config["data"]["n_datasets"] = 1
+    for k, prior in enumerate(["er", "sf"]):
+        config["families"] = [{"name": "mine", "definition": {"graph": [{"type": prior, "edges_per_node": 1.0}]}}]
+        # the second run finds the first's data under the same name, made by the other definition
+        with contextlib.nullcontext() if k == 0 else pytest.warns(UserWarning, match="stale data-set cache"):
+            summary = run_benchmark(config, output_dir=tmp_path / str(k), progress=False)
+        assert summary.n_failed == 0
+        assert "mine" not in list_families()
+    graphs = [json.loads(f.joinpath("config.json").read_text())["family_definition"]["graph"][0]["type"]
+              for k in "01" for f, _ in iter_artifacts(tmp_path / k)]
+    assert graphs == ["er", "sf"]
 
 
 def test_sigkill_then_rerun_equals_uninterrupted_run(reference, tmp_path, cache):

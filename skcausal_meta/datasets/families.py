@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import itertools
 import numbers
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -42,6 +43,7 @@ __all__ = [
     "SCMFamily",
     "SHIFT_AXES",
     "register_family",
+    "registered_families",
     "get_family",
     "list_families",
     "make_scm_family",
@@ -262,18 +264,47 @@ class SCMFamily:
 _REGISTRY: dict[str, SCMFamily] = {}
 
 
-def register_family(family, overwrite: bool = False) -> SCMFamily:
-    """Add a family (an :class:`SCMFamily`, a dict, or a YAML path/string) to the registry."""
+def _as_family(family) -> SCMFamily:
+    """An :class:`SCMFamily` from itself, a dict, or a YAML path/string."""
     if isinstance(family, dict):
         family = SCMFamily.from_dict(family)
     elif isinstance(family, (str, Path)):
         family = SCMFamily.from_yaml(family)
     if not isinstance(family, SCMFamily):
         raise ValueError(f"family must be an SCMFamily, a dict or YAML, got {type(family).__name__}")
+    return family
+
+
+def register_family(family, overwrite: bool = False) -> SCMFamily:
+    """Add a family (an :class:`SCMFamily`, a dict, or a YAML path/string) to the registry."""
+    family = _as_family(family)
     if family.name in _REGISTRY and not overwrite:
         raise ValueError(f"a family named {family.name!r} is already registered (pass overwrite=True)")
     _REGISTRY[family.name] = family
     return family
+
+
+@contextmanager
+def registered_families(*families):
+    """Register ``families`` for the duration of a ``with`` block, then put the registry back.
+
+    A benchmark config may define families inline; they must be found by name while its data
+    are made (:class:`~skcausal_meta.datasets.DatasetSpec` names its family), but must not stay
+    registered, or a later config in the same process could not redefine the name. Each name
+    gets back the family it had before the block (or none).
+    """
+    built = [_as_family(family) for family in families]
+    before = {family.name: _REGISTRY.get(family.name) for family in built}
+    try:
+        for family in built:
+            _REGISTRY[family.name] = family
+        yield built
+    finally:
+        for name, family in before.items():
+            if family is None:
+                _REGISTRY.pop(name, None)
+            else:
+                _REGISTRY[name] = family
 
 
 def get_family(name) -> SCMFamily:

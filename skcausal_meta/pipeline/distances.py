@@ -22,7 +22,7 @@ from ..datasets import family_distance, summarize_family
 from ..datasets.spec import atomic_write_bytes
 from .config import Config, FamilyConfig
 from .real import RealData, load_real, real_options, real_summary
-from .tasks import data_spec, stable_seed
+from .tasks import data_spec, inline_families, stable_seed
 
 __all__ = ["DISTANCES_FILE", "compute_distances", "read_distances"]
 
@@ -45,16 +45,24 @@ def _source(entry: FamilyConfig):
 
 
 def _summary(source, settings: dict, stream: int):
-    """Summary of data sets of ``source``, a family or a real data set (runs in a worker)."""
+    """Summary of data sets of ``source``, a family or a real data set (runs in a worker).
+
+    A family whose data sets cannot be made at these sizes gives the reason (a string) instead,
+    so that it does not stop the distances of the others.
+    """
     rng = np.random.default_rng(stable_seed(settings["seed"], source.name, stream))
-    if isinstance(source, RealData):
-        return real_summary(source, settings["n_datasets"], settings["n_samples"], random_state=rng)
-    return summarize_family(source, n_datasets=settings["n_datasets"], n_nodes=settings["n_nodes"],
-                            n_samples=settings["n_samples"], random_state=rng)
+    try:
+        if isinstance(source, RealData):
+            return real_summary(source, settings["n_datasets"], settings["n_samples"], random_state=rng)
+        return summarize_family(source, n_datasets=settings["n_datasets"], n_nodes=settings["n_nodes"],
+                                n_samples=settings["n_samples"], random_state=rng)
+    except ValueError as exc:
+        return f"the data sets of {source.name!r} could not be made: {exc}"
 
 
 def read_distances(run_dir) -> dict:
-    """``{"reference": name, "families": {name: {component: value}}}`` or an empty dict."""
+    """``{"reference": name, "families": {name: {component: value}}}`` (plus ``"failed": {name:
+    reason}`` when some could not be computed), or an empty dict."""
     path = Path(run_dir) / DISTANCES_FILE
     return json.loads(path.read_text()) if path.is_file() else {}
 
@@ -64,22 +72,33 @@ def compute_distances(config: Config, run_dir) -> dict:
 
     The family summaries (the costly part) run through ``joblib.Parallel`` in the active joblib
     backend; the families travel as objects, so inline families need no registry in workers.
+    A family whose data sets cannot be made (or all of them, when the reference's cannot) is
+    listed under ``"failed"`` with the reason, and tried again on the next call.
     """
     entries = {e.name: e for e in config.families}
     reference = entries.get(config.report.reference) or FamilyConfig(name=config.report.reference)
-    settings = {name: _settings(config, entry) for name, entry in entries.items()}
-    ref_settings = _settings(config, reference)
+    with inline_families(config):
+        settings = {name: _settings(config, entry) for name, entry in entries.items()}
+        ref_settings = _settings(config, reference)
     keys = {name: hashlib.sha256(json.dumps([ref_settings, s], sort_keys=True, default=str).encode()).hexdigest()
             for name, s in settings.items()}
     previous = read_distances(run_dir)
     cached = previous.get("families", {}) if previous.get("reference") == reference.name else {}
     families = {name: cached[name] for name in entries if cached.get(name, {}).get("key") == keys[name]}
     missing = [name for name in entries if name not in families]
+    failed = {}
     if missing:
         jobs = [(_source(reference), ref_settings, 4)] + [(_source(entries[n]), settings[n], 3) for n in missing]
         ref_summary, *summaries = Parallel()(delayed(_summary)(*job) for job in jobs)
         for name, summary in zip(missing, summaries):
-            families[name] = {"key": keys[name], **family_distance(ref_summary, summary)}
-    result = {"reference": reference.name, "families": {name: families[name] for name in entries}}
+            if isinstance(ref_summary, str):
+                failed[name] = f"no reference: {ref_summary}"
+            elif isinstance(summary, str):
+                failed[name] = summary
+            else:
+                families[name] = {"key": keys[name], **family_distance(ref_summary, summary)}
+    result = {"reference": reference.name, "families": {name: families[name] for name in entries if name in families}}
+    if failed:
+        result["failed"] = failed
     atomic_write_bytes(Path(run_dir) / DISTANCES_FILE, json.dumps(result, indent=1).encode())
     return result

@@ -121,6 +121,8 @@ def _markdown(frame: pd.DataFrame, families: list[str], models: list[str], dista
             lines.append(f"| {family} | " + " | ".join(f"{values[c]:.3g}" if c in values else "-"
                                                        for c in components) + " |")
         lines.append("")
+    for family, reason in distances.get("failed", {}).items():
+        lines += [f"No distance for `{family}`: {reason}", ""]
     failed = frame[frame["status"] != "ok"]
     if len(failed):
         lines += ["## Failed tasks", "", "| model | family | data set | error |", "|---|---|---|---|"]

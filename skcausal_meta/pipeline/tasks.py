@@ -18,12 +18,12 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..datasets import DatasetSpec, get_family, register_family
+from ..datasets import DatasetSpec, registered_families
 from ..models.registry import get_estimator_class
 from .config import Config, FamilyConfig
 from .real import load_real, real_options, split_rows
 
-__all__ = ["Task", "TaskData", "expand_tasks", "load_task_data", "ensure_family", "stable_seed", "data_spec"]
+__all__ = ["Task", "TaskData", "expand_tasks", "load_task_data", "inline_families", "stable_seed", "data_spec"]
 
 
 def stable_seed(*parts) -> list[int]:
@@ -68,11 +68,15 @@ class TaskData:
     mask_int: np.ndarray
 
 
-def ensure_family(name: str, definition: dict | None):
-    """The family ``name``, registering its inline ``definition`` first when there is one."""
-    if definition is None:
-        return get_family(name)
-    return register_family({"name": name, **definition}, overwrite=True)
+def inline_families(config: Config):
+    """Context manager: the families ``config`` defines inline are registered inside the block only.
+
+    Data-set specs name their family, so an inline family must be registered while its data are
+    made; afterwards the registry is as before, so configs run in one process do not leak
+    families into each other.
+    """
+    return registered_families(*(entry.family() for entry in config.families
+                                 if entry.definition is not None and not entry.is_real))
 
 
 def data_spec(config: Config, entry: FamilyConfig) -> DatasetSpec:
@@ -106,8 +110,9 @@ def expand_tasks(config: Config) -> list[Task]:
         if entry.is_real:
             shift, spec = ("real",), _real_spec(config, entry)
         else:
-            shift = tuple(ensure_family(entry.name, entry.definition).shift)
-            spec = data_spec(config, entry).model_dump()
+            shift = tuple(entry.family().shift)
+            with inline_families(config):
+                spec = data_spec(config, entry).model_dump()
         for dataset in range(config.data.n_datasets):
             seed = int(np.random.default_rng(stable_seed(config.data.seed, entry.name, dataset, 2)).integers(2**31))
             for model in config.models:
@@ -134,8 +139,9 @@ def load_task_data(config: Config, entry: FamilyConfig, datasets) -> dict[int, T
     """
     if entry.is_real:
         return _real_task_data(config, entry, datasets)
-    family = ensure_family(entry.name, entry.definition)
-    bundle = data_spec(config, entry).load(config.data.cache)
+    family = entry.family()
+    with inline_families(config):
+        bundle = data_spec(config, entry).load(config.data.cache)
     out = {}
     for i in datasets:
         scm = bundle.scms[i]
