@@ -96,7 +96,7 @@ def _cell(mean, se, n) -> str:
 
 def _markdown(frame: pd.DataFrame, families: list[str], models: list[str], distances: dict) -> str:
     counts = frame.groupby("status").size().to_dict()
-    lines = [f"# Benchmark report", "", f"{len(frame)} tasks: {counts.get('ok', 0)} finished, "
+    lines = ["# Benchmark report", "", f"{len(frame)} tasks: {counts.get('ok', 0)} finished, "
              f"{counts.get('error', 0)} failed. Cells: mean ± standard error over data sets.", ""]
     real = sorted(frame.loc[frame["shift"] == "real", "family"].unique())
     if real:
