@@ -162,12 +162,12 @@ def export_checkpoint(argv):
     adds ``exported_from`` and ``stored_dtype``."""
     import torch
 
-    from .models.checkpoint_io import checkpoint_label, load_model, resolve_checkpoint, save_model
+    from .models.checkpoint_io import load_model, record_source, resolve_checkpoint, save_model
 
     args = build_export_parser().parse_args(argv)
     source = resolve_checkpoint(args.source, None)
     model, meta = load_model(source, model_class(args.model))
-    info = {**meta["info"], "exported_from": checkpoint_label(source), "stored_dtype": args.dtype}
+    info = {**record_source(dict(meta["info"]), "exported_from", source), "stored_dtype": args.dtype}
     return save_model(args.out, model, info=info, dtype=getattr(torch, args.dtype))
 
 
@@ -179,10 +179,10 @@ def main(argv=None):
 
     from .datasets import canonical_graph_hash
     from .models.checkpoint_io import (
-        checkpoint_label,
         load_encoder,
         load_model,
         read_training_state_configs,
+        record_source,
         resolve_checkpoint,
         training_state_path,
     )
@@ -208,7 +208,7 @@ def main(argv=None):
     if args.init_from is not None:
         stem = resolve_checkpoint(args.init_from, None)
         model, _ = load_model(stem, model_class(args.model))
-        info["warm_start_from"] = checkpoint_label(stem)
+        record_source(info, "warm_start_from", stem)
     else:
         torch.manual_seed(config.seed)  # weight initialisation; the CLI owns its process
         state = training_state_path(args.out)
@@ -218,7 +218,7 @@ def main(argv=None):
         if args.init_encoder_from is not None:
             stem = resolve_checkpoint(args.init_encoder_from, None)
             load_encoder(model, stem)
-            info["encoder_from"] = checkpoint_label(stem)
+            record_source(info, "encoder_from", stem)
     exclude = read_graph_hashes(args.exclude_graphs or ())
     return meta_train(model, family, config, out=args.out, resume=args.resume, device=args.device,
                       progress=not args.quiet, log_path=args.log, exclude_hashes=exclude,

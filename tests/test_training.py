@@ -1,5 +1,6 @@
 """Tests of the meta-training loop, its data stream, checkpoint I/O and the train CLI."""
 
+import hashlib
 import json
 import math
 from dataclasses import asdict
@@ -491,6 +492,17 @@ def test_checkpoint_lineage_follows_warm_starts_encoder_copies_and_exports(tmp_p
     assert [stem.name for stem, _ in lineage] == ["bcnp", "half", "base"]
     assert [meta["info"]["steps"] for _, meta in lineage] == [1, 1, 1] and lineage[0][1]["model"] == "bcnp"
     assert lineage[1][1]["info"]["family_spec"]["name"] == "id"  # what replaying its stream needs
+    digest = hashlib.sha256((tmp_path / "base.safetensors").read_bytes()).hexdigest()
+    assert lineage[1][1]["info"]["warm_start_from_sha256"] == digest
+    # "base" is trained again from other weights: following the name would give a wrong stream
+    main(["--model", "avici", "--steps", "1", "--out", "base", "--seed", "5", "--no-resume", *TINY_RUN,
+          *TINY_ENCODER])
+    with pytest.raises(ValueError, match=r"half\.json' started from '.*base' with weights of SHA-256 "
+                                         rf"{digest[:12]}.*base\.safetensors' now holds other weights"):
+        checkpoint_lineage("bcnp")
+    # continuing "warm" keeps the source's weights as they were when the run began
+    main(["--model", "avici", "--steps", "2", "--out", "warm", "--init-from", "base", *TINY_RUN])
+    assert load_model("warm", AviciModel)[1]["info"]["warm_start_from_sha256"] == digest
     (tmp_path / "base.json").unlink()
     with pytest.raises(FileNotFoundError, match=r"half\.json' started from '.*base', which is neither"):
         checkpoint_lineage("bcnp")
@@ -533,7 +545,9 @@ def test_cli_export_stores_half_precision_weights_that_load_back(tmp_path):
     size = stem.with_suffix(".safetensors").stat().st_size
     assert size < 0.6 * source.with_suffix(".safetensors").stat().st_size
     (full, _), (half, meta) = load_model(source, AviciModel), load_model(stem, AviciModel)
-    assert meta["info"] == {"steps": 3, "exported_from": str(source), "stored_dtype": "float16"}
+    digest = hashlib.sha256(source.with_suffix(".safetensors").read_bytes()).hexdigest()
+    assert meta["info"] == {"steps": 3, "exported_from": str(source), "exported_from_sha256": digest,
+                            "stored_dtype": "float16"}
     for (name, a), b in zip(full.state_dict().items(), half.state_dict().values()):
         assert b.dtype == a.dtype and torch.allclose(a, b, rtol=1e-3, atol=1e-4), name
     X = np.random.default_rng(0).normal(size=(50, 5))

@@ -15,10 +15,10 @@ from ..datasets import canonical_graph_hash
 from .base import BaseCausalEstimator
 from .checkpoint_io import (
     IN_MEMORY_SOURCE,
-    checkpoint_label,
     checkpoint_stem,
     load_model,
     read_training_state_configs,
+    record_source,
     resolve_checkpoint,
     training_state_path,
 )
@@ -129,7 +129,7 @@ class AmortizedEstimator(BaseCausalEstimator):
             if stem is None:
                 info["warm_start_from"] = IN_MEMORY_SOURCE
             elif out is None or os.path.abspath(stem) != os.path.abspath(checkpoint_stem(out)):
-                info["warm_start_from"] = checkpoint_label(stem)
+                record_source(info, "warm_start_from", stem)
             elif not saved_settings:
                 raise ValueError(f"warm_start=True with out={os.fspath(out)!r}, where the network it starts from "
                                  "is saved, overwrites that checkpoint without its training state to continue; "

@@ -15,6 +15,7 @@ Every file is written to a temporary name in the target folder and moved into pl
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import os
@@ -36,6 +37,8 @@ __all__ = [
     "training_state_path",
     "SOURCE_KEYS",
     "IN_MEMORY_SOURCE",
+    "digest_key",
+    "record_source",
     "checkpoint_lineage",
     "save_model",
     "load_model",
@@ -158,24 +161,54 @@ SOURCE_KEYS = ("warm_start_from", "encoder_from")
 IN_MEMORY_SOURCE = "the network of the last meta_fit"
 
 
-def _find_source(label: str, recorded_in: Path) -> Path:
+def digest_key(key: str) -> str:
+    """The ``info`` key of the SHA-256 of the weights file recorded next to the label ``key``."""
+    return f"{key}_sha256"
+
+
+def _weights_digest(stem: Path) -> str:
+    return hashlib.sha256(stem.with_suffix(".safetensors").read_bytes()).hexdigest()
+
+
+def record_source(info: dict, key: str, stem: Path) -> dict:
+    """Record in ``info`` that weights came from the checkpoint ``stem``: under ``key`` its label
+    (:func:`checkpoint_label`), under :func:`digest_key` the SHA-256 of its weights file, so that a
+    name or path that later holds other weights (a shipped checkpoint renamed, a run overwritten)
+    is detected rather than followed. Returns ``info``."""
+    info[key] = checkpoint_label(stem)
+    info[digest_key(key)] = _weights_digest(stem)
+    return info
+
+
+def _find_source(label: str, digest: str | None, recorded_in: Path) -> Path:
     """The stem a ``SOURCE_KEYS`` label names: a shipped checkpoint, an existing file (an absolute
     path; checkpoints written before 2026-11-26 recorded paths relative to the training command's
-    working directory), or the run a shipped checkpoint was exported from."""
+    working directory), or the run a shipped checkpoint was exported from. With a recorded
+    ``digest`` (checkpoints written since 2026-11-26), the weights must be the recorded ones."""
+    where = str(recorded_in.with_suffix(".json"))
     if label == IN_MEMORY_SOURCE:
         raise FileNotFoundError(
-            f"checkpoint {str(recorded_in.with_suffix('.json'))!r} started from a network that meta_fit kept "
+            f"checkpoint {where!r} started from a network that meta_fit kept "
             "in memory only (out=None), so the training stream of its first weights was not recorded"
         )
     try:
-        return resolve_checkpoint(label, None)
+        found = resolve_checkpoint(label, None)
     except (FileNotFoundError, ValueError):
-        pass
+        found = None
+    if found is not None and (digest is None or _weights_digest(found) == digest):
+        return found
     for name in list_shipped_checkpoints():
-        if _read_meta(SHIPPED_DIR / f"{name}.json")["info"].get("exported_from") == label:
+        info = _read_meta(SHIPPED_DIR / f"{name}.json")["info"]
+        exported = info.get(digest_key("exported_from"))
+        if info.get("exported_from") == label and (digest is None or exported in (None, digest)):
             return SHIPPED_DIR / name
+    if found is not None:
+        raise ValueError(
+            f"checkpoint {where!r} started from {label!r} with weights of SHA-256 {digest[:12]}…, but "
+            f"{str(found.with_suffix('.safetensors'))!r} now holds other weights ({_weights_digest(found)[:12]}…)"
+        )
     raise FileNotFoundError(
-        f"checkpoint {str(recorded_in.with_suffix('.json'))!r} started from {label!r}, which is neither a "
+        f"checkpoint {where!r} started from {label!r}, which is neither a "
         "shipped checkpoint, an existing file, nor the source of a shipped export"
     )
 
@@ -201,6 +234,8 @@ def checkpoint_lineage(checkpoint) -> list[tuple[Path, dict]]:
     ------
     FileNotFoundError
         When a recorded source can be found neither as given nor among the shipped checkpoints.
+    ValueError
+        When the file a source names now holds other weights than the recorded ones.
     """
     pending, seen, lineage = [resolve_checkpoint(checkpoint, None)], set(), []
     while pending:
@@ -210,7 +245,8 @@ def checkpoint_lineage(checkpoint) -> list[tuple[Path, dict]]:
         seen.add(stem.resolve())
         meta = _read_meta(stem.with_suffix(".json"))
         lineage.append((stem, meta))
-        pending += [_find_source(meta["info"][key], stem) for key in SOURCE_KEYS if key in meta.get("info", {})]
+        info = meta.get("info", {})
+        pending += [_find_source(info[key], info.get(digest_key(key)), stem) for key in SOURCE_KEYS if key in info]
     return lineage
 
 

@@ -58,6 +58,7 @@ from .checkpoint_io import (
     IN_MEMORY_SOURCE,
     SOURCE_KEYS,
     checkpoint_stem,
+    digest_key,
     list_shipped_checkpoints,
     load_training_state,
     save_model,
@@ -611,7 +612,9 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     excluded = _excluded_graphs_record(exclude_hashes)
     family_spec = _json_safe(get_family(family).to_dict())
     info = {"family_spec": family_spec, **(info or {})}
-    sources = {k: info[k] for k in SOURCE_KEYS if k in info}
+    source_keys = SOURCE_KEYS + tuple(digest_key(k) for k in SOURCE_KEYS)
+    sources = {k: info[k] for k in source_keys if k in info}
+    labels = lambda record: {k: record[k] for k in SOURCE_KEYS if k in record}  # noqa: E731
     settings = {**asdict(config), "excluded_graphs": excluded, "sources": sources, "family_spec": family_spec}
     start = 0
     if state_path is not None and resume and state_path.is_file():
@@ -630,12 +633,13 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
         if mismatched:
             raise ValueError(f"training state {str(state_path)!r} was written with other settings "
                              f"for {sorted(mismatched)}; use a new out path or resume=False")
-        if sources and sources != saved["sources"]:
+        if sources and labels(sources) != labels(saved["sources"]):
             raise ValueError(f"training state {str(state_path)!r} continues a run that started from "
-                             f"{saved['sources'] or 'fresh weights'}, not {sources}; resume without "
-                             "naming another source, or use a new out path or resume=False")
+                             f"{labels(saved['sources']) or 'fresh weights'}, not {labels(sources)}; resume "
+                             "without naming another source, or use a new out path or resume=False")
+        # the source as it was when the run began (its file may hold other weights by now)
         settings["sources"] = saved["sources"]
-        info.update(saved["sources"])
+        info = {**{k: v for k, v in info.items() if k not in source_keys}, **saved["sources"]}
 
     if log_path is not None:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
