@@ -40,7 +40,12 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from skcausal_meta.datasets import SCMFamily, canonical_graph_hash, make_scm_family  # noqa: E402
+from skcausal_meta.datasets import (  # noqa: E402
+    SCMFamily,
+    canonical_graph_hash,
+    make_scm_family,
+    registered_families,
+)
 from skcausal_meta.metrics import e_shd, edge_auprc, edge_auroc, log_prob_true_graph  # noqa: E402
 
 # (name, family, d, observational rows, interventional rows)
@@ -123,6 +128,14 @@ def checkpoint_graph_hashes(checkpoint, out):
     return hashes
 
 
+def test_sets(k, n_datasets):
+    """``(X, masks, graphs)`` of the ``k``-th setting: its first ``n_datasets`` data sets."""
+    _, family, d, n_obs, n_int = SETTINGS[k]
+    with registered_families(LINEAR_GAUSSIAN_ER):
+        return make_scm_family(family, n_datasets=n_datasets, n_nodes=d, n_samples=n_obs,
+                               n_interventional=n_int, random_state=10_000 + k)
+
+
 def score(name, x, mask, graph, checkpoints=None):
     start = time.perf_counter()
     posterior = make_estimator(name, checkpoints).fit(x, interventions=mask).predict_graph_posterior()
@@ -167,11 +180,9 @@ def main(argv=None):
     import torch
 
     torch.set_num_threads(1)
-    from skcausal_meta.datasets import register_family
     from skcausal_meta.models.avici import AviciEstimator
     from skcausal_meta.models.bcnp import BCNPEstimator
 
-    register_family(LINEAR_GAUSSIAN_ER, overwrite=True)
     args.out.mkdir(parents=True, exist_ok=True)
     checkpoints = {}
     for item in args.checkpoint:
@@ -191,8 +202,7 @@ def main(argv=None):
     for k, (setting, family, d, n_obs, n_int) in enumerate(SETTINGS):
         if args.settings and setting not in args.settings:
             continue
-        X, masks, graphs = make_scm_family(family, n_datasets=args.n_datasets, n_nodes=d, n_samples=n_obs,
-                                           n_interventional=n_int, random_state=10_000 + k)
+        X, masks, graphs = test_sets(k, args.n_datasets)
         for index, (x, mask, graph) in enumerate(zip(X, masks, graphs)):
             if canonical_graph_hash(graph) in train_hashes:
                 continue

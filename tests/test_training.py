@@ -3,13 +3,14 @@
 import hashlib
 import json
 import math
+import re
 from dataclasses import asdict
 
 import numpy as np
 import pytest
 import torch
 
-from skcausal_meta.datasets import canonical_graph_hash, graphs_isomorphic, make_scm_family
+from skcausal_meta.datasets import canonical_graph_hash, graphs_isomorphic, list_families, make_scm_family
 from skcausal_meta.models.avici import AviciModel
 from skcausal_meta.models.checkpoint_io import (
     checkpoint_lineage,
@@ -508,14 +509,20 @@ def test_checkpoint_lineage_follows_warm_starts_encoder_copies_and_exports(tmp_p
         checkpoint_lineage("bcnp")
 
 
-def test_eval_amortized_excludes_the_graphs_of_every_stream_in_the_lineage(tmp_path, monkeypatch):
+def _eval_amortized():
+    """``benchmarks/eval_amortized.py`` as a module."""
     import importlib.util
     from pathlib import Path
 
     path = Path(__file__).parents[1] / "benchmarks" / "eval_amortized.py"
     spec = importlib.util.spec_from_file_location("eval_amortized", path)
-    eval_amortized = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(eval_amortized)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_eval_amortized_excludes_the_graphs_of_every_stream_in_the_lineage(tmp_path, monkeypatch):
+    eval_amortized = _eval_amortized()
     monkeypatch.chdir(tmp_path)
     sizes = ["--n-nodes", "6", "7"]  # graphs of this size rarely repeat
     main(["--model", "avici", "--steps", "2", "--out", "base", "--seed", "1", *TINY_RUN, *sizes, *TINY_ENCODER])
@@ -529,6 +536,33 @@ def test_eval_amortized_excludes_the_graphs_of_every_stream_in_the_lineage(tmp_p
     assert base_graphs - warm_graphs  # so that leaving out the source's stream would show
     assert eval_amortized.checkpoint_graph_hashes("warm", tmp_path) == base_graphs | warm_graphs
     assert (tmp_path / "train_hashes_base.npz").is_file() and (tmp_path / "train_hashes_warm.npz").is_file()
+
+
+def test_eval_amortized_scores_only_unseen_graphs_and_resumes(tmp_path, monkeypatch, capsys):
+    """The script end to end on two small settings, with the (minutes-long) replay of the shipped
+    checkpoints' streams replaced by a set that holds the graph of one test set."""
+    eval_amortized = _eval_amortized()
+    settings = [name for name, *_ in eval_amortized.SETTINGS]
+    k = settings.index("lin-Gauss ER d=20 obs")
+    _, _, graphs = eval_amortized.test_sets(k, 3)
+    seen = canonical_graph_hash(graphs[1])
+    replayed = []
+    monkeypatch.setattr(eval_amortized, "checkpoint_graph_hashes",
+                        lambda checkpoint, out: replayed.append(checkpoint) or {seen})
+    argv = ["--out", str(tmp_path), "--models", "avici", "--n-datasets", "3",
+            "--settings", "id d=10 obs", "lin-Gauss ER d=20 obs"]
+    eval_amortized.main(argv)
+    assert replayed == ["avici_id_large", "bcnp_id_large"]  # the defaults' lineages, whatever --models says
+    records = [json.loads(line) for line in (tmp_path / "records.jsonl").read_text().splitlines()]
+    assert [(r["setting"], r["index"]) for r in records] == [
+        ("id d=10 obs", 0), ("id d=10 obs", 1), ("id d=10 obs", 2),
+        ("lin-Gauss ER d=20 obs", 0), ("lin-Gauss ER d=20 obs", 2)]  # the seen graph is left out
+    assert all(0.5 < r["auroc"] <= 1 and r["model"] == "avici" for r in records)
+    table = capsys.readouterr().out
+    assert re.search(r"^lin-Gauss ER d=20 obs +avici +2 ", table, re.M)  # two of three data sets
+    eval_amortized.main(argv)  # a rerun scores nothing again
+    assert (tmp_path / "records.jsonl").read_text().count("\n") == 5
+    assert "id_linear_er" not in list_families()
 
 
 def test_cli_export_stores_half_precision_weights_that_load_back(tmp_path):
