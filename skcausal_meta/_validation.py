@@ -92,15 +92,22 @@ def check_adjacency(adjacency, name: str = "graph", require_dag: bool = False) -
 
 
 def check_adjacency_stack(graphs, name: str = "graphs") -> np.ndarray:
-    """Validate a stack ``(S, d, d)`` of 0/1 matrices (a single ``(d, d)`` becomes ``S = 1``)."""
+    """Validate a non-empty stack ``(S, d, d)`` of 0/1 matrices with zero diagonals (a single
+    ``(d, d)`` becomes ``S = 1``)."""
     g = np.asarray(graphs)
     if g.ndim == 2:
         g = g[None]
     if g.ndim != 3 or g.shape[1] != g.shape[2]:
         raise ValueError(f"{name} must have shape (S, d, d), got {np.asarray(graphs).shape}")
+    if g.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one graph, got S=0")
     if not np.isin(g, (0, 1)).all():
         raise ValueError(f"{name} must hold only 0/1 (or bool) entries")
-    return g.astype(np.int8)
+    g = g.astype(np.int8)
+    loops = np.flatnonzero(np.einsum("kii->k", g))
+    if loops.size:
+        raise ValueError(f"{name} must have zero diagonals (no self loops); graph {int(loops[0])} has one")
+    return g
 
 
 def check_interventions(interventions, n: int, d: int, name: str = "interventions") -> np.ndarray:

@@ -293,13 +293,14 @@ def e_sid(G_true, prediction, weights=None) -> float:
     """
     samples, w = _graph_samples(prediction, weights)
     truth = _true_graph(G_true, samples.shape[1], require_dag=True)
-    unique, inverse = np.unique(samples, axis=0, return_inverse=True)
+    support = w > 0  # a sample of weight zero (e.g. a cyclic DiBS+ particle) adds nothing
+    unique, inverse = np.unique(samples[support], axis=0, return_inverse=True)
     for k, graph in enumerate(unique):
         if not is_dag(graph):
-            first = int(np.flatnonzero(inverse.ravel() == k)[0])
-            raise ValueError(f"prediction sample {first} has a directed cycle; SID needs DAGs")
+            first = int(np.flatnonzero(support)[np.flatnonzero(inverse.ravel() == k)[0]])
+            raise ValueError(f"prediction sample {first} has a directed cycle and a positive weight; SID needs DAGs")
     distances = np.array([_gadjid_sid(truth, graph) for graph in unique], dtype=float)
-    return float(w @ distances[inverse.ravel()])
+    return float(w[support] @ distances[inverse.ravel()])
 
 
 # --------------------------------------------------------------------------------------------
@@ -419,7 +420,8 @@ def edge_ece(G_true, prediction, weights=None, n_bins: int = 10) -> float:
     """
     n_bins = check_positive_int(n_bins, "n_bins")
     truth, probs = _marginal_inputs(G_true, prediction, weights)
-    bins = np.minimum((probs * n_bins).astype(int), n_bins - 1)
+    # bin b holds b/n <= p < (b+1)/n (the last also p = 1), with the edges as floats compare them
+    bins = np.minimum(np.searchsorted(np.arange(n_bins + 1) / n_bins, probs, side="right") - 1, n_bins - 1)
     counts = np.bincount(bins, minlength=n_bins)
     gap = np.bincount(bins, weights=truth - probs, minlength=n_bins)  # n_b * (acc_b - conf_b)
     return float(np.abs(gap).sum() / counts.sum())
@@ -507,7 +509,8 @@ def log_prob_true_graph(G_true, prediction, weights=None, return_source: bool = 
     if callable(getattr(prediction, "log_prob", None)):
         if weights is not None:
             raise ValueError("weights must be None when prediction is a posterior")
-        truth = check_adjacency(G_true, name="G_true")
+        d = np.shape(prediction.edge_probs)[-1] if hasattr(prediction, "edge_probs") else None
+        truth = check_adjacency(G_true, name="G_true") if d is None else _true_graph(G_true, d)
         try:
             value = float(prediction.log_prob(truth))
         except NotImplementedError:

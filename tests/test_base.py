@@ -127,6 +127,7 @@ def test_posterior_sample_follows_weights():
         ({"samples": CHAIN[None], "log_weights": [np.nan]}, "log_weights"),
         ({"samples": CHAIN[None], "log_weights": [0.0, 0.0]}, "log_weights"),
         ({"samples": CHAIN[None], "edge_probs": np.full((3, 3), 2.0)}, "edge_probs"),
+        ({"samples": CHAIN[None], "edge_probs": np.full((3, 3), 0.5)}, "edge_probs must have a zero diagonal"),
         ({"samples": CHAIN[None], "node_names": ["a"]}, "node_names"),
         ({"samples": np.zeros((0, 3, 3))}, "at least one"),
     ],

@@ -160,6 +160,12 @@ def test_e_sid_weights_and_cycles():
     cyclic = np.array([[0, 1], [1, 0]])
     with pytest.raises(ValueError, match="sample 1 has a directed cycle"):
         e_sid(np.array([[0, 1], [0, 0]]), np.stack([np.zeros((2, 2)), cyclic]))
+    # a cyclic sample of weight zero (DiBS+ keeps cyclic particles at log weight -inf) adds nothing
+    true = np.array([[0, 1], [0, 0]])
+    assert e_sid(true, np.stack([true, cyclic]), weights=[1.0, 0.0]) == 0.0
+    from skcausal_meta.models.base import GraphPosterior
+
+    assert e_sid(true, GraphPosterior(np.stack([cyclic, np.zeros((2, 2))]), log_weights=[-np.inf, 0.0])) == 1.0
     with pytest.raises(ValueError, match="G_pred must be a DAG"):
         sid(np.array([[0, 1], [0, 0]]), cyclic)
     with pytest.raises(ValueError, match="G_true must be a DAG"):
@@ -246,6 +252,9 @@ def test_edge_ece_hand_worked():
     assert edge_ece(true, true.T.astype(float)) == pytest.approx(1.0)
     # ten bins on the chain: six singleton bins, |label - p| averaged = (0.1+0.5+0.1+0.6+0.2+0.3)/6
     assert edge_ece(CHAIN, PROBS) == pytest.approx(1.8 / 6)
+    # a probability on a bin edge goes to the bin it opens (0.57 to [0.57, 0.58), though
+    # 0.57 * 100 = 56.99... in floats), so 0.565 and 0.57 are in different bins: (0.43 + 0.565) / 2
+    assert edge_ece(true, np.array([[0, 0.57], [0.565, 0]]), n_bins=100) == pytest.approx(0.4975)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -299,6 +308,11 @@ def test_log_prob_true_graph_marginals_and_exact():
     assert log_prob_true_graph(true, post, return_source=True)[1] == "marginals"
     # a marginal of exactly 0 for a true edge gives -inf, not an error
     assert log_prob_true_graph(true, np.zeros((2, 2))) == -np.inf
+    # the exact path checks the true graph's size like the marginal one (numpy would broadcast 1 x 1)
+    post = _posterior([true], edge_probs=probs, log_prob=lambda g: float(np.log(0.5) * g.size))
+    for wrong in (np.zeros((1, 1)), np.zeros((3, 3))):
+        with pytest.raises(ValueError, match=f"G_true has {len(wrong)} nodes but the prediction has 2"):
+            log_prob_true_graph(wrong, post)
 
 
 def test_log_prob_true_graph_with_graph_posterior():
@@ -484,6 +498,17 @@ def test_bad_graph_and_prediction_inputs():
         edge_auroc(np.zeros((1, 1)), np.zeros((1, 1)))
     with pytest.raises(ValueError, match="n_bins"):
         edge_ece(CHAIN, PROBS, n_bins=0)
+    # a sampled graph with a self loop, and an empty stack, are errors for every sample-based metric
+    looped = CHAIN + np.eye(3, dtype=int)
+    for metric in (e_shd, e_edge_f1, graph_entropy):
+        args = (looped[None],) if metric is graph_entropy else (CHAIN, looped[None])
+        with pytest.raises(ValueError, match=r"prediction must have zero diagonals.*graph 0 has one"):
+            metric(*args)
+        with pytest.raises(ValueError, match=r"prediction.samples must have zero diagonals"):
+            metric(*args[:-1], _posterior(np.stack([CHAIN, looped])))
+        args = (np.zeros((0, 3, 3)),) if metric is graph_entropy else (CHAIN, np.zeros((0, 3, 3)))
+        with pytest.raises(ValueError, match="prediction must hold at least one graph, got S=0"):
+            metric(*args)
 
 
 def test_bad_likelihood_inputs():

@@ -128,10 +128,6 @@ class GraphPosterior:
     def __init__(self, samples, log_weights=None, edge_probs=None, node_names=None, log_prob=None):
         self.samples = check_adjacency_stack(samples, name="samples")
         n_samples, d = self.samples.shape[0], self.samples.shape[1]
-        if n_samples == 0:
-            raise ValueError("samples must hold at least one graph, got S=0")
-        if np.einsum("kii->k", self.samples).any():
-            raise ValueError("samples must have zero diagonals (no self loops)")
         self.log_weights = _normalise_log_weights(log_weights, n_samples)
         self._explicit_edge_probs = edge_probs is not None
         if edge_probs is None:
@@ -143,6 +139,8 @@ class GraphPosterior:
                 raise ValueError(f"edge_probs must have shape {(d, d)}, got {self.edge_probs.shape}")
             if not np.all((self.edge_probs >= 0) & (self.edge_probs <= 1)):
                 raise ValueError("edge_probs must lie in [0, 1]")
+            if np.diag(self.edge_probs).any():
+                raise ValueError("edge_probs must have a zero diagonal (no self loops)")
         if node_names is None:
             node_names = [f"x{j}" for j in range(d)]
         self.node_names = [str(name) for name in node_names]
