@@ -214,7 +214,7 @@ def test_meta_fit_continues_a_run_and_records_the_whole_family(tmp_path):
     # a family defined in code, with a numpy value (the record is plain JSON all the same)
     family = dataclasses.replace(get_family("id"), name="my_id", n_samples=np.int64(20))
     options = dict(progress=False, batch_size=2, n_nodes=[3, 4], n_samples=16, n_interventional=4, eval_every=1,
-                   n_validation_batches=1)
+                   n_validation_batches=1, decay="constant")  # a schedule that may be extended
     AviciEstimator(device="cpu").meta_fit(family, steps=1, model_config=TINY, out=tmp_path / "m", **options)
     # a new estimator without random_state or model_config continues that run: seed and network from its state
     est = AviciEstimator(device="cpu").meta_fit(family, steps=2, out=tmp_path / "m", **options)

@@ -35,8 +35,9 @@ from skcausal_meta.models.training import (
 from skcausal_meta.train import main, model_class
 
 # the data options of the tiny command-line runs, and a network size AVICI and BCNP share
+# constant decay: these runs are extended by a step or two, which a cosine schedule refuses
 TINY_RUN = ["--family", "id", "--quiet", "--batch-size", "2", "--n-nodes", "3", "4", "--n-samples", "16",
-            "--eval-every", "1", "--n-validation-batches", "1", "--device", "cpu"]
+            "--eval-every", "1", "--n-validation-batches", "1", "--device", "cpu", "--decay", "constant"]
 TINY_ENCODER = ["--model-config", '{"dim": 8, "n_layers": 2, "n_heads": 2}']
 
 TINY_DATA = dict(batch_size=2, n_nodes=[3, 4], n_samples=16, n_interventional=4, eval_every=2,
@@ -178,7 +179,8 @@ def _state(model):
 
 @pytest.mark.parametrize("optimizer", ["adamw", "lamb"])
 def test_resumed_training_equals_uninterrupted_training(tmp_path, optimizer):
-    cfg = dict(seed=1, lr=1e-2, warmup_steps=1, optimizer=optimizer, **TINY_DATA)
+    # the schedule does not depend on steps, so a run of 2 steps extended to 4 is a run of 4
+    cfg = dict(seed=1, lr=1e-2, warmup_steps=1, optimizer=optimizer, decay="inverse_sqrt", **TINY_DATA)
     straight = _tiny_model()
     history = meta_train(straight, "id", TrainConfig(steps=4, **cfg), progress=False, device="cpu")
     assert [r["step"] for r in history] == [2, 4]
@@ -198,9 +200,38 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path, optimizer):
     with pytest.raises(ValueError, match="lr"):
         meta_train(_tiny_model(), "id", TrainConfig(steps=6, **{**cfg, "lr": 0.5}), out=tmp_path / "run",
                    progress=False, device="cpu")
+    with pytest.raises(ValueError, match=r"train\.safetensors' is at step 4, beyond steps=3"):
+        meta_train(_tiny_model(), "id", TrainConfig(steps=3, **cfg), out=tmp_path / "run", progress=False, device="cpu")
+    assert meta_train(fresh, "id", TrainConfig(steps=4, **cfg), out=tmp_path / "run", progress=False,
+                      device="cpu") == []  # the same command again: nothing left to do
     other = {"adamw": "lamb", "lamb": "adamw"}[optimizer]
     with pytest.raises(ValueError, match="optimizer"):
         meta_train(_tiny_model(), "id", TrainConfig(steps=6, **{**cfg, "optimizer": other}), out=tmp_path / "run",
+                   progress=False, device="cpu")
+
+
+def test_a_cosine_run_resumes_only_with_its_own_steps(tmp_path):
+    """Its learning rates after step k depend on steps: extended, it would not be the run it says."""
+    cfg = dict(seed=1, lr=1e-2, warmup_steps=1, decay="cosine", **TINY_DATA)
+    assert learning_rate(2, TrainConfig(steps=3, **cfg)) != learning_rate(2, TrainConfig(steps=6, **cfg))
+    straight = _tiny_model()
+    meta_train(straight, "id", TrainConfig(steps=4, **cfg), progress=False, device="cpu")
+    meta_train(_tiny_model(), "id", TrainConfig(steps=4, **{**cfg, "checkpoint_every": 2}), out=tmp_path / "run",
+               progress=False, device="cpu")
+    with pytest.raises(ValueError, match=r"cosine schedule over 4 steps; other steps \(6\) would change its "
+                                         r"learning rates from step 4"):
+        meta_train(_tiny_model(), "id", TrainConfig(steps=6, **cfg), out=tmp_path / "run", progress=False, device="cpu")
+
+
+def test_meta_train_checks_sizes_and_out_before_training(tmp_path):
+    from skcausal_meta.models.bcnp import BCNP
+
+    bcnp = BCNP(dim=8, n_layers=1, n_heads=2, max_nodes=4)
+    with pytest.raises(ValueError, match=r"n_nodes=\[3, 5\] reaches beyond the network's max_nodes=4"):
+        meta_train(bcnp, "id", TrainConfig(steps=2, **{**TINY_DATA, "n_nodes": [3, 5]}), progress=False, device="cpu")
+    (tmp_path / "file").write_text("")
+    with pytest.raises((FileExistsError, NotADirectoryError)):
+        meta_train(_tiny_model(), "id", TrainConfig(steps=2, **TINY_DATA), out=tmp_path / "file" / "run",
                    progress=False, device="cpu")
 
 
@@ -227,7 +258,7 @@ def test_states_written_before_newer_options_resume_with_their_defaults(tmp_path
     """Older states lack ``optimizer`` (train config) and ``key_size`` (model config)."""
     from safetensors.torch import load_file, save_file
 
-    cfg = dict(seed=1, lr=1e-2, warmup_steps=1, **TINY_DATA)
+    cfg = dict(seed=1, lr=1e-2, warmup_steps=1, decay="inverse_sqrt", **TINY_DATA)
     meta_train(_tiny_model(), "id", TrainConfig(steps=2, **cfg), out=tmp_path / "old", progress=False, device="cpu")
     path = tmp_path / "old.train.safetensors"
     with open(path, "rb") as fh:  # drop the option from the stored config, as in older files

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import os
-from pathlib import Path
 
 import torch
 
@@ -15,6 +14,7 @@ from ..datasets import canonical_graph_hash
 from .base import BaseCausalEstimator
 from .checkpoint_io import (
     IN_MEMORY_SOURCE,
+    checkpoint_file,
     checkpoint_stem,
     load_model,
     read_training_state_configs,
@@ -54,7 +54,7 @@ class AmortizedEstimator(BaseCausalEstimator):
         """Refuse data with more variables than the network is used for, naming its checkpoint."""
         if d > max_nodes:
             source = "the meta-fitted network" if stem is None else \
-                f"the checkpoint {str(Path(stem).with_suffix('.json'))!r}"
+                f"the checkpoint {str(checkpoint_file(stem, '.json'))!r}"
             raise ValueError(f"X has {d} variables but {source} is used for at most {max_nodes} "
                              f"(max_nodes={max_nodes}){hint}")
 

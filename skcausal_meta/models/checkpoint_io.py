@@ -34,6 +34,7 @@ __all__ = [
     "resolve_checkpoint",
     "checkpoint_label",
     "checkpoint_stem",
+    "checkpoint_file",
     "training_state_path",
     "SOURCE_KEYS",
     "IN_MEMORY_SOURCE",
@@ -85,13 +86,20 @@ def _read_tensors(path: Path) -> tuple[dict, dict]:
     except (SafetensorError, OSError, ValueError) as exc:
         raise ValueError(f"checkpoint file {str(path)!r} is not a readable safetensors file "
                          f"(truncated or corrupt?): {exc}") from exc
+    broken = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if broken:
+        raise ValueError(f"checkpoint file {str(path)!r} holds non-finite values (NaN or inf) in "
+                         f"{len(broken)} tensors, e.g. {broken[0]!r} (a diverged run?)")
     return tensors, metadata
 
 
 def _read_metadata(path: Path) -> dict:
     """The ``__metadata__`` of a safetensors file's JSON header (no tensor is read)."""
     with open(path, "rb") as fh:
-        header = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))
+        size = int.from_bytes(fh.read(8), "little")
+        if size > os.fstat(fh.fileno()).st_size - 8:
+            raise ValueError(f"the header length {size} exceeds the file (not a safetensors file?)")
+        header = json.loads(fh.read(size))
     if not isinstance(header, dict):
         raise ValueError("the header is not a JSON object")
     return header.get("__metadata__", {}) or {}
@@ -111,9 +119,15 @@ def checkpoint_stem(path) -> Path:
     return path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
 
 
+def checkpoint_file(stem, suffix: str) -> Path:
+    """``STEM`` + ``suffix`` (``".json"``, ``".safetensors"``): appended, so that a dot in the
+    name (``lr1e-3.seed1``) stays part of it rather than being taken for a suffix."""
+    return Path(os.fspath(stem) + suffix)
+
+
 def training_state_path(out) -> Path:
     """``OUT.train.safetensors``: where a training run writing the checkpoint ``out`` keeps its state."""
-    return Path(os.fspath(checkpoint_stem(out)) + ".train.safetensors")
+    return checkpoint_file(checkpoint_stem(out), ".train.safetensors")
 
 
 def list_shipped_checkpoints() -> list[str]:
@@ -139,10 +153,10 @@ def resolve_checkpoint(checkpoint, default: str) -> Path:
     if isinstance(checkpoint, str) and checkpoint in list_shipped_checkpoints():
         return SHIPPED_DIR / checkpoint
     stem = checkpoint_stem(checkpoint)
-    if not stem.with_suffix(".json").is_file():
+    if not checkpoint_file(stem, ".json").is_file():
         raise FileNotFoundError(
             f"checkpoint {os.fspath(checkpoint)!r} is neither a shipped checkpoint "
-            f"{list_shipped_checkpoints()} nor an existing file {str(stem.with_suffix('.json'))!r}"
+            f"{list_shipped_checkpoints()} nor an existing file {str(checkpoint_file(stem, '.json'))!r}"
         )
     return stem
 
@@ -167,7 +181,7 @@ def digest_key(key: str) -> str:
 
 
 def _weights_digest(stem: Path) -> str:
-    return hashlib.sha256(stem.with_suffix(".safetensors").read_bytes()).hexdigest()
+    return hashlib.sha256(checkpoint_file(stem, ".safetensors").read_bytes()).hexdigest()
 
 
 def record_source(info: dict, key: str, stem: Path) -> dict:
@@ -185,7 +199,7 @@ def _find_source(label: str, digest: str | None, recorded_in: Path) -> Path:
     path; checkpoints written before 2026-11-26 recorded paths relative to the training command's
     working directory), or the run a shipped checkpoint was exported from. With a recorded
     ``digest`` (checkpoints written since 2026-11-26), the weights must be the recorded ones."""
-    where = str(recorded_in.with_suffix(".json"))
+    where = str(checkpoint_file(recorded_in, ".json"))
     if label == IN_MEMORY_SOURCE:
         raise FileNotFoundError(
             f"checkpoint {where!r} started from a network that meta_fit kept "
@@ -205,7 +219,7 @@ def _find_source(label: str, digest: str | None, recorded_in: Path) -> Path:
     if found is not None:
         raise ValueError(
             f"checkpoint {where!r} started from {label!r} with weights of SHA-256 {digest[:12]}…, but "
-            f"{str(found.with_suffix('.safetensors'))!r} now holds other weights ({_weights_digest(found)[:12]}…)"
+            f"{str(checkpoint_file(found, '.safetensors'))!r} now holds other weights ({_weights_digest(found)[:12]}…)"
         )
     raise FileNotFoundError(
         f"checkpoint {where!r} started from {label!r}, which is neither a "
@@ -243,7 +257,7 @@ def checkpoint_lineage(checkpoint) -> list[tuple[Path, dict]]:
         if stem.resolve() in seen:
             continue
         seen.add(stem.resolve())
-        meta = _read_meta(stem.with_suffix(".json"))
+        meta = _read_meta(checkpoint_file(stem, ".json"))
         lineage.append((stem, meta))
         info = meta.get("info", {})
         pending += [_find_source(info[key], info.get(digest_key(key)), stem) for key in SOURCE_KEYS if key in info]
@@ -263,9 +277,9 @@ def save_model(path, model: torch.nn.Module, info: dict | None = None,
     meta = {"format": FORMAT, "model": model.model_name, "config": model.config, "info": info or {}}
     text = json.dumps(meta, indent=2, sort_keys=True)
     tensors = _cpu_tensors(model.state_dict(), dtype=dtype)
-    _atomic_write(stem.with_suffix(".safetensors"),
+    _atomic_write(checkpoint_file(stem, ".safetensors"),
                   lambda tmp: save_file(tensors, tmp, metadata={"model": model.model_name}))
-    _atomic_write(stem.with_suffix(".json"), lambda tmp: Path(tmp).write_text(text + "\n"))
+    _atomic_write(checkpoint_file(stem, ".json"), lambda tmp: Path(tmp).write_text(text + "\n"))
     return stem
 
 
@@ -279,6 +293,9 @@ def _read_meta(json_path: Path) -> dict:
         raise ValueError(f"checkpoint file {str(json_path)!r} is not valid JSON: {exc}") from exc
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"checkpoint file {str(json_path)!r} is not a {FORMAT} checkpoint")
+    if not isinstance(meta.get("config"), dict) or not isinstance(meta.get("info", {}), dict):
+        raise ValueError(f"checkpoint file {str(json_path)!r} must hold a 'config' object (and an "
+                         f"'info' object, if any), got config={meta.get('config')!r}")
     return meta
 
 
@@ -288,18 +305,22 @@ def load_model(path, model_cls, map_location="cpu") -> tuple[torch.nn.Module, di
     Returns the model (in eval mode) and the JSON metadata. The global torch RNG is left as it was.
     """
     stem = checkpoint_stem(path)
-    json_path = stem.with_suffix(".json")
+    json_path = checkpoint_file(stem, ".json")
     meta = _read_meta(json_path)
     if meta.get("model") != model_cls.model_name:
         raise ValueError(f"checkpoint file {str(json_path)!r} holds a {meta.get('model')!r} model, "
                          f"not {model_cls.model_name!r}")
-    weights_path = stem.with_suffix(".safetensors")
+    weights_path = checkpoint_file(stem, ".safetensors")
     tensors, file_meta = _read_tensors(weights_path)
     if file_meta.get("model") != model_cls.model_name:
         raise ValueError(f"checkpoint file {str(weights_path)!r} holds a {file_meta.get('model')!r} "
                          f"model, not {model_cls.model_name!r}")
     with torch.random.fork_rng(devices=[]):  # the initial weights are overwritten: leave the global RNG as it was
-        model = model_cls(**meta["config"])
+        try:
+            model = model_cls(**meta["config"])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"checkpoint file {str(json_path)!r} has a config {model_cls.__name__} "
+                             f"cannot be built from: {exc}") from exc
     _load_state_dict(model, tensors, weights_path)
     return model.to(map_location).eval(), meta
 
@@ -388,13 +409,18 @@ def load_encoder(model: torch.nn.Module, path) -> dict:
     ``ValueError`` naming the file and what differs.
     """
     stem = checkpoint_stem(path)
-    json_path = stem.with_suffix(".json")
+    json_path = checkpoint_file(stem, ".json")
     meta = _read_meta(json_path)
-    source_config, target_config = _encoder_config(meta.get("config", {})), _encoder_config(model.config)
+    try:
+        source_config = _encoder_config(meta["config"])
+    except (KeyError, TypeError, ZeroDivisionError) as exc:
+        raise ValueError(f"checkpoint file {str(json_path)!r} has a config without the encoder's sizes: "
+                         f"{exc!r}") from exc
+    target_config = _encoder_config(model.config)
     if source_config != target_config:
         raise ValueError(f"checkpoint file {str(json_path)!r} has an encoder with {source_config}, "
                          f"not {target_config} as {type(model).__name__}'s; give the network the source's sizes")
-    weights_path = stem.with_suffix(".safetensors")
+    weights_path = checkpoint_file(stem, ".safetensors")
     tensors, _ = _read_tensors(weights_path)
     source = {k.removeprefix("encoder."): v for k, v in tensors.items() if k.startswith("encoder.")}
     target = model.encoder.state_dict()

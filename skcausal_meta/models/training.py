@@ -28,7 +28,9 @@ Every source of randomness is a pure function of ``(seed, step)``: the training 
 ``t`` is drawn from ``SeedSequence([seed, 0, t])``, the loss generator and the (forked, restored)
 global torch RNG used by dropout are seeded from it, and the learning rate is a function of
 ``t``. A training state therefore only needs the weights, the optimizer moments and ``t`` to
-resume exactly: training ``2k`` steps equals training ``k``, saving, loading and training ``k``.
+resume exactly: training ``2k`` steps equals training ``k``, saving, loading and training ``k``
+(for the cosine schedule, whose learning rates depend on ``steps``, only with the same ``steps``
+throughout, so :func:`meta_train` refuses to extend a cosine run).
 
 The optimizer is AdamW or :class:`Lamb` (``TrainConfig.optimizer``); both keep their moments
 in ``optimizer.state``, which the training state stores.
@@ -57,6 +59,7 @@ from .base import resolve_device
 from .checkpoint_io import (
     IN_MEMORY_SOURCE,
     SOURCE_KEYS,
+    checkpoint_file,
     checkpoint_stem,
     digest_key,
     list_shipped_checkpoints,
@@ -83,7 +86,8 @@ __all__ = [
 
 _TRAIN, _VALIDATION = 0, 1
 _MAX_ATTEMPTS = 100  # redraws of one batch before the excluded graphs are declared to cover the family
-# settings that do not change the trained weights, so a resumed run may change them
+# settings that do not change the trained weights, so a resumed run may change them; ``steps``
+# only where the learning-rate schedule does not depend on it (not for "cosine")
 _FREE_ON_RESUME = {"steps", "num_workers", "eval_every", "checkpoint_every", "n_validation_batches"}
 
 
@@ -531,7 +535,7 @@ def _excluded_graphs_record(hashes) -> dict:
 def _checkpoint_info(out) -> dict:
     """The ``info`` of the model checkpoint ``OUT.json`` a run wrote (empty when there is none)."""
     try:
-        info = json.loads(checkpoint_stem(out).with_suffix(".json").read_text())["info"]
+        info = json.loads(checkpoint_file(checkpoint_stem(out), ".json").read_text())["info"]
     except (OSError, ValueError, KeyError, TypeError):
         return {}
     return info if isinstance(info, dict) else {}
@@ -633,6 +637,15 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
         if mismatched:
             raise ValueError(f"training state {str(state_path)!r} was written with other settings "
                              f"for {sorted(mismatched)}; use a new out path or resume=False")
+        if config.decay == "cosine" and saved["steps"] != config.steps:
+            raise ValueError(
+                f"training state {str(state_path)!r} belongs to a cosine schedule over {saved['steps']} "
+                f"steps; other steps ({config.steps}) would change its learning rates from step {start} "
+                f"on. Finish it with steps={saved['steps']}, or train on from its checkpoint with a new "
+                "out path (--init-from / warm_start=True); 'inverse_sqrt' and 'constant' runs can be extended")
+        if config.steps < start:
+            raise ValueError(f"training state {str(state_path)!r} is at step {start}, beyond steps={config.steps}; "
+                             "give at least as many steps (the same number reruns nothing)")
         if sources and labels(sources) != labels(saved["sources"]):
             raise ValueError(f"training state {str(state_path)!r} continues a run that started from "
                              f"{labels(saved['sources']) or 'fresh weights'}, not {labels(sources)}; resume "
@@ -643,6 +656,11 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
 
     if log_path is not None:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    if out is not None:  # a folder that cannot be made fails now, not at the first checkpoint
+        checkpoint_stem(out).parent.mkdir(parents=True, exist_ok=True)
+    max_nodes = getattr(model, "config", {}).get("max_nodes")
+    if max_nodes is not None and config.n_nodes[1] > max_nodes:
+        raise ValueError(f"n_nodes={list(config.n_nodes)} reaches beyond the network's max_nodes={max_nodes}")
     stream = DatasetStream(family, config, _TRAIN, exclude_hashes, graph_hash)
     validation = [DatasetStream(family, config, _VALIDATION, exclude_hashes, graph_hash)[i]
                   for i in range(config.n_validation_batches)]
