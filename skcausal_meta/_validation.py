@@ -74,11 +74,15 @@ def is_dag(adjacency: np.ndarray) -> bool:
     return not remaining.any()
 
 
-def check_adjacency(adjacency, name: str = "graph", require_dag: bool = False) -> np.ndarray:
-    """Validate a single ``(d, d)`` 0/1 adjacency matrix with zero diagonal; return it as int8."""
+def check_adjacency(adjacency, name: str = "graph", require_dag: bool = False,
+                    n_nodes: int | None = None) -> np.ndarray:
+    """Validate a single ``(d, d)`` 0/1 adjacency matrix with zero diagonal (and ``d = n_nodes``
+    when given); return it as int8."""
     a = np.asarray(adjacency)
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise ValueError(f"{name} must be a square (d, d) matrix, got shape {a.shape}")
+    if n_nodes is not None and a.shape[0] != n_nodes:
+        raise ValueError(f"{name} must have shape {(n_nodes, n_nodes)}, got {a.shape}")
     if a.shape[0] < 1:
         raise ValueError(f"{name} must have at least one node, got shape {a.shape}")
     if not np.isin(a, (0, 1)).all():

@@ -162,10 +162,12 @@ def export_checkpoint(argv):
     adds ``exported_from`` and ``stored_dtype``."""
     import torch
 
-    from .models.checkpoint_io import load_model, record_source, resolve_checkpoint, save_model
+    from .models.checkpoint_io import checkpoint_stem, load_model, record_source, resolve_checkpoint, save_model
 
     args = build_export_parser().parse_args(argv)
     source = resolve_checkpoint(args.source, None)
+    if checkpoint_stem(args.out).resolve() == source.resolve():
+        raise ValueError(f"export would overwrite its source {str(source)!r}; give another OUT")
     model, meta = load_model(source, model_class(args.model))
     info = {**record_source(dict(meta["info"]), "exported_from", source), "stored_dtype": args.dtype}
     return save_model(args.out, model, info=info, dtype=getattr(torch, args.dtype))

@@ -115,6 +115,9 @@ def test_posterior_is_factorised_bernoulli_with_exact_log_prob(checkpoint):
         total += np.exp(post.log_prob(g))
     assert total == pytest.approx(1.0)
     assert post.is_dag.dtype == bool
+    for bad, match in ((np.eye(3), "zero diagonal"), (np.full((3, 3), 0.5), "0/1"), (np.zeros((4, 4)), "shape")):
+        with pytest.raises(ValueError, match=match):
+            post.log_prob(bad)
 
 
 def test_project_to_dag_breaks_cycles_at_the_least_probable_edge():

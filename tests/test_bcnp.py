@@ -283,6 +283,10 @@ def test_estimator_posterior(checkpoint):
     assert np.isfinite(est.score(X, interventions=mask))
     with pytest.raises(ValueError, match="graph must have shape"):
         post.log_prob(np.zeros((4, 4)))
+    # no order allows a cycle: probability exactly 0, whatever the eps floor gives DAGs
+    cycle = np.zeros((5, 5), dtype=np.int8)
+    cycle[0, 1] = cycle[1, 0] = 1
+    assert post.log_prob(cycle) == -np.inf
 
 
 def test_estimator_bad_checkpoints(tmp_path, checkpoint):

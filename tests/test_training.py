@@ -158,6 +158,9 @@ def test_graph_hash_files_of_several_sizes(tmp_path):
     np.save(tmp_path / "bad.npy", np.zeros((2, 3, 4)))
     with pytest.raises(ValueError, match="bad.npy"):
         read_graph_hashes([tmp_path / "bad.npy"])
+    np.save(tmp_path / "probs.npy", np.full((1, 3, 3), 0.5) * (1 - np.eye(3)))  # probabilities, not graphs
+    with pytest.raises(ValueError, match="probs.npy.* 0/1"):
+        read_graph_hashes([tmp_path / "probs.npy"])
     np.save(tmp_path / "objects.npy", np.array([None, 1], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError, match="objects.npy.* not a numeric"):
         read_graph_hashes([tmp_path / "objects.npy"])
@@ -596,6 +599,37 @@ def test_eval_amortized_scores_only_unseen_graphs_and_resumes(tmp_path, monkeypa
     assert "id_linear_er" not in list_families()
 
 
+def test_checkpoint_names_keep_their_dots_and_broken_files_are_named(tmp_path):
+    from skcausal_meta.models.checkpoint_io import read_training_state_configs
+
+    first, second = _tiny_model(1), _tiny_model(2)
+    save_model(tmp_path / "lr1e-3.seed1", first)
+    save_model(tmp_path / "lr1e-3.seed2", second)  # must not replace seed1's files
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "lr1e-3.seed1.json", "lr1e-3.seed1.safetensors", "lr1e-3.seed2.json", "lr1e-3.seed2.safetensors"]
+    loaded, _ = load_model(tmp_path / "lr1e-3.seed1", AviciModel)
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), first.state_dict().values()))
+    # a training state that is text: its first 8 bytes are no header length
+    (tmp_path / "txt.train.safetensors").write_text("this is not a safetensors file at all")
+    with pytest.raises(ValueError, match=r"txt\.train\.safetensors' is not readable.*header length"):
+        read_training_state_configs(tmp_path / "txt.train.safetensors", "avici")
+    # a config the model does not take, or no config object
+    meta_path = tmp_path / "lr1e-3.seed2.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "config": {**meta["config"], "nonsense": 1}}))
+    with pytest.raises(ValueError, match=r"seed2\.json' has a config AviciModel cannot be built from.*nonsense"):
+        load_model(tmp_path / "lr1e-3.seed2", AviciModel)
+    meta_path.write_text(json.dumps({**meta, "config": [1, 2]}))
+    with pytest.raises(ValueError, match=r"seed2\.json' must hold a 'config' object"):
+        load_model(tmp_path / "lr1e-3.seed2", AviciModel)
+    # weights of a diverged run
+    with torch.no_grad():
+        next(second.parameters()).view(-1)[0] = float("nan")
+    save_model(tmp_path / "nan", second)
+    with pytest.raises(ValueError, match=r"nan\.safetensors' holds non-finite values"):
+        load_model(tmp_path / "nan", AviciModel)
+
+
 def test_cli_export_stores_half_precision_weights_that_load_back(tmp_path):
     from safetensors import safe_open
 
@@ -621,6 +655,8 @@ def test_cli_export_stores_half_precision_weights_that_load_back(tmp_path):
     np.testing.assert_allclose(p_half, p_full, atol=1e-2)
     with pytest.raises(ValueError, match="full.json.*holds a 'avici' model"):
         main(["export", "--model", "bcnp", str(source), str(tmp_path / "other")])
+    with pytest.raises(ValueError, match="export would overwrite its source .*full"):
+        main(["export", "--model", "avici", str(source), str(source) + ".json"])
 
 
 def test_cli_takes_a_family_from_a_yaml_file(tmp_path):

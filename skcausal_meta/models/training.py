@@ -52,7 +52,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 from tqdm.auto import tqdm
 
-from .._validation import check_positive_int
+from .._validation import check_adjacency_stack, check_positive_int
 from ..datasets import DatasetSpec, SCMFamily, canonical_graph_hash, get_family, make_scm_family
 from ..datasets.spec import atomic_write_bytes
 from .base import resolve_device
@@ -445,10 +445,11 @@ def read_graph_hashes(paths) -> frozenset:
                 graphs = np.load(path, allow_pickle=False)
             except ValueError as error:  # e.g. an object array
                 raise ValueError(f"graph file {str(path)!r} is not a numeric .npy array: {error}") from None
-            graphs = graphs[None] if graphs.ndim == 2 else graphs
-            if graphs.ndim != 3 or graphs.shape[1] != graphs.shape[2]:
+            try:
+                graphs = check_adjacency_stack(graphs, name="the stack")
+            except ValueError as error:
                 raise ValueError(f"graph file {str(path)!r} must hold an (S, d, d) stack of adjacency "
-                                 f"matrices, got shape {graphs.shape}")
+                                 f"matrices: {error}") from None
             hashes.update(canonical_graph_hash(g) for g in graphs)
             continue
         try:

@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import torch
 
-from ..._validation import check_positive_int
+from ..._validation import check_adjacency, check_positive_int
 from ..amortized import AmortizedEstimator
 from ..base import GraphPosterior
 from ..training import make_model_input
@@ -109,7 +109,7 @@ class AviciEstimator(AmortizedEstimator):
         log_q = np.log(np.clip(1 - p, 1e-300, 1.0))
 
         def log_prob(graph):
-            g = np.asarray(graph) != 0
+            g = check_adjacency(graph, name="graph", n_nodes=p.shape[0]).astype(bool)
             return float(np.where(g, log_p, log_q)[off].sum())
 
         return GraphPosterior(samples, edge_probs=p, log_prob=log_prob)

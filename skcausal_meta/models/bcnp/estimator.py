@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..._validation import check_adjacency, check_positive_int
+from ..._validation import check_adjacency, check_positive_int, is_dag
 from ..amortized import AmortizedEstimator
 from ..base import GraphPosterior, torch_generator
 from ..training import make_model_input
@@ -103,11 +103,12 @@ class BCNPEstimator(AmortizedEstimator):
         )
 
     def _graph_log_prob(self, graph) -> float:
-        """Monte-Carlo ``log q(G | D)`` over ``n_mc_samples`` permutations (fixed seed)."""
-        d = self.n_features_in_
-        graph = check_adjacency(graph, name="graph")
-        if graph.shape != (d, d):
-            raise ValueError(f"graph must have shape {(d, d)}, got {graph.shape}")
+        """Monte-Carlo ``log q(G | D)`` over ``n_mc_samples`` permutations (fixed seed); ``-inf``
+        for a cyclic graph, which no order allows (the ``eps`` floor of the estimate, see
+        :mod:`~skcausal_meta.models.bcnp.model`, serves DAGs that the sampled orders miss)."""
+        graph = check_adjacency(graph, name="graph", n_nodes=self.n_features_in_)
+        if not is_dag(graph):
+            return -np.inf
         dist = self.distribution_
         g = torch.as_tensor(graph, dtype=dist.perm_logits.dtype, device=dist.perm_logits.device)
         return float(dist.log_prob(g[None], self.n_mc_samples)[0])
