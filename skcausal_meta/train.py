@@ -1,6 +1,6 @@
 """Command line for meta-training an amortized model on an SCM family.
 
-Example (the shipped AVICI checkpoint; see ``docs/training.md`` for the exact command)::
+Example (a small AVICI run; ``docs/training.md`` has the exact commands of the shipped checkpoints)::
 
     python -m skcausal_meta.train --model avici --family id --steps 5000 --out runs/avici_id
 
