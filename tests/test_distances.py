@@ -1,7 +1,6 @@
 """Family distances: ~0 within a family, monotone along controlled shifts."""
 
 import numpy as np
-import pytest
 
 from skcausal_meta.datasets import ErdosRenyi, Gaussian, Linear, Mixture, Periodic, SCMFamily, StudentT
 from skcausal_meta.datasets.distances import family_distance, mmd2, summarize_family
