@@ -11,8 +11,9 @@ prediction. A prediction is one of
 * for the metrics that only need edge marginals (``edge_auroc``, ``edge_auprc``, ``edge_ece``,
   ``edge_entropy``, ``log_prob_true_graph``), a matrix of edge probabilities ``(d, d)``.
 
-Conventions (DESIGN sections 2 and 6): ``A[i, j] == 1`` means the edge ``i -> j``; only the
-off-diagonal entries are scored; entropies are in nats. Weights must be finite, non-negative and
+Conventions (DESIGN sections 2 and 6): ``A[i, j] == 1`` means the edge ``i -> j``; sampled
+graphs must have zero diagonals, and of edge-probability matrices only the off-diagonal entries
+are scored; entropies are in nats. Weights must be finite, non-negative and
 sum to one within ``1e-4`` (a sum further from one usually means unnormalised or log weights were
 passed, so it is an error rather than silently rescaled); inside that tolerance they are divided
 by their sum so every metric sees exactly normalised weights.
@@ -509,7 +510,7 @@ def log_prob_true_graph(G_true, prediction, weights=None, return_source: bool = 
     if callable(getattr(prediction, "log_prob", None)):
         if weights is not None:
             raise ValueError("weights must be None when prediction is a posterior")
-        d = np.shape(prediction.edge_probs)[-1] if hasattr(prediction, "edge_probs") else None
+        d = np.shape(prediction.samples)[-1] if _is_posterior(prediction) else None
         truth = check_adjacency(G_true, name="G_true") if d is None else _true_graph(G_true, d)
         try:
             value = float(prediction.log_prob(truth))

@@ -213,22 +213,43 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path, optimizer):
                    progress=False, device="cpu")
 
 
-def test_a_cosine_run_resumes_only_with_its_own_steps(tmp_path):
-    """Its learning rates after step k depend on steps: extended, it would not be the run it says."""
-    cfg = dict(seed=1, lr=1e-2, warmup_steps=1, decay="cosine", **TINY_DATA)
-    assert learning_rate(2, TrainConfig(steps=3, **cfg)) != learning_rate(2, TrainConfig(steps=6, **cfg))
+def test_a_cosine_run_resumes_only_with_its_own_steps(tmp_path, monkeypatch):
+    """Stopped and resumed with its own steps it is the run never stopped; extended, its learning
+    rates after the stop would change (they depend on steps), so it would not be the run it says."""
+    from skcausal_meta.models import training
+
+    cfg = dict(seed=1, lr=1e-2, warmup_steps=1, decay="cosine", **{**TINY_DATA, "checkpoint_every": 2})
+    assert learning_rate(2, TrainConfig(steps=4, **cfg)) != learning_rate(2, TrainConfig(steps=6, **cfg))
     straight = _tiny_model()
     meta_train(straight, "id", TrainConfig(steps=4, **cfg), progress=False, device="cpu")
-    meta_train(_tiny_model(), "id", TrainConfig(steps=4, **{**cfg, "checkpoint_every": 2}), out=tmp_path / "run",
-               progress=False, device="cpu")
+    train_step = training.train_step
+
+    def stop_at_step_2(*args, **kwargs):
+        if args[4] == 2:
+            raise KeyboardInterrupt
+        return train_step(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_step", stop_at_step_2)
+    with pytest.raises(KeyboardInterrupt):
+        meta_train(_tiny_model(), "id", TrainConfig(steps=4, **cfg), out=tmp_path / "run", progress=False, device="cpu")
+    monkeypatch.setattr(training, "train_step", train_step)
     with pytest.raises(ValueError, match=r"cosine schedule over 4 steps; other steps \(6\) would change its "
-                                         r"learning rates from step 4"):
+                                         r"learning rates from step 2"):
         meta_train(_tiny_model(), "id", TrainConfig(steps=6, **cfg), out=tmp_path / "run", progress=False, device="cpu")
+    resumed = _tiny_model()
+    meta_train(resumed, "id", TrainConfig(steps=4, **cfg), out=tmp_path / "run", progress=False, device="cpu")
+    expected, got = _state(straight), _state(resumed)
+    assert all(torch.equal(expected[key], got[key]) for key in expected)
 
 
-def test_meta_train_checks_sizes_and_out_before_training(tmp_path):
+def test_meta_train_checks_sizes_and_out_before_training(tmp_path, monkeypatch):
+    from skcausal_meta.models import training
     from skcausal_meta.models.bcnp import BCNP
 
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started before the settings were checked")
+
+    monkeypatch.setattr(training, "train_step", no_training)
     bcnp = BCNP(dim=8, n_layers=1, n_heads=2, max_nodes=4)
     with pytest.raises(ValueError, match=r"n_nodes=\[3, 5\] reaches beyond the network's max_nodes=4"):
         meta_train(bcnp, "id", TrainConfig(steps=2, **{**TINY_DATA, "n_nodes": [3, 5]}), progress=False, device="cpu")
@@ -529,11 +550,14 @@ def test_checkpoint_lineage_follows_warm_starts_encoder_copies_and_exports(tmp_p
     assert lineage[1][1]["info"]["family_spec"]["name"] == "id"  # what replaying its stream needs
     digest = hashlib.sha256((tmp_path / "base.safetensors").read_bytes()).hexdigest()
     assert lineage[1][1]["info"]["warm_start_from_sha256"] == digest
+    # "base" trained on: other weights, but its stream holds the one "warm" started from
+    main(["--model", "avici", "--steps", "2", "--out", "base", *TINY_RUN, *TINY_ENCODER])
+    assert [stem.name for stem, _ in checkpoint_lineage("bcnp")] == ["bcnp", "half", "base"]
     # "base" is trained again from other weights: following the name would give a wrong stream
     main(["--model", "avici", "--steps", "1", "--out", "base", "--seed", "5", "--no-resume", *TINY_RUN,
           *TINY_ENCODER])
     with pytest.raises(ValueError, match=r"half\.json' started from '.*base' with weights of SHA-256 "
-                                         rf"{digest[:12]}.*base\.safetensors' now holds other weights"):
+                                         rf"{digest[:12]}.*base\.safetensors' now holds other weights.*continuation"):
         checkpoint_lineage("bcnp")
     # continuing "warm" keeps the source's weights as they were when the run began
     main(["--model", "avici", "--steps", "2", "--out", "warm", "--init-from", "base", *TINY_RUN])

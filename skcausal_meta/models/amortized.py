@@ -64,8 +64,9 @@ class AmortizedEstimator(BaseCausalEstimator):
 
         The network is a fresh one, or with ``warm_start=True`` a copy of the one :meth:`fit` would
         use (e.g. a shipped checkpoint fine-tuned on a shifted family). A call whose ``out`` holds a
-        training state (``resume=True``) continues that run to ``steps``: its seed and, for a fresh
-        network without ``model_config``, its network configuration are taken from the state.
+        training state (``resume=True``) continues that run to ``steps`` (at least its step; a
+        cosine schedule, the default, only to the steps it was started with): its seed and, for a
+        fresh network without ``model_config``, its network configuration are taken from the state.
 
         Parameters
         ----------

@@ -38,7 +38,7 @@ __all__ = [
     "training_state_path",
     "SOURCE_KEYS",
     "IN_MEMORY_SOURCE",
-    "digest_key",
+    "source_record_keys",
     "record_source",
     "checkpoint_lineage",
     "save_model",
@@ -175,30 +175,46 @@ SOURCE_KEYS = ("warm_start_from", "encoder_from")
 IN_MEMORY_SOURCE = "the network of the last meta_fit"
 
 
-def digest_key(key: str) -> str:
-    """The ``info`` key of the SHA-256 of the weights file recorded next to the label ``key``."""
-    return f"{key}_sha256"
+def source_record_keys(key: str) -> tuple[str, str, str]:
+    """The ``info`` keys of what :func:`record_source` records for the source ``key``: its
+    label, the SHA-256 of its weights file, and ``{"run": ..., "steps": ...}``, the identity of
+    its training run (:func:`~skcausal_meta.models.training.run_identity`) and its step."""
+    return key, f"{key}_sha256", f"{key}_run"
 
 
 def _weights_digest(stem: Path) -> str:
     return hashlib.sha256(checkpoint_file(stem, ".safetensors").read_bytes()).hexdigest()
 
 
+def _run_record(info: dict) -> dict | None:
+    from .training import run_identity  # training imports this module
+
+    identity = run_identity(info)
+    return None if identity is None or "steps" not in info else {"run": identity, "steps": int(info["steps"])}
+
+
 def record_source(info: dict, key: str, stem: Path) -> dict:
-    """Record in ``info`` that weights came from the checkpoint ``stem``: under ``key`` its label
-    (:func:`checkpoint_label`), under :func:`digest_key` the SHA-256 of its weights file, so that a
-    name or path that later holds other weights (a shipped checkpoint renamed, a run overwritten)
-    is detected rather than followed. Returns ``info``."""
-    info[key] = checkpoint_label(stem)
-    info[digest_key(key)] = _weights_digest(stem)
+    """Record in ``info`` that weights came from the checkpoint ``stem`` (under
+    :func:`source_record_keys`): its label (:func:`checkpoint_label`), the SHA-256 of its weights
+    file, and its training run and step. A name or path that later holds other weights is then
+    detected rather than followed, unless it holds the same run trained further (whose stream
+    contains the recorded one). Returns ``info``."""
+    label, digest, run = source_record_keys(key)
+    info[label] = checkpoint_label(stem)
+    info[digest] = _weights_digest(stem)
+    record = _run_record(_read_meta(checkpoint_file(stem, ".json"))["info"])
+    if record is not None:
+        info[run] = record
     return info
 
 
-def _find_source(label: str, digest: str | None, recorded_in: Path) -> Path:
-    """The stem a ``SOURCE_KEYS`` label names: a shipped checkpoint, an existing file (an absolute
-    path; checkpoints written before 2026-11-26 recorded paths relative to the training command's
-    working directory), or the run a shipped checkpoint was exported from. With a recorded
-    ``digest`` (checkpoints written since 2026-11-26), the weights must be the recorded ones."""
+def _find_source(info: dict, key: str, recorded_in: Path) -> Path:
+    """The stem that the source ``key`` of ``info`` names: a shipped checkpoint, an existing file
+    (an absolute path; checkpoints written before 2026-11-26 recorded paths relative to the
+    training command's working directory), or the run a shipped checkpoint was exported from.
+    With a recorded digest (checkpoints written since 2026-11-27), the file must hold the recorded
+    weights, or the recorded run trained for at least as many steps."""
+    label, digest, run = (info.get(k) for k in source_record_keys(key))
     where = str(checkpoint_file(recorded_in, ".json"))
     if label == IN_MEMORY_SOURCE:
         raise FileNotFoundError(
@@ -211,15 +227,20 @@ def _find_source(label: str, digest: str | None, recorded_in: Path) -> Path:
         found = None
     if found is not None and (digest is None or _weights_digest(found) == digest):
         return found
+    if found is not None and run is not None:
+        now = _run_record(_read_meta(checkpoint_file(found, ".json"))["info"])
+        if now is not None and now["run"] == run["run"] and now["steps"] >= run["steps"]:
+            return found  # the run continued since: its stream holds the one the weights came from
     for name in list_shipped_checkpoints():
-        info = _read_meta(SHIPPED_DIR / f"{name}.json")["info"]
-        exported = info.get(digest_key("exported_from"))
-        if info.get("exported_from") == label and (digest is None or exported in (None, digest)):
+        shipped = _read_meta(SHIPPED_DIR / f"{name}.json")["info"]
+        exported = shipped.get(source_record_keys("exported_from")[1])
+        if shipped.get("exported_from") == label and (digest is None or exported in (None, digest)):
             return SHIPPED_DIR / name
     if found is not None:
         raise ValueError(
             f"checkpoint {where!r} started from {label!r} with weights of SHA-256 {digest[:12]}…, but "
-            f"{str(checkpoint_file(found, '.safetensors'))!r} now holds other weights ({_weights_digest(found)[:12]}…)"
+            f"{str(checkpoint_file(found, '.safetensors'))!r} now holds other weights "
+            f"({_weights_digest(found)[:12]}…), not from a continuation of that run"
         )
     raise FileNotFoundError(
         f"checkpoint {where!r} started from {label!r}, which is neither a "
@@ -260,7 +281,7 @@ def checkpoint_lineage(checkpoint) -> list[tuple[Path, dict]]:
         meta = _read_meta(checkpoint_file(stem, ".json"))
         lineage.append((stem, meta))
         info = meta.get("info", {})
-        pending += [_find_source(info[key], info.get(digest_key(key)), stem) for key in SOURCE_KEYS if key in info]
+        pending += [_find_source(info, key, stem) for key in SOURCE_KEYS if key in info]
     return lineage
 
 
@@ -293,9 +314,10 @@ def _read_meta(json_path: Path) -> dict:
         raise ValueError(f"checkpoint file {str(json_path)!r} is not valid JSON: {exc}") from exc
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"checkpoint file {str(json_path)!r} is not a {FORMAT} checkpoint")
-    if not isinstance(meta.get("config"), dict) or not isinstance(meta.get("info", {}), dict):
-        raise ValueError(f"checkpoint file {str(json_path)!r} must hold a 'config' object (and an "
-                         f"'info' object, if any), got config={meta.get('config')!r}")
+    for key, default in (("config", None), ("info", {})):
+        if not isinstance(meta.get(key, default), dict):
+            raise ValueError(f"checkpoint file {str(json_path)!r} must hold a {key!r} object, "
+                             f"got {meta.get(key, default)!r}")
     return meta
 
 

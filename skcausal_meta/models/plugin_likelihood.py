@@ -119,7 +119,7 @@ class PluginLikelihood:
         for s, graph in enumerate(graphs):
             if not is_dag(graph):
                 raise ValueError(
-                    f"graphs[{s}] has a directed cycle (or self loop); the plug-in likelihood "
+                    f"graphs[{s}] has a directed cycle; the plug-in likelihood "
                     "is a density only for DAGs"
                 )
         X = check_array(X_train, dtype=np.float64, input_name="X_train")

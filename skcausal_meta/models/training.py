@@ -61,11 +61,11 @@ from .checkpoint_io import (
     SOURCE_KEYS,
     checkpoint_file,
     checkpoint_stem,
-    digest_key,
     list_shipped_checkpoints,
     load_training_state,
     save_model,
     save_training_state,
+    source_record_keys,
     training_state_path,
 )
 
@@ -81,6 +81,7 @@ __all__ = [
     "meta_train",
     "held_out_graph_hashes",
     "read_graph_hashes",
+    "run_identity",
     "write_graph_hashes",
 ]
 
@@ -561,6 +562,17 @@ def _family_stream_spec(spec: dict) -> dict:
     return {k: v for k, v in _json_safe(spec).items() if k not in ("name", "description")}
 
 
+def run_identity(info: dict) -> str | None:
+    """What a training run keeps when it is continued: a digest of its settings (all but those
+    free on resume), its family's stream and its excluded graphs, from a checkpoint's ``info``;
+    ``None`` for a checkpoint that does not record them."""
+    if not {"train_config", "family_spec"} <= set(info):
+        return None
+    settings = {k: v for k, v in info["train_config"].items() if k not in _FREE_ON_RESUME}
+    payload = [settings, _family_stream_spec(info["family_spec"]), info.get("excluded_graphs")]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def _json_safe(value):
     """``value`` with numpy arrays and scalars turned into lists and Python numbers."""
     return json.loads(json.dumps(value, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
@@ -586,7 +598,9 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     resume : bool, default=True
         Continue from ``OUT.train.safetensors`` if it exists. The saved training config must
         match ``config`` except for ``steps``, ``num_workers``, ``eval_every``,
-        ``checkpoint_every`` and ``n_validation_batches``, which do not change the weights, the
+        ``checkpoint_every`` and ``n_validation_batches``, which do not change the weights
+        (``steps`` does with the cosine schedule, so there it must match too; and it may not be
+        below the state's step, while the state's step itself reruns nothing), the
         family must define the same stream (its name and description may differ), and the
         excluded graphs must be the same set (states from before exclusions were recorded count
         as excluding none).
@@ -617,7 +631,7 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     excluded = _excluded_graphs_record(exclude_hashes)
     family_spec = _json_safe(get_family(family).to_dict())
     info = {"family_spec": family_spec, **(info or {})}
-    source_keys = SOURCE_KEYS + tuple(digest_key(k) for k in SOURCE_KEYS)
+    source_keys = tuple(k for key in SOURCE_KEYS for k in source_record_keys(key))
     sources = {k: info[k] for k in source_keys if k in info}
     labels = lambda record: {k: record[k] for k in SOURCE_KEYS if k in record}  # noqa: E731
     settings = {**asdict(config), "excluded_graphs": excluded, "sources": sources, "family_spec": family_spec}
