@@ -13,7 +13,8 @@ a scored checkpoint -- its own and those of the checkpoints it started from (``w
 ``encoder_from``; ``skcausal_meta.models.checkpoint_io.checkpoint_lineage``) -- are regenerated here
 from their JSON, and any test data set whose graph is isomorphic (canonical hash) to one of them is
 dropped; the table says how many data sets remain. The replayed hashes are cached in ``OUT`` (the
-first run replays the 528,000 graphs of ``avici_lin_er``'s stream, about 4 minutes).
+first run replays the 528,000 graphs of the stream of the run ``avici_lin_er`` was exported from,
+about 4 minutes; one file per checkpoint of a lineage, ``train_hashes_STEM.npz``).
 
 Rows are appended to ``OUT/records.jsonl`` as they finish (one line per model and data set), and a
 rerun skips what is there, so an interrupted run resumes and a new checkpoint is scored by rerunning

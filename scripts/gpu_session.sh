@@ -39,7 +39,9 @@ python3 -c "import torch, skcausal_meta; print('torch', torch.__version__, torch
 
 if [ "${CHECKS:-1}" = 1 ]; then
   echo "== 1. tests" >>"$LOG"
-  timeout 240 python3 -m pytest -q -p no:cacheprovider -n 8 --ignore=tests/test_packaging.py -rfs tests \
+  # 8 workers where pytest-xdist is installed (it is no dependency of the project), else one
+  PARALLEL=$(python3 -c "import xdist" 2>/dev/null && echo "-n 8")
+  timeout 240 python3 -m pytest -q -p no:cacheprovider $PARALLEL --ignore=tests/test_packaging.py -rfs tests \
     >"$LOGS/pytest.txt" 2>&1
   echo "pytest exit $?" >>"$LOG"
 
