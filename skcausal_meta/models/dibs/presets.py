@@ -19,6 +19,10 @@ _COMMON = dict(
     n_acyclicity_mc_samples=32,
     kernel_bandwidth=5.0,
     learning_rate=0.005,
+    theta_bandwidth=500.0,
+    obs_noise=0.1,
+    param_prior_std=1.0,
+    hidden_layers=(5,),
 )
 
 PRESETS = {
@@ -27,29 +31,17 @@ PRESETS = {
         likelihood="bge",
         alpha_linear=1.0,
         grad_estimator="score",
-        theta_bandwidth=500.0,
-        obs_noise=0.1,
-        param_prior_std=1.0,
-        hidden_layers=(5,),
     ),
     "joint-linear": dict(
         _COMMON,
         likelihood="linear",
         alpha_linear=0.05,
         grad_estimator="reparam",
-        theta_bandwidth=500.0,
-        obs_noise=0.1,
-        param_prior_std=1.0,
-        hidden_layers=(5,),
     ),
     "joint-nonlinear": dict(
         _COMMON,
         likelihood="mlp",
         alpha_linear=0.05,
         grad_estimator="reparam",
-        theta_bandwidth=500.0,
-        obs_noise=0.1,
-        param_prior_std=1.0,
-        hidden_layers=(5,),
     ),
 }
