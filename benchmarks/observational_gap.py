@@ -12,10 +12,11 @@ This splits that AUROC into what the data can tell apart:
 next to the directed edge AUROC, for several numbers of rows cut from the same data sets (drawn
 once with the most rows asked for). The data sets are those of ``eval_amortized.py``'s
 "lin-Gauss ER d=20 obs" row by graph (same family, size and seed; their graphs are in the
-held-out hash files every shipped run excluded), with freshly drawn rows.
+held-out hash files every shipped run excluded), with freshly drawn rows. ``--chunk-rows R`` adds,
+for each checkpoint, the mean edge probabilities of passes over consecutive chunks of R rows.
 
     python benchmarks/observational_gap.py [--checkpoint avici_lin_er ...] [--rows 200 1000]
-        [--n-datasets 8] [--n-nodes 20] [--seed 10004] [--no-ges]
+        [--n-datasets 8] [--n-nodes 20] [--seed 10004] [--no-ges] [--chunk-rows 200]
 """
 
 from __future__ import annotations
@@ -47,6 +48,24 @@ def split_scores(graph, probs) -> tuple[float, float, float]:
     return edge_auroc(graph, probs), float(roc_auc_score(adjacent, either_way)), float(orientation)
 
 
+class ChunkMean:
+    """AVICI's edge probabilities averaged over passes on consecutive chunks of ``rows`` rows."""
+
+    def __init__(self, checkpoint, rows):
+        self.checkpoint, self.rows = checkpoint, rows
+
+    def fit(self, x):
+        from skcausal_meta.models.avici import AviciEstimator
+
+        chunks = [x[k:k + self.rows] for k in range(0, len(x) - self.rows + 1, self.rows)]
+        self.edge_probs = np.mean([AviciEstimator(checkpoint=self.checkpoint, device="cpu").fit(c).edge_probs_
+                                   for c in chunks], axis=0)
+        return self
+
+    def predict_graph_posterior(self):
+        return self
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", nargs="+", default=["avici_lin_er"], help="AVICI checkpoints (names or paths)")
@@ -55,6 +74,8 @@ def main(argv=None):
     parser.add_argument("--n-nodes", type=int, default=20, help="variables per data set")
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the data sets (default: the held-out row's)")
     parser.add_argument("--no-ges", dest="ges", action="store_false", help="leave out GES (causal-learn)")
+    parser.add_argument("--chunk-rows", type=int, default=None,
+                        help="also score AVICI by the mean edge probabilities of passes over chunks of this many rows")
     args = parser.parse_args(argv)
     import torch
 
@@ -63,6 +84,9 @@ def main(argv=None):
     torch.set_num_threads(1)
     models = {f"avici:{Path(c).name}": (lambda c=c: AviciEstimator(checkpoint=c, device="cpu"))
               for c in args.checkpoint}
+    if args.chunk_rows:
+        models.update({f"avici:{Path(c).name}/{args.chunk_rows}": (lambda c=c: ChunkMean(c, args.chunk_rows))
+                       for c in args.checkpoint})
     if args.ges:
         from skcausal_meta.models.baselines import GESEstimator
 
