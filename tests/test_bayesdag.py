@@ -279,6 +279,7 @@ def test_batch_size_of_n_or_more_uses_every_row():
         ({"mechanism": "spline"}, "mechanism"),
         ({"n_chains": 0}, "n_chains"),
         ({"burn_in": 1.0}, "burn_in"),
+        ({"burn_in": False}, "burn_in must be a float"),
         ({"thinning": 500, "n_steps": 600}, "thinning"),
         ({"friction": 2.0}, "friction"),
         ({"lambda_sparse": -1.0}, "lambda_sparse"),

@@ -274,3 +274,14 @@ def test_cuda_matches_cpu_quality():
     gpu = DibsEstimator(n_steps=100, random_state=0, device="cuda").fit(X)
     assert gpu.particles_.dtype == np.float64
     assert abs(cpu.score(X) - gpu.score(X)) < 0.5
+
+
+def test_empirical_posterior_gives_cyclic_particles_no_weight():
+    """Their likelihood is no density (it would bias score and NIL); the authors' metrics drop them."""
+    cyclic = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]])
+    est = DibsEstimator(posterior="empirical")
+    est._set_posterior(torch.tensor(np.stack([CHAIN, cyclic, CHAIN.T])), None, None, {"likelihood": "bge"})
+    np.testing.assert_allclose(np.exp(est.log_weights_), [0.5, 0.0, 0.5])
+    with pytest.warns(RuntimeWarning, match="every particle graph is cyclic"):
+        est._set_posterior(torch.tensor(np.stack([cyclic, cyclic])), None, None, {"likelihood": "bge"})
+    np.testing.assert_allclose(np.exp(est.log_weights_), [0.5, 0.5])

@@ -143,7 +143,7 @@ class BayesDAGEstimator(BaseCausalEstimator):
         for name in ("batch_size", "swap_every"):
             if getattr(self, name) is not None:
                 check_positive_int(getattr(self, name), name)
-        if not isinstance(self.burn_in, numbers.Real) or not 0 <= self.burn_in < 1:
+        if isinstance(self.burn_in, bool) or not isinstance(self.burn_in, numbers.Real) or not 0 <= self.burn_in < 1:
             raise ValueError(f"burn_in must be a float in [0, 1), got {self.burn_in!r}")
         if self.n_steps - int(self.burn_in * self.n_steps) < self.thinning:
             raise ValueError(

@@ -70,10 +70,12 @@ class DibsEstimator(BaseCausalEstimator):
     edges_per_node : float, default=2.0
         Expected edges per node of the Erdos-Renyi prior.
     posterior : {"mixture", "empirical"}, default="mixture"
-        ``"empirical"``: uniform weights over particles. ``"mixture"`` (DiBS+): weights
-        proportional to the unnormalised posterior ``p(G) p(D | G)`` (marginal; over the unique
-        particle graphs) or ``p(G) p(theta | G) p(D | G, theta)`` (joint; per particle), with
-        zero weight on cyclic graphs. (As in the paper's code; dibs-lib 1.3.3's ``get_mixture``
+        ``"empirical"``: uniform weights over the acyclic particles. ``"mixture"`` (DiBS+):
+        weights proportional to the unnormalised posterior ``p(G) p(D | G)`` (marginal; over the
+        unique particle graphs) or ``p(G) p(theta | G) p(D | G, theta)`` (joint; per particle).
+        Either way a cyclic particle gets weight zero, as the authors' metrics leave cyclic graphs
+        out (dibs-lib's ``expected_shd``); when every particle is cyclic, all get equal weights
+        with a warning. (As in the paper's code; dibs-lib 1.3.3's ``get_mixture``
         leaves out ``p(G)`` and weights duplicate particles separately.)
     standardize : bool, default=True
         z-score the columns before inference (see :class:`BaseCausalEstimator`).
@@ -209,15 +211,17 @@ class DibsEstimator(BaseCausalEstimator):
             _, index = np.unique(G.reshape(G.shape[0], -1), axis=0, return_index=True)
         self.graphs_, self.sample_particle_ = G[index], index
         if self.posterior == "empirical":
-            self.log_weights_ = np.full(index.size, -np.log(index.size))
-            return
-        Gt = graphs[index].to(torch.float64)
-        log_w = log_graph_prior(Gt, cfg["graph_prior"], cfg["edges_per_node"])
-        if cfg["likelihood"] == "bge":
-            log_w = log_w + model.log_joint(Gt, [])
+            log_w = np.zeros(index.size)
         else:
-            log_w = log_w + model.log_joint(Gt.unsqueeze(1), [p[index] for p in theta])[:, 0]
-        log_w = log_w.cpu().numpy()
+            Gt = graphs[index].to(torch.float64)
+            log_w = log_graph_prior(Gt, cfg["graph_prior"], cfg["edges_per_node"])
+            if cfg["likelihood"] == "bge":
+                log_w = log_w + model.log_joint(Gt, [])
+            else:
+                log_w = log_w + model.log_joint(Gt.unsqueeze(1), [p[index] for p in theta])[:, 0]
+            log_w = log_w.cpu().numpy()
+        # either way the posterior is over DAGs, as in the authors' metrics: a cyclic particle gets
+        # weight zero (its likelihood is no density, so it would bias NIL and score)
         acyclic = np.array([is_dag(g) for g in self.graphs_])
         if not acyclic.any():
             warnings.warn("DiBS: every particle graph is cyclic; using uniform mixture weights", RuntimeWarning)
