@@ -492,6 +492,14 @@ def test_cli_init_encoder_from_copies_the_shared_encoder_across_models(tmp_path)
     with pytest.raises(SystemExit):
         main(["--model", "bcnp", "--steps", "1", "--out", str(tmp_path / "y"), "--init-encoder-from", str(base),
               "--init-from", str(out), *data])
+    # a source whose JSON lacks the encoder's sizes is named
+    meta = json.loads(base.with_suffix(".json").read_text())
+    del meta["config"]["n_heads"]
+    (tmp_path / "sizeless.json").write_text(json.dumps(meta))
+    (tmp_path / "sizeless.safetensors").write_bytes(base.with_suffix(".safetensors").read_bytes())
+    with pytest.raises(ValueError, match=r"sizeless\.json' has a config without the encoder's sizes.*n_heads"):
+        main(["--model", "bcnp", "--steps", "1", "--out", str(tmp_path / "z"), "--init-encoder-from",
+              str(tmp_path / "sizeless"), *data, "--model-config", '{"dim": 8, "n_layers": 2, "n_heads": 2}'])
     # a shipped source is recorded by its name, not by where this installation keeps it
     main(["--model", "bcnp", "--steps", "1", "--out", str(tmp_path / "shipped"), "--init-encoder-from",
           "avici_id_large", *data, "--model-config", '{"dim": 128, "n_layers": 6, "n_heads": 8}'])
