@@ -75,8 +75,11 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the data sets (default: the held-out row's)")
     parser.add_argument("--no-ges", dest="ges", action="store_false", help="leave out GES (causal-learn)")
     parser.add_argument("--chunk-rows", type=int, default=None,
-                        help="also score AVICI by the mean edge probabilities of passes over chunks of this many rows")
+                        help="also score AVICI by the mean edge probabilities of passes over consecutive chunks "
+                             "of this many rows (rows after the last whole chunk are left out)")
     args = parser.parse_args(argv)
+    if args.chunk_rows is not None and not 0 < args.chunk_rows <= min(args.rows):
+        parser.error(f"--chunk-rows must lie in [1, {min(args.rows)}] (the fewest --rows), got {args.chunk_rows}")
     import torch
 
     from skcausal_meta.models.avici import AviciEstimator

@@ -282,6 +282,6 @@ def test_empirical_posterior_gives_cyclic_particles_no_weight():
     est = DibsEstimator(posterior="empirical")
     est._set_posterior(torch.tensor(np.stack([CHAIN, cyclic, CHAIN.T])), None, None, {"likelihood": "bge"})
     np.testing.assert_allclose(np.exp(est.log_weights_), [0.5, 0.0, 0.5])
-    with pytest.warns(RuntimeWarning, match="every particle graph is cyclic"):
+    with pytest.warns(RuntimeWarning, match="every particle graph is cyclic; giving them equal weights"):
         est._set_posterior(torch.tensor(np.stack([cyclic, cyclic])), None, None, {"likelihood": "bge"})
     np.testing.assert_allclose(np.exp(est.log_weights_), [0.5, 0.5])

@@ -740,3 +740,28 @@ def test_cuda_training_with_autocast_writes_a_checkpoint_that_loads_on_cpu(tmp_p
     X = np.random.default_rng(0).normal(size=(1, 30, 5))
     probs = model.edge_probs(torch.from_numpy(make_model_input(X, np.zeros(X.shape, dtype=bool))))
     assert probs.device.type == "cpu" and torch.isfinite(probs).all()
+
+
+def test_lineage_tells_a_continued_source_from_a_new_run_at_its_path(tmp_path, monkeypatch):
+    """A source trained on (even one recorded before newer options) is the same run; a new run
+    written to its path, from other weights, is not, whatever its settings."""
+    monkeypatch.chdir(tmp_path)
+    for name, seed in (("A", "1"), ("C", "2")):
+        main(["--model", "avici", "--steps", "1", "--out", name, "--seed", seed, *TINY_RUN, *TINY_ENCODER])
+    main(["--model", "avici", "--steps", "1", "--out", "P", "--init-from", "A", *TINY_RUN])
+    # P as written before 'optimizer' and 'excluded_graphs' were recorded (resuming fills them in)
+    meta = json.loads((tmp_path / "P.json").read_text())
+    del meta["info"]["train_config"]["optimizer"], meta["info"]["excluded_graphs"]
+    (tmp_path / "P.json").write_text(json.dumps(meta))
+    model, _ = load_model("P", AviciModel)
+    optimizer = make_optimizer(model.parameters(), TrainConfig())
+    step, saved = load_training_state("P.train.safetensors", model, optimizer)
+    save_training_state("P.train.safetensors", model, optimizer, step,
+                        {k: v for k, v in saved.items() if k not in ("optimizer", "excluded_graphs")})
+    main(["--model", "avici", "--steps", "1", "--out", "B", "--init-from", "P", *TINY_RUN])
+    main(["--model", "avici", "--steps", "2", "--out", "P", *TINY_RUN])  # P trained on
+    assert [stem.name for stem, _ in checkpoint_lineage("B")] == ["B", "P", "A"]
+    # a new run at P's path with the same settings, but from C's weights
+    main(["--model", "avici", "--steps", "3", "--out", "P", "--init-from", "C", "--no-resume", *TINY_RUN])
+    with pytest.raises(ValueError, match=r"B\.json' started from '.*P' .*not from a continuation"):
+        checkpoint_lineage("B")

@@ -202,7 +202,7 @@ def record_source(info: dict, key: str, stem: Path) -> dict:
     label, digest, run = source_record_keys(key)
     info[label] = checkpoint_label(stem)
     info[digest] = _weights_digest(stem)
-    record = _run_record(_read_meta(checkpoint_file(stem, ".json"))["info"])
+    record = _run_record(_read_meta(checkpoint_file(stem, ".json")).get("info", {}))
     if record is not None:
         info[run] = record
     return info
@@ -225,16 +225,18 @@ def _find_source(info: dict, key: str, recorded_in: Path) -> Path:
         found = resolve_checkpoint(label, None)
     except (FileNotFoundError, ValueError):
         found = None
-    if found is not None and (digest is None or _weights_digest(found) == digest):
+    def continues(info: dict) -> bool:  # the recorded run, trained on since: its stream holds the recorded one
+        now = _run_record(info)
+        return run is not None and now is not None and now["run"] == run["run"] and now["steps"] >= run["steps"]
+
+    if found is not None and (digest is None or _weights_digest(found) == digest
+                              or continues(_read_meta(checkpoint_file(found, ".json")).get("info", {}))):
         return found
-    if found is not None and run is not None:
-        now = _run_record(_read_meta(checkpoint_file(found, ".json"))["info"])
-        if now is not None and now["run"] == run["run"] and now["steps"] >= run["steps"]:
-            return found  # the run continued since: its stream holds the one the weights came from
     for name in list_shipped_checkpoints():
-        shipped = _read_meta(SHIPPED_DIR / f"{name}.json")["info"]
+        shipped = _read_meta(SHIPPED_DIR / f"{name}.json").get("info", {})
         exported = shipped.get(source_record_keys("exported_from")[1])
-        if shipped.get("exported_from") == label and (digest is None or exported in (None, digest)):
+        if shipped.get("exported_from") == label and (digest is None or exported in (None, digest)
+                                                      or continues(shipped)):
             return SHIPPED_DIR / name
     if found is not None:
         raise ValueError(

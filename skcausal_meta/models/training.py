@@ -44,7 +44,7 @@ import math
 import os
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -563,13 +563,22 @@ def _family_stream_spec(spec: dict) -> dict:
 
 
 def run_identity(info: dict) -> str | None:
-    """What a training run keeps when it is continued: a digest of its settings (all but those
-    free on resume), its family's stream and its excluded graphs, from a checkpoint's ``info``;
-    ``None`` for a checkpoint that does not record them."""
+    """What a training run keeps when it is continued, from a checkpoint's ``info``: a digest of
+    its settings (all but those free on resume, with the defaults of options added since filled
+    in, as a resume does), its family's stream, its excluded graphs and the checkpoints it started
+    from; ``None`` for a checkpoint that does not record them."""
     if not {"train_config", "family_spec"} <= set(info):
         return None
-    settings = {k: v for k, v in info["train_config"].items() if k not in _FREE_ON_RESUME}
-    payload = [settings, _family_stream_spec(info["family_spec"]), info.get("excluded_graphs")]
+    known = {f.name for f in fields(TrainConfig)}
+    settings = {k: v for k, v in info["train_config"].items() if k in known}
+    try:
+        settings = asdict(TrainConfig(**settings))
+    except (TypeError, ValueError):
+        pass
+    sources = {k: info[k] for key in SOURCE_KEYS for k in source_record_keys(key) if k in info}
+    payload = [{k: v for k, v in settings.items() if k not in _FREE_ON_RESUME},
+               _family_stream_spec(info["family_spec"]),
+               info.get("excluded_graphs") or _excluded_graphs_record(()), sources]
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -224,7 +224,7 @@ class DibsEstimator(BaseCausalEstimator):
         # weight zero (its likelihood is no density, so it would bias NIL and score)
         acyclic = np.array([is_dag(g) for g in self.graphs_])
         if not acyclic.any():
-            warnings.warn("DiBS: every particle graph is cyclic; using uniform mixture weights", RuntimeWarning)
+            warnings.warn("DiBS: every particle graph is cyclic; giving them equal weights", RuntimeWarning)
             acyclic[:] = True
             log_w = np.zeros_like(log_w)
         log_w = np.where(acyclic, log_w, -np.inf)
