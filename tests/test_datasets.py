@@ -19,6 +19,7 @@ from skcausal_meta.datasets import (
     FixedGraph,
     Gaussian,
     GaussianProcess,
+    GeometricRandom,
     Interventions,
     InterventionSpec,
     Linear,
@@ -26,6 +27,7 @@ from skcausal_meta.datasets import (
     SCMFamily,
     SCMInstance,
     ScaleFree,
+    canonical_graph_hash,
     get_family,
     list_families,
     make_scm_family,
@@ -33,6 +35,7 @@ from skcausal_meta.datasets import (
     registered_families,
 )
 from skcausal_meta.datasets._params import draw_signed
+from skcausal_meta.datasets.distances import mmd2, summarize_datasets, summarize_family
 from skcausal_meta.datasets.families import SHIFT_AXES
 from skcausal_meta.datasets.graphs import _numpy_sum, _watts_strogatz, _weighted_choice_without_replacement
 
@@ -523,3 +526,36 @@ def test_rff_single_precision_features_match_double_formula(n_parents):
         # the standard deviation of f over random features: coef = w c sqrt(2/M), E|coef|^2 = 2 c^2
         scale = np.linalg.norm(params["coef"]) / math.sqrt(2.0)
         np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-5 * scale)
+
+
+BAD_INPUTS = [
+    (lambda: SCMFamily(name="x", interventions="single"), "interventions must be a mapping"),
+    (lambda: SCMFamily(name="x", shift="graph"), "shift must be a list of axes"),
+    (lambda: MLP(hidden=2.5), "hidden must be an integer"),
+    (lambda: MLP(hidden=[4, 8]), "hidden must be an integer"),
+    (lambda: RandomFourier(n_features=1.5), "n_features must be an integer"),
+    (lambda: GaussianProcess(n_anchors=2.0), "n_anchors must be an integer"),
+    (lambda: GaussianProcess(anchor_scale=-1.0), "anchor_scale must be"),
+    (lambda: GeometricRandom(dim=1.5), "dim must be an integer"),
+    (lambda: ScaleFree(power=float("nan")), "power must be"),
+    (lambda: ErdosRenyi().sample("5"), "n_nodes must be an integer"),
+    (lambda: ErdosRenyi().sample(2.5), "n_nodes must be an integer"),
+    (lambda: canonical_graph_hash(np.zeros(3)), "adjacency must be a square"),
+    (lambda: get_family([]), "unknown family"),
+    (lambda: SCMFamily.from_yaml(5), "source must be a YAML file path or a YAML string"),
+    (lambda: SCMFamily.from_yaml("name: x\ngraph: [unclosed\n"), "is not valid YAML"),
+    (lambda: SCMInstance.from_dict({"graph": [[0]]}), r"missing \['nodes'\]"),
+    (lambda: InterventionSpec().draw(-1, 3, np.random.default_rng(0)), "n_rows must be an integer >= 0"),
+    (lambda: InterventionSpec().draw(5, 3, np.random.default_rng(0), n_observational=-2), "n_observational"),
+    (lambda: summarize_datasets(np.zeros((2, 10, 4)), np.zeros((2, 3, 3))), r"X must have shape \(N, n, d\)"),
+    (lambda: summarize_datasets(np.zeros((2, 10, 3)), np.zeros((3, 3, 3))), r"X must have shape \(N, n, d\)"),
+    (lambda: summarize_family("id", n_datasets=1), "n_datasets must be an integer >= 2"),
+    (lambda: summarize_family("id", n_datasets=2, n_samples=1), "n_samples must be an integer >= 4"),
+    (lambda: mmd2(np.zeros((1, 2)), np.zeros((3, 2))), "at least 2 samples on each side"),
+]
+
+
+@pytest.mark.parametrize("make, match", BAD_INPUTS)
+def test_bad_input_to_the_data_api_is_a_value_error_naming_it(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()

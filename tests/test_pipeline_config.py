@@ -229,3 +229,20 @@ def test_a_registered_scm_family_named_like_a_real_data_set_is_refused():
             load_config(with_changes(families__1="sachs"))
     finally:
         del _REGISTRY["sachs"]
+
+
+@pytest.mark.parametrize("definition, match", [
+    ({"name": "b", "n_nodes": 4}, "must not have its own 'name' \\(got 'b'\\)"),
+    ({"interventions": "single", "n_nodes": 4}, "interventions must be a mapping"),
+])
+def test_inline_definitions_that_would_fail_at_run_time_are_config_errors(definition, match):
+    with pytest.raises(ConfigError, match=match):
+        load_config(with_changes(families=[{"name": "a", "definition": definition}]))
+
+
+def test_a_corrupt_task_list_is_named(tmp_path):
+    from skcausal_meta.pipeline.artifacts import iter_artifacts
+
+    (tmp_path / "tasks.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"tasks\.json' is not a JSON list of run ids"):
+        list(iter_artifacts(tmp_path))

@@ -38,7 +38,7 @@ from scipy import stats
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.linear_model import LinearRegression
 
-from .._validation import check_random_state
+from .._validation import check_positive_int, check_random_state
 from .families import get_family, make_scm_family
 
 __all__ = ["FamilySummary", "dataset_statistics", "summarize_family", "summarize_datasets", "family_distance", "distance_matrix", "mmd2"]
@@ -117,7 +117,11 @@ class FamilySummary:
 
 def summarize_family(family, n_datasets: int = 20, n_nodes: int | None = None, n_samples: int | None = None,
                      random_state=None) -> FamilySummary:
-    """Sample ``n_datasets`` observational data sets of ``family`` and summarise them."""
+    """Sample ``n_datasets`` observational data sets of ``family`` and summarise them (at least 2,
+    which the MMD needs, of at least 4 rows, which the held-out fits need)."""
+    check_positive_int(n_datasets, "n_datasets", minimum=2)
+    if n_samples is not None:
+        check_positive_int(n_samples, "n_samples", minimum=4)
     fam = get_family(family)
     rng = check_random_state(random_state)
     X, _, graphs = make_scm_family(fam, n_datasets=n_datasets, n_nodes=n_nodes, n_samples=n_samples,
@@ -127,6 +131,12 @@ def summarize_family(family, n_datasets: int = 20, n_nodes: int | None = None, n
 
 def summarize_datasets(X: np.ndarray, graphs: np.ndarray, name: str = "datasets") -> FamilySummary:
     """Summarise a set of observational data sets ``X (N, n, d)`` with their graphs ``(N, d, d)``."""
+    X, graphs = np.asarray(X), np.asarray(graphs)
+    if graphs.ndim != 3 or graphs.shape[1] != graphs.shape[2]:
+        raise ValueError(f"graphs must have shape (N, d, d), got {graphs.shape}")
+    if X.shape[:1] + X.shape[2:] != graphs.shape[:2] or X.ndim != 3:
+        raise ValueError(f"X must have shape (N, n, d) = ({graphs.shape[0]}, n, {graphs.shape[1]}) to match the "
+                         f"graphs, got {X.shape}")
     d = graphs.shape[-1]
     skeleton = graphs + np.swapaxes(graphs, 1, 2)
     degrees = skeleton.sum(axis=2).ravel() / max(d - 1, 1)
@@ -148,6 +158,8 @@ def mmd2(A: np.ndarray, B: np.ndarray, bandwidth: float | None = None) -> float:
     ``MMD^2 = mean_{i != i'} k(a_i, a_i') + mean_{j != j'} k(b_j, b_j') - 2 mean_{i, j} k(a_i, b_j)``,
     features standardised on the pooled sample, bandwidth the median pooled distance.
     """
+    if len(A) < 2 or len(B) < 2:
+        raise ValueError(f"mmd2 needs at least 2 samples on each side, got {len(A)} and {len(B)}")
     pooled = np.vstack([A, B])
     scale = pooled.std(axis=0)
     scale = np.where(scale > 1e-12, scale, 1.0)

@@ -137,6 +137,11 @@ class SCMFamily:
                 raise ValueError(f"unknown interventions keys {sorted(unknown)}; allowed: "
                                  f"{sorted(f.name for f in fields(InterventionSpec))}")
             self.interventions = InterventionSpec(**self.interventions)
+        if not isinstance(self.interventions, InterventionSpec):
+            raise ValueError(f"interventions must be a mapping of InterventionSpec fields or an InterventionSpec, "
+                             f"got {self.interventions!r}")
+        if isinstance(self.shift, str) or not isinstance(self.shift, (list, tuple)):
+            raise ValueError(f"shift must be a list of axes from {SHIFT_AXES}, got {self.shift!r}")
         self.shift = tuple(self.shift)
         unknown = set(self.shift) - set(SHIFT_AXES)
         if unknown:
@@ -252,9 +257,14 @@ class SCMFamily:
     @classmethod
     def from_yaml(cls, source) -> "SCMFamily":
         """Build a family from a YAML file path or a YAML string."""
+        if not isinstance(source, (str, Path)):
+            raise ValueError(f"source must be a YAML file path or a YAML string, got {type(source).__name__}")
         text = Path(source).read_text() if isinstance(source, Path) or (
             isinstance(source, str) and "\n" not in source and Path(source).is_file()) else source
-        data = yaml.safe_load(text)
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"family definition {str(source)[:80]!r} is not valid YAML: {exc}") from exc
         if isinstance(source, str) and "\n" not in source and not isinstance(data, dict):
             raise FileNotFoundError(f"family file {source!r} does not exist (and the text is no YAML mapping)")
         return cls.from_dict(data)
@@ -311,7 +321,7 @@ def get_family(name) -> SCMFamily:
     """The registered family ``name`` (an :class:`SCMFamily` is returned as is)."""
     if isinstance(name, SCMFamily):
         return name
-    if name not in _REGISTRY:
+    if not isinstance(name, str) or name not in _REGISTRY:
         raise ValueError(f"unknown family {name!r}; known families: {list_families()}")
     return _REGISTRY[name]
 

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 import networkx as nx
 import numpy as np
 
-from .._validation import check_adjacency, check_random_state
+from .._validation import check_adjacency, check_positive_float, check_positive_int, check_random_state
 from ._params import build, draw, validate_range
 
 __all__ = [
@@ -114,10 +114,9 @@ class GraphPrior:
 
     def sample(self, n_nodes: int, random_state=None) -> np.ndarray:
         """Draw one DAG over ``n_nodes`` nodes."""
-        if n_nodes < 1:
-            raise ValueError(f"n_nodes must be >= 1, got {n_nodes!r}")
+        n_nodes = check_positive_int(n_nodes, "n_nodes")
         rng = check_random_state(random_state)
-        return self._sample(int(n_nodes), rng)
+        return self._sample(n_nodes, rng)
 
     def _sample(self, d: int, rng: np.random.Generator) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
@@ -185,6 +184,7 @@ class ScaleFree(GraphPrior):
 
     def __post_init__(self):
         validate_range(self.edges_per_node, "edges_per_node", low=0)
+        check_positive_float(self.power, "power", inclusive=True)
 
     def _sample(self, d, rng):
         m = int(round(draw(self.edges_per_node, rng)))
@@ -325,7 +325,7 @@ class GeometricRandom(GraphPrior):
 
     def __post_init__(self):
         validate_range(self.radius, "radius", low=0.0)
-        validate_range(self.dim, "dim", low=1)
+        check_positive_int(self.dim, "dim")
 
     def _sample(self, d, rng):
         points = rng.random((d, self.dim))
@@ -363,6 +363,8 @@ def canonical_graph_hash(adjacency: np.ndarray, iterations: int = 3) -> str:
     where it matters.
     """
     a = np.asarray(adjacency) != 0
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ValueError(f"adjacency must be a square (d, d) matrix, got shape {a.shape}")
     parents = [np.flatnonzero(a[:, j]) for j in range(a.shape[0])]
     children = [np.flatnonzero(a[i]) for i in range(a.shape[0])]
     colours = [f"{len(p)},{len(c)}" for p, c in zip(parents, children)]

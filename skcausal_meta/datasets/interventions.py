@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .._validation import check_interventions, check_positive_int
+from .._validation import check_interventions, check_positive_int, check_random_state
 from ._params import draw_signed, validate_range
 
 __all__ = ["Interventions", "InterventionSpec", "INTERVENTION_KINDS"]
@@ -110,6 +110,9 @@ class InterventionSpec:
         returned object covers ``n_observational + n_rows`` rows), so one forward pass of an
         SCM draws a data set's observational and interventional rows together.
         """
+        n_rows, n_nodes = check_positive_int(n_rows, "n_rows", minimum=0), check_positive_int(n_nodes, "n_nodes")
+        n_observational = check_positive_int(n_observational, "n_observational", minimum=0)
+        rng = check_random_state(rng)
         mask = np.zeros((n_observational + n_rows, n_nodes), dtype=bool)
         values = np.zeros((n_observational + n_rows, n_nodes))
         if n_rows == 0:

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .._validation import check_positive_float, check_positive_int
 from ._params import build, draw, draw_many, draw_signed, validate_range
 
 __all__ = [
@@ -168,7 +169,7 @@ class RandomFourier(Mechanism):
         validate_range(self.length_scale, "length_scale", low=1e-12)
         validate_range(self.output_scale, "output_scale", low=0.0)
         validate_range(self.bias, "bias")
-        validate_range(self.n_features, "n_features", low=1)
+        check_positive_int(self.n_features, "n_features")
 
     def draw_node(self, n_parents, rng):
         m = self.n_features
@@ -204,7 +205,7 @@ class MLP(Mechanism):
     standardize = True
 
     def __post_init__(self):
-        validate_range(self.hidden, "hidden", low=1)
+        check_positive_int(self.hidden, "hidden")
         validate_range(self.weight_scale, "weight_scale", low=0.0)
 
     def draw_node(self, n_parents, rng):
@@ -241,7 +242,8 @@ class GaussianProcess(Mechanism):
 
     def __post_init__(self):
         validate_range(self.length_scale, "length_scale", low=1e-12)
-        validate_range(self.n_anchors, "n_anchors", low=1)
+        check_positive_int(self.n_anchors, "n_anchors")
+        check_positive_float(self.anchor_scale, "anchor_scale")
 
     def draw_node(self, n_parents, rng):
         ls = draw(self.length_scale, rng)

@@ -297,7 +297,13 @@ class SCMInstance:
     @classmethod
     def from_dict(cls, data: dict) -> "SCMInstance":
         """Rebuild an SCM written by :meth:`to_dict` (or read back from its JSON)."""
-        nodes = [NodeModel.from_dict(node) for node in data["nodes"]]
+        missing = {"graph", "nodes"} - set(data) if isinstance(data, dict) else {"graph", "nodes"}
+        if missing:
+            raise ValueError(f"an SCM record needs the keys ['graph', 'nodes'], missing {sorted(missing)}")
+        try:
+            nodes = [NodeModel.from_dict(node) for node in data["nodes"]]
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"an SCM record's nodes must be NodeModel records (to_dict), failed on {exc!r}") from exc
         return cls(np.asarray(data["graph"]), nodes, data.get("node_names"))
 
     def to_json(self) -> str:

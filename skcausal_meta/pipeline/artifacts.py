@@ -113,7 +113,12 @@ def iter_artifacts(run_dir):
     """
     run_dir = Path(run_dir)
     root = run_dir / ARTIFACTS
-    current = set(json.loads((run_dir / TASKS_FILE).read_text())) if (run_dir / TASKS_FILE).is_file() else None
+    current = None
+    if (run_dir / TASKS_FILE).is_file():
+        try:
+            current = set(json.loads((run_dir / TASKS_FILE).read_text()))
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise ValueError(f"{str(run_dir / TASKS_FILE)!r} is not a JSON list of run ids: {exc}") from exc
     folders = [f for f in sorted(root.glob("*/*")) if f.is_dir() and not f.name.startswith(".")]
     if current is not None:
         stale = [f for f in folders if f.name not in current]

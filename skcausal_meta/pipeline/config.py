@@ -4,7 +4,9 @@ A config names the SCM families (registered names or inline definitions), the da
 seed, the models with fixed parameters and parameter grids, the metrics, the runtime (``n_jobs``,
 joblib backend, devices), the output directory and optional MLflow logging. Everything is
 checked before any work starts: an invalid file raises :class:`ConfigError` whose message names
-each offending field, the value given and what is allowed. Example::
+each offending field, the value given and what is allowed. The one exception is the *values* of
+estimator parameters (their names are checked): as in scikit-learn, each estimator checks them
+when it fits, so a bad value fails that model's tasks with the estimator's message. Example::
 
     name: quick
     data: {n_datasets: 2, n_nodes: 5, n_samples: 30, n_interventional: 10, seed: 0}
@@ -112,6 +114,9 @@ class FamilyConfig(_Strict):
             return self
         if self.options is not None:
             raise ValueError(f"'options' apply only to real families {list_real_families()}, not to {self.name!r}")
+        if self.definition is not None and "name" in self.definition:
+            raise ValueError(f"the definition of family {self.name!r} must not have its own 'name' "
+                             f"(got {self.definition['name']!r}); the entry's name is the family's")
         if self.definition is None:
             if self.name not in list_families():
                 raise ValueError(f"unknown family {self.name!r}; registered families: {list_families()}, "
