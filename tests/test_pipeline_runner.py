@@ -262,6 +262,28 @@ def test_mlflow_local_store_one_run_per_task(tmp_path, cache):
         assert {"metrics.json", "posterior.npz", "config.json"} <= artifacts
     rerun = run_benchmark(config, output_dir=tmp_path, progress=False)  # nothing new, nothing logged
     assert rerun.n_run == 0 and len(client.search_runs([experiment.experiment_id])) == 4
+    # a kill between writing a task's artifact and logging it: the next call logs it from the artifact
+    lost = runs[0]
+    client.delete_run(lost.info.run_id)
+    run_benchmark(config, output_dir=tmp_path, progress=False)
+    again = client.search_runs([experiment.experiment_id])
+    assert sorted(r.data.tags["skcausal_meta.run_id"] for r in again) == sorted(results.index)
+    back = next(r for r in again if r.data.tags["skcausal_meta.run_id"] == lost.data.tags["skcausal_meta.run_id"])
+    assert back.data.metrics == lost.data.metrics and back.info.status == "FINISHED"
+
+
+def test_mlflow_keeps_one_run_per_task_when_failed_tasks_are_retried(tmp_path, cache):
+    pytest.importorskip("mlflow", reason="MLflow logging needs the 'mlflow' extra")
+    from mlflow.tracking import MlflowClient
+
+    config = {**tiny_config(cache), "mlflow": {"experiment": "retried"}}
+    config["models"][0]["grid"] = {"edges_per_node": [1.0]}
+    config["families"] = [{"name": "too_dense", "definition": {"graph": [{"type": "er", "edges_per_node": 2.0}]}}]
+    for _ in range(2):  # failed tasks run again on the second call
+        assert run_benchmark(config, output_dir=tmp_path, progress=False).n_failed == 2
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path.resolve() / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("retried").experiment_id])
+    assert len(runs) == 2 and {r.info.status for r in runs} == {"FAILED"}
 
 
 def test_interventional_nil_averages_per_target_groups():

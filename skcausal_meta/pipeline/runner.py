@@ -163,6 +163,12 @@ def run_benchmark(config, output_dir=None, progress: bool = True) -> RunSummary:
         from .tracking import MlflowTracker
 
         tracker = MlflowTracker(config.mlflow, run_dir, default_experiment=config.name)
+        pending_ids = {task.run_id for task in pending}
+        for task in tracker.missing([t for t in tasks if t.run_id not in pending_ids]):  # killed before logging
+            folder = task_dir(run_dir, task.model, task.run_id)
+            record = read_artifact(folder)
+            tracker.log(task, TaskResult(task.run_id, record["metrics"]["status"], metrics=record["metrics"]["metrics"],
+                                         timings=record["timings"]), folder)
 
     n_failed = 0
     with _backend(config):
