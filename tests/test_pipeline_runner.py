@@ -413,3 +413,15 @@ def test_cyclic_consensus_graph_records_sid_as_nan_with_its_reason(tmp_path):
     (folder, record), = list(iter_artifacts(tmp_path))
     assert np.isnan(record["metrics"]["metrics"]["e_sid"]) and record["metrics"]["metric_errors"]["e_sid"]
     assert record["metrics"]["metrics"]["e_shd"] == 18
+
+
+def test_a_report_names_the_tasks_without_artifacts(reference, tmp_path):
+    import shutil
+
+    run_dir = tmp_path / "copy"
+    shutil.copytree(reference[0], run_dir)
+    gone = sorted((run_dir / "artifacts" / "dibs").iterdir())[0]
+    shutil.rmtree(gone)
+    with pytest.warns(UserWarning, match=rf"1 of the 8 tasks of .* have no artifact .*e\.g\. {gone.name}"):
+        frame = load_results(run_dir)
+    assert len(frame) == 7

@@ -109,7 +109,8 @@ def iter_artifacts(run_dir):
     """Yield ``(folder, record)`` for every valid task folder of a run, in sorted order.
 
     When the run folder has a ``tasks.json`` (written by the runner), folders of other run ids,
-    left by an earlier config, are skipped with a warning.
+    left by an earlier config, are skipped with a warning, and tasks of the run without a folder
+    (not run yet, or deleted) are named in a warning.
     """
     run_dir = Path(run_dir)
     root = run_dir / ARTIFACTS
@@ -126,6 +127,10 @@ def iter_artifacts(run_dir):
             warnings.warn(f"{len(stale)} artifacts in {run_dir} belong to an earlier config and are left out "
                           f"(e.g. {stale[0]})", stacklevel=2)
         folders = [f for f in folders if f.name in current]
+        absent = sorted(current - {f.name for f in folders})
+        if absent:
+            warnings.warn(f"{len(absent)} of the {len(current)} tasks of {run_dir} have no artifact (not run yet, "
+                          f"or deleted; e.g. {absent[0]}); rerun the benchmark to make them", stacklevel=2)
     for folder in folders:
         record = read_artifact(folder)
         if record is not None:
