@@ -550,7 +550,7 @@ BAD_INPUTS = [
     (lambda: summarize_datasets(np.zeros((2, 10, 4)), np.zeros((2, 3, 3))), r"X must have shape \(N, n, d\)"),
     (lambda: summarize_datasets(np.zeros((2, 10, 3)), np.zeros((3, 3, 3))), r"X must have shape \(N, n, d\)"),
     (lambda: summarize_family("id", n_datasets=1), "n_datasets must be an integer >= 2"),
-    (lambda: summarize_family("id", n_datasets=2, n_samples=1), "n_samples must be an integer >= 4"),
+    (lambda: summarize_family("id", n_datasets=2, n_samples=1), "n_samples must be an integer >= 2"),
     (lambda: mmd2(np.zeros((1, 2)), np.zeros((3, 2))), "at least 2 samples on each side"),
 ]
 

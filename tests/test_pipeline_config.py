@@ -232,12 +232,18 @@ def test_a_registered_scm_family_named_like_a_real_data_set_is_refused():
 
 
 @pytest.mark.parametrize("definition, match", [
-    ({"name": "b", "n_nodes": 4}, "must not have its own 'name' \\(got 'b'\\)"),
+    ({"name": "b", "n_nodes": 4}, "must not have another 'name' \\(got 'b'\\)"),
     ({"interventions": "single", "n_nodes": 4}, "interventions must be a mapping"),
 ])
 def test_inline_definitions_that_would_fail_at_run_time_are_config_errors(definition, match):
     with pytest.raises(ConfigError, match=match):
         load_config(with_changes(families=[{"name": "a", "definition": definition}]))
+
+
+def test_an_inline_definition_may_repeat_its_own_name():
+    """As pasted from ``SCMFamily.to_dict()``."""
+    config = load_config(with_changes(families=[{"name": "a", "definition": {"name": "a", "n_nodes": 4}}]))
+    assert config.families[0].family().name == "a" and "name" not in config.families[0].definition
 
 
 def test_a_corrupt_task_list_is_named(tmp_path):

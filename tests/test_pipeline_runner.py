@@ -269,7 +269,15 @@ def test_mlflow_local_store_one_run_per_task(tmp_path, cache):
     again = client.search_runs([experiment.experiment_id])
     assert sorted(r.data.tags["skcausal_meta.run_id"] for r in again) == sorted(results.index)
     back = next(r for r in again if r.data.tags["skcausal_meta.run_id"] == lost.data.tags["skcausal_meta.run_id"])
-    assert back.data.metrics == lost.data.metrics and back.info.status == "FINISHED"
+    assert back.data.metrics == lost.data.metrics and back.data.params == lost.data.params
+    assert back.info.status == "FINISHED"
+    # another run folder logging the same config to the same experiment keeps its own runs
+    shared = {**config, "mlflow": {"experiment": "tiny-test", "tracking_uri": client.tracking_uri}}
+    run_benchmark(shared, output_dir=tmp_path / "other", progress=False)
+    by_folder = {}
+    for run in client.search_runs([experiment.experiment_id]):
+        by_folder.setdefault(run.data.tags["skcausal_meta.run_dir"], []).append(run)
+    assert sorted(len(runs) for runs in by_folder.values()) == [4, 4]
 
 
 def test_mlflow_keeps_one_run_per_task_when_failed_tasks_are_retried(tmp_path, cache):

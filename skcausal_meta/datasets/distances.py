@@ -118,10 +118,10 @@ class FamilySummary:
 def summarize_family(family, n_datasets: int = 20, n_nodes: int | None = None, n_samples: int | None = None,
                      random_state=None) -> FamilySummary:
     """Sample ``n_datasets`` observational data sets of ``family`` and summarise them (at least 2,
-    which the MMD needs, of at least 4 rows, which the held-out fits need)."""
+    which the MMD needs, of at least 2 rows, which the held-out fits need)."""
     check_positive_int(n_datasets, "n_datasets", minimum=2)
     if n_samples is not None:
-        check_positive_int(n_samples, "n_samples", minimum=4)
+        check_positive_int(n_samples, "n_samples", minimum=2)
     fam = get_family(family)
     rng = check_random_state(random_state)
     X, _, graphs = make_scm_family(fam, n_datasets=n_datasets, n_nodes=n_nodes, n_samples=n_samples,

@@ -114,9 +114,11 @@ class FamilyConfig(_Strict):
             return self
         if self.options is not None:
             raise ValueError(f"'options' apply only to real families {list_real_families()}, not to {self.name!r}")
-        if self.definition is not None and "name" in self.definition:
-            raise ValueError(f"the definition of family {self.name!r} must not have its own 'name' "
+        if self.definition is not None and self.definition.get("name", self.name) != self.name:
+            raise ValueError(f"the definition of family {self.name!r} must not have another 'name' "
                              f"(got {self.definition['name']!r}); the entry's name is the family's")
+        if self.definition is not None:
+            self.definition = {k: v for k, v in self.definition.items() if k != "name"}
         if self.definition is None:
             if self.name not in list_families():
                 raise ValueError(f"unknown family {self.name!r}; registered families: {list_families()}, "

@@ -57,7 +57,7 @@ def _summary(source, settings: dict, stream: int):
         return summarize_family(source, n_datasets=settings["n_datasets"], n_nodes=settings["n_nodes"],
                                 n_samples=settings["n_samples"], random_state=rng)
     except ValueError as exc:
-        return f"the data sets of {source.name!r} could not be made: {exc}"
+        return f"the data sets of {source.name!r} could not be made or summarised: {exc}"
 
 
 def read_distances(run_dir) -> dict:

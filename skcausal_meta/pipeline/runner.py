@@ -167,6 +167,7 @@ def run_benchmark(config, output_dir=None, progress: bool = True) -> RunSummary:
         for task in tracker.missing([t for t in tasks if t.run_id not in pending_ids]):  # killed before logging
             folder = task_dir(run_dir, task.model, task.run_id)
             record = read_artifact(folder)
+            task = replace(task, params=record["config"]["params"])  # with the device it ran on
             tracker.log(task, TaskResult(task.run_id, record["metrics"]["status"], metrics=record["metrics"]["metrics"],
                                          timings=record["timings"]), folder)
 
