@@ -3,7 +3,15 @@
 No torch here: data generation is numpy, vectorised over rows.
 """
 
-from .families import SCMFamily, SHIFT_AXES, get_family, list_families, make_scm_family, register_family, registered_families
+from .families import (
+    SHIFT_AXES,
+    SCMFamily,
+    get_family,
+    list_families,
+    make_scm_family,
+    register_family,
+    registered_families,
+)
 from .graphs import (
     ErdosRenyi,
     FixedGraph,
@@ -25,7 +33,8 @@ from .descriptors import dataset_descriptors, family_descriptors, r2_sortability
 from .distances import distance_matrix, family_distance, summarize_datasets, summarize_family
 
 __all__ = [
-    "SCMFamily", "SHIFT_AXES", "get_family", "list_families", "make_scm_family", "register_family", "registered_families",
+    "SCMFamily", "SHIFT_AXES", "get_family", "list_families", "make_scm_family", "register_family",
+    "registered_families",
     "GraphPrior", "ErdosRenyi", "ScaleFree", "WattsStrogatz", "StochasticBlock", "GeometricRandom", "FixedGraph",
     "canonical_graph_hash", "graphs_isomorphic",
     "Interventions", "InterventionSpec",

@@ -225,11 +225,13 @@ def _find_source(info: dict, key: str, recorded_in: Path) -> Path:
         found = resolve_checkpoint(label, None)
     except (FileNotFoundError, ValueError):
         found = None
+
     def continues(info: dict) -> bool:  # the recorded run, trained on since: its stream holds the recorded one
         now = _run_record(info)
         return run is not None and now is not None and now["run"] == run["run"] and now["steps"] >= run["steps"]
 
-    if found is not None and (digest is None or _weights_digest(found) == digest
+    found_digest = None if found is None or digest is None else _weights_digest(found)
+    if found is not None and (digest is None or found_digest == digest
                               or continues(_read_meta(checkpoint_file(found, ".json")).get("info", {}))):
         return found
     for name in list_shipped_checkpoints():
@@ -242,7 +244,7 @@ def _find_source(info: dict, key: str, recorded_in: Path) -> Path:
         raise ValueError(
             f"checkpoint {where!r} started from {label!r} with weights of SHA-256 {digest[:12]}…, but "
             f"{str(checkpoint_file(found, '.safetensors'))!r} now holds other weights "
-            f"({_weights_digest(found)[:12]}…), not from a continuation of that run"
+            f"({found_digest[:12]}…), not from a continuation of that run"
         )
     raise FileNotFoundError(
         f"checkpoint {where!r} started from {label!r}, which is neither a "

@@ -106,13 +106,11 @@ def expand_tasks(config: Config) -> list[Task]:
     set) unless its parameters fix one, so all models see the same seeded setting.
     """
     tasks = []
+    with inline_families(config):  # the data-set specs name their families
+        specs = {entry.name: (("real",), _real_spec(config, entry)) if entry.is_real else
+                 (tuple(entry.family().shift), data_spec(config, entry).model_dump()) for entry in config.families}
     for entry in config.families:
-        if entry.is_real:
-            shift, spec = ("real",), _real_spec(config, entry)
-        else:
-            shift = tuple(entry.family().shift)
-            with inline_families(config):
-                spec = data_spec(config, entry).model_dump()
+        shift, spec = specs[entry.name]
         for dataset in range(config.data.n_datasets):
             seed = int(np.random.default_rng(stable_seed(config.data.seed, entry.name, dataset, 2)).integers(2**31))
             for model in config.models:
