@@ -58,7 +58,7 @@ def test_tiny_model_overfits_one_fixed_scm():
     model = _model(seed=1, dual_lr=0.0)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
     initial_bce = model.loss(x, g)[1]["bce"]
-    for _ in range(150):
+    for _ in range(300):
         loss, stats = model.loss(x, g)
         opt.zero_grad()
         loss.backward()

@@ -35,6 +35,7 @@ from torch.nn import functional as F
 
 from ..components.acyclicity import spectral_radius_penalty
 from ..components.encoder import AlternatingAxialEncoder
+from ..components.statistics import check_statistics, n_statistics_channels, pair_statistics
 
 __all__ = ["AviciModel"]
 
@@ -72,37 +73,68 @@ class AviciModel(nn.Module):
         Steps before the first dual update.
     penalty_ema : float, default=1e-4
         Rate of the exponential moving average of the penalty used by the dual update.
+    statistics : list of str, default=None
+        Pair-statistics groups (:data:`~skcausal_meta.models.components.statistics.STATISTICS`)
+        computed from the input and given to every attention over variables as per-head logit
+        biases and to the edge head; ``None`` is the paper network.
+    edge_head : {"dot", "factorised"}, default="dot"
+        ``"dot"``: the paper's ``exp(tau) <u_i, v_j> + b``. ``"factorised"``: an MLP on
+        ``[h_i, h_j, s_ij]`` gives a symmetric adjacency logit ``a_ij`` and an antisymmetric
+        orientation logit ``o_ij``, and ``p(i -> j) = sigmoid(a_ij) sigmoid(o_ij)``, so the
+        skeleton and the orientation are learned (and trained) apart and
+        ``p(i -> j) + p(j -> i) <= 1``.
+    pair_hidden : int, default=64
+        Width of the factorised edge head.
     """
 
     model_name = "avici"
 
     def __init__(self, dim=64, n_layers=4, n_heads=4, widening_factor=4, dropout=0.0, out_dim=None,
                  logit_bias_init=-3.0, temperature_init=0.0, acyclicity_iters=10, dual_lr=1e-4,
-                 dual_every=500, dual_burnin=50_000, penalty_ema=1e-4, key_size=None):
+                 dual_every=500, dual_burnin=50_000, penalty_ema=1e-4, key_size=None, statistics=None,
+                 edge_head="dot", pair_hidden=64):
         super().__init__()
+        statistics = None if statistics is None else list(check_statistics(statistics))
         self.config = dict(dim=dim, n_layers=n_layers, n_heads=n_heads, key_size=key_size,
                            widening_factor=widening_factor,
                            dropout=dropout, out_dim=out_dim, logit_bias_init=logit_bias_init,
                            temperature_init=temperature_init, acyclicity_iters=acyclicity_iters,
                            dual_lr=dual_lr, dual_every=dual_every, dual_burnin=dual_burnin,
-                           penalty_ema=penalty_ema)
+                           penalty_ema=penalty_ema, statistics=statistics, edge_head=edge_head,
+                           pair_hidden=pair_hidden)
         if dual_lr < 0 or not 0 < penalty_ema <= 1:
             raise ValueError(f"dual_lr must be >= 0 and penalty_ema in (0, 1], got {dual_lr!r}, {penalty_ema!r}")
+        if edge_head not in ("dot", "factorised"):
+            raise ValueError(f"edge_head must be 'dot' or 'factorised', got {edge_head!r}")
         out_dim = out_dim or dim
+        n_pair = n_statistics_channels(statistics) if statistics else 0
         self.encoder = AlternatingAxialEncoder(2, dim, n_layers, n_heads, widening_factor, dropout,
-                                               key_size=key_size)
-        self.head_u = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, out_dim))
-        self.head_v = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, out_dim))
+                                               key_size=key_size, n_pair_features=n_pair)
+        if edge_head == "factorised":
+            self.pair_head = FactorisedEdgeHead(dim, n_pair, pair_hidden, logit_bias_init)
+        else:
+            self.head_u = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, out_dim))
+            self.head_v = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, out_dim))
         self.log_temperature = nn.Parameter(torch.tensor(float(temperature_init)))
         self.logit_bias = nn.Parameter(torch.tensor(float(logit_bias_init)))
         self.register_buffer("dual", torch.zeros(()))
         self.register_buffer("penalty_average", torch.zeros(()))
 
-    def edge_logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Edge logits ``[B, d, d]`` (diagonal not yet masked) for inputs ``[B, n, d, 2]``."""
+    def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Per-variable representations ``[B, d, dim]`` and the pair statistics (or None)."""
         if x.ndim != 4 or x.shape[-1] != 2:
             raise ValueError(f"x must have shape [B, n, d, 2], got {tuple(x.shape)}")
-        z = self.encoder(x).amax(dim=1)  # [B, d, dim], invariant to the row order
+        statistics = self.config["statistics"]
+        pair = pair_statistics(x, statistics).to(x.dtype) if statistics else None
+        return self.encoder(x, pair).amax(dim=1), pair  # max over rows: invariant to their order
+
+    def edge_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Edge logits ``[B, d, d]`` (diagonal not yet masked) for inputs ``[B, n, d, 2]``."""
+        z, pair = self._encode(x)
+        if self.config["edge_head"] == "factorised":
+            adjacency, orientation = self.pair_head(z, pair)
+            log_p = F.logsigmoid(adjacency) + F.logsigmoid(orientation)
+            return log_p - torch.log1p(-log_p.exp().clamp(max=1 - 1e-7))
         u = F.normalize(self.head_u(z), dim=-1)
         v = F.normalize(self.head_v(z), dim=-1)
         return self.log_temperature.exp() * (u @ v.transpose(-1, -2)) + self.logit_bias
@@ -112,19 +144,32 @@ class AviciModel(nn.Module):
         probs = torch.sigmoid(self.edge_logits(x).float())
         return probs * (1 - torch.eye(probs.shape[-1], device=probs.device))
 
+    def _edge_bce(self, x: torch.Tensor, graphs: torch.Tensor, off: torch.Tensor):
+        """Mean off-diagonal BCE and the edge probabilities. The factorised head is trained on the
+        skeleton (every pair) and on the orientation of the true edges, each a mean BCE."""
+        if self.config["edge_head"] != "factorised":
+            logits = self.edge_logits(x).float()
+            bce = F.binary_cross_entropy_with_logits(logits, graphs, reduction="none")
+            return ((bce * off).sum((-1, -2)) / off.sum()).mean(), torch.sigmoid(logits)
+        adjacency, orientation = (t.float() for t in self.pair_head(*self._encode(x)))
+        adjacent = (graphs + graphs.transpose(-1, -2)).clamp(max=1)
+        skeleton = F.binary_cross_entropy_with_logits(adjacency, adjacent, reduction="none")
+        skeleton = ((skeleton * off).sum((-1, -2)) / off.sum()).mean()
+        direction = F.binary_cross_entropy_with_logits(orientation, graphs, reduction="none")
+        direction = (direction * adjacent).sum() / adjacent.sum().clamp_min(1)
+        return skeleton + direction, torch.sigmoid(adjacency) * torch.sigmoid(orientation)
+
     def loss(self, x: torch.Tensor, graphs: torch.Tensor, generator=None):
         """Mean off-diagonal edge BCE + ``lambda`` * spectral-radius penalty.
 
         ``generator`` is unused: the power iteration starts deterministically (see
         :func:`~skcausal_meta.models.components.acyclicity.spectral_radius_penalty`).
         """
-        logits = self.edge_logits(x).float()
+        off = 1 - torch.eye(graphs.shape[-1], device=graphs.device)
         # the loss and the power iteration stay in float32 under bfloat16 autocast (GPU training)
-        with torch.autocast(logits.device.type, enabled=False):
-            off = 1 - torch.eye(logits.shape[-1], device=logits.device)
-            bce = F.binary_cross_entropy_with_logits(logits, graphs.float(), reduction="none")
-            bce = ((bce * off).sum((-1, -2)) / off.sum()).mean()
-            rho = spectral_radius_penalty(torch.sigmoid(logits) * off, self.config["acyclicity_iters"]).mean()
+        bce, probs = self._edge_bce(x, graphs.float(), off)
+        with torch.autocast(probs.device.type, enabled=False):
+            rho = spectral_radius_penalty(probs.float() * off, self.config["acyclicity_iters"]).mean()
         loss = bce + self.dual * rho
         return loss, {"bce": float(bce.detach()), "acyclicity": float(rho.detach()), "dual": float(self.dual)}
 
@@ -134,3 +179,32 @@ class AviciModel(nn.Module):
         self.penalty_average.mul_(1 - c["penalty_ema"]).add_(c["penalty_ema"] * stats["acyclicity"])
         if step + 1 >= c["dual_burnin"] and (step + 1) % c["dual_every"] == 0:
             self.dual.add_(c["dual_lr"] * self.penalty_average)
+
+
+class FactorisedEdgeHead(nn.Module):
+    """Adjacency and orientation logits ``[B, d, d]`` from per-variable vectors and pair statistics.
+
+    An MLP on ``[h_i, h_j, s_ij]`` (its first layer computed per variable and broadcast) gives two
+    numbers per ordered pair; the adjacency logit is their symmetrised first, the orientation
+    logit their antisymmetrised second, so ``a_ij = a_ji`` and ``o_ij = -o_ji`` hold exactly.
+    """
+
+    def __init__(self, dim: int, n_pair: int, hidden: int, bias_init: float):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.first_i = nn.Linear(dim, hidden)
+        self.first_j = nn.Linear(dim, hidden, bias=False)
+        self.first_pair = nn.Linear(n_pair, hidden, bias=False) if n_pair else None
+        self.rest = nn.Sequential(nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2))
+        with torch.no_grad():
+            self.rest[-1].bias.copy_(torch.tensor([float(bias_init), 0.0]))
+
+    def forward(self, z: torch.Tensor, pair: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.norm(z)
+        hidden = self.first_i(h)[:, :, None, :] + self.first_j(h)[:, None, :, :]
+        if self.first_pair is not None:
+            hidden = hidden + self.first_pair(pair)
+        out = self.rest(hidden)
+        adjacency = (out[..., 0] + out[..., 0].transpose(-1, -2)) / 2
+        orientation = (out[..., 1] - out[..., 1].transpose(-1, -2)) / 2
+        return adjacency, orientation

@@ -58,15 +58,21 @@ class AxialMultiHeadAttention(nn.Module):
         self.qkv = nn.Linear(dim, 3 * n_heads * key_size)
         self.out = nn.Linear(n_heads * key_size, dim)
 
-    def forward(self, z: torch.Tensor, axis: int, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, axis: int, attn_mask: torch.Tensor | None = None,
+                bias: torch.Tensor | None = None) -> torch.Tensor:
         """Attend along ``axis`` (``-2`` or ``-3``) of ``z`` with shape ``[..., L, M, dim]``.
 
         ``attn_mask`` is an optional boolean ``[len, len]`` matrix (True = may attend) over the
-        attended axis.
+        attended axis. ``bias`` (variables only, ``axis=-2``) is an additive per-head logit bias
+        ``[B, heads, d, d]`` shared by every row of data set ``B``.
         """
         if axis == -3:
             z = z.transpose(-3, -2)
         *lead, length, _ = z.shape
+        if bias is not None:
+            if axis != -2:
+                raise ValueError("an attention bias is supported over variables (axis=-2) only")
+            return self.out(self._biased(z, bias))
         # one flat batch axis: the fused (flash) CPU kernel needs contiguous 4-d [batch, heads, L, k]
         qkv = self.qkv(z).reshape(-1, length, 3, self.n_heads, self.key_size)
         q, k, v = (t.transpose(1, 2).contiguous() for t in qkv.unbind(2))
@@ -75,6 +81,16 @@ class AxialMultiHeadAttention(nn.Module):
         att = att.transpose(1, 2).reshape(*lead, length, self.n_heads * self.key_size)
         out = self.out(att)
         return out.transpose(-3, -2) if axis == -3 else out
+
+    def _biased(self, z: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """Attention over variables of ``z`` ``[B, n, d, dim]`` with a ``[B, heads, d, d]`` bias,
+        broadcast over rows without copying it."""
+        B, n, d, _ = z.shape
+        qkv = self.qkv(z).reshape(B, n, d, 3, self.n_heads, self.key_size)
+        q, k, v = (t.transpose(2, 3) for t in qkv.unbind(3))  # [B, n, heads, d, key]
+        p = self.dropout if self.training else 0.0
+        att = F.scaled_dot_product_attention(q, k, v, attn_mask=bias[:, None].to(q.dtype), dropout_p=p)
+        return att.transpose(2, 3).reshape(B, n, d, self.n_heads * self.key_size)
 
 
 class AxialBlock(nn.Module):
@@ -91,8 +107,9 @@ class AxialBlock(nn.Module):
         )
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, z: torch.Tensor, axis: int, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
-        z = z + self.drop(self.attn(self.norm_attn(z), axis, attn_mask))
+    def forward(self, z: torch.Tensor, axis: int, attn_mask: torch.Tensor | None = None,
+                bias: torch.Tensor | None = None) -> torch.Tensor:
+        z = z + self.drop(self.attn(self.norm_attn(z), axis, attn_mask, bias))
         return z + self.drop(self.ffn(self.norm_ffn(z)))
 
 
@@ -117,11 +134,16 @@ class AlternatingAxialEncoder(nn.Module):
         Learned rows appended along the sample axis (see the module docstring).
     key_size : int, default=None
         Width of each attention head (see :class:`AxialMultiHeadAttention`).
+    n_pair_features : int, default=0
+        Channels of the pair statistics ``s`` ``[B, d, d, C]`` given to ``forward``; each layer
+        maps them linearly to one additive logit bias per head of its attention over variables
+        (0: no statistics, the paper encoders).
 
     Shapes
     ------
-    ``forward(x)`` maps ``x`` of shape ``[B, n, d, in_features]`` to ``[B, n + n_query_rows, d,
-    dim]``; the query rows, if any, are the last ``n_query_rows`` rows.
+    ``forward(x, pair)`` maps ``x`` of shape ``[B, n, d, in_features]`` to ``[B, n + n_query_rows,
+    d, dim]``; the query rows, if any, are the last ``n_query_rows`` rows. ``n_layers=0`` (only
+    with ``n_query_rows=0``) is the embedding alone: a reference without attention.
     """
 
     def __init__(
@@ -134,11 +156,13 @@ class AlternatingAxialEncoder(nn.Module):
         dropout: float = 0.0,
         n_query_rows: int = 0,
         key_size: int | None = None,
+        n_pair_features: int = 0,
     ):
         super().__init__()
         check_positive_int(in_features, "in_features")
         check_positive_int(dim, "dim")
-        check_positive_int(n_layers, "n_layers")
+        check_positive_int(n_layers, "n_layers", minimum=0 if n_pair_features else 1)
+        check_positive_int(n_pair_features, "n_pair_features", minimum=0)
         check_positive_int(n_heads, "n_heads")
         check_positive_int(widening_factor, "widening_factor")
         check_positive_int(n_query_rows, "n_query_rows", minimum=0)
@@ -153,6 +177,8 @@ class AlternatingAxialEncoder(nn.Module):
         self.sample_blocks = nn.ModuleList(
             AxialBlock(dim, n_heads, widening_factor, dropout, key_size) for _ in range(n_layers)
         )
+        self.pair_bias = nn.ModuleList(nn.Linear(n_pair_features, n_heads) for _ in range(n_layers)
+                                       ) if n_pair_features else None
         self.norm_out = nn.LayerNorm(dim)
 
     def _sample_mask(self, n: int, device) -> torch.Tensor | None:
@@ -165,16 +191,19 @@ class AlternatingAxialEncoder(nn.Module):
         mask[n:, n:] = True
         return mask
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, pair: torch.Tensor | None = None) -> torch.Tensor:
         if x.ndim != 4:
             raise ValueError(f"x must have shape [B, n, d, features], got {tuple(x.shape)}")
+        if (pair is None) != (self.pair_bias is None):
+            raise ValueError("pair statistics must be given exactly when n_pair_features > 0")
         z = self.embed(x)
         n = z.shape[1]
         if self.query is not None:
             B, _, d, dim = z.shape
             z = torch.cat([z, self.query[None, :, None, :].expand(B, -1, d, dim)], dim=1)
         mask = self._sample_mask(n, z.device)
-        for over_variables, over_samples in zip(self.variable_blocks, self.sample_blocks):
-            z = over_variables(z, axis=-2)
+        for layer, (over_variables, over_samples) in enumerate(zip(self.variable_blocks, self.sample_blocks)):
+            bias = None if pair is None else self.pair_bias[layer](pair).permute(0, 3, 1, 2)
+            z = over_variables(z, axis=-2, bias=bias)
             z = over_samples(z, axis=-3, attn_mask=mask)
         return self.norm_out(z)

@@ -1,0 +1,226 @@
+"""Pair statistics against independent references (numpy, scipy, scikit-learn) and the
+statistics-informed AVICI network (bias path, factorised head, learning signal)."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import rankdata, spearmanr
+from sklearn.covariance import ledoit_wolf
+
+from skcausal_meta.models.avici import AviciModel
+from skcausal_meta.models.components.encoder import AxialMultiHeadAttention
+from skcausal_meta.models.components.statistics import (
+    RFF_FEATURES,
+    STATISTICS,
+    average_ranks,
+    n_statistics_channels,
+    pair_statistics,
+    rff_parameters,
+)
+from skcausal_meta.models.training import make_model_input
+
+ALL = list(STATISTICS)
+
+
+def _stats(X, mask=None, names=ALL):
+    return pair_statistics(torch.from_numpy(make_model_input(X, mask))[None], names)[0].double().numpy()
+
+
+def _channel(names, name):
+    start = sum(STATISTICS[k] for k in names[: names.index(name)])
+    return start
+
+
+def _zero_diag(a):
+    a = np.array(a, dtype=float)
+    np.fill_diagonal(a, 0.0)
+    return a
+
+
+def _partial_reference(X):
+    Z = (X - X.mean(0)) / X.std(0)
+    precision = np.linalg.inv(ledoit_wolf(Z)[0])
+    scale = np.sqrt(np.diag(precision))
+    return _zero_diag(-precision / np.outer(scale, scale))
+
+
+def _data(n, d, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    X[:, 1] += 2 * X[:, 0]
+    X[:, 2] = np.round(X[:, 2])  # ties
+    return X
+
+
+@pytest.mark.parametrize("n, d", [(200, 6), (5, 8), (8, 8)])
+def test_correlations_match_numpy_scipy_and_sklearn(n, d):
+    X = _data(n, d, seed=n + d)
+    s = _stats(X)
+    np.testing.assert_allclose(s[..., _channel(ALL, "pearson")], _zero_diag(np.corrcoef(X.T)), atol=1e-6)
+    np.testing.assert_allclose(s[..., _channel(ALL, "partial")], _partial_reference(X), atol=1e-5)
+    np.testing.assert_allclose(s[..., _channel(ALL, "spearman")], _zero_diag(spearmanr(X).statistic), atol=1e-6)
+    ranks = rankdata(X, axis=0)
+    np.testing.assert_allclose(s[..., _channel(ALL, "rank_partial")], _partial_reference(ranks), atol=1e-5)
+
+
+def test_average_ranks_match_scipy_with_ties():
+    X = np.random.default_rng(0).integers(0, 4, size=(30, 5)).astype(float)
+    ours = average_ranks(torch.from_numpy(X)[None])[0].numpy()
+    np.testing.assert_array_equal(ours, rankdata(X, axis=0))
+
+
+def test_hsic_matches_the_kernel_form_and_sees_nonlinear_dependence():
+    rng = np.random.default_rng(1)
+    n = 300
+    x = rng.normal(size=n)
+    X = np.column_stack([x, x**2 + 0.1 * rng.normal(size=n), rng.normal(size=n)])
+    s = _stats(X, names=["hsic", "pearson"])
+    # reference: tr(K_i H K_j H) with explicit n x n kernel matrices of the same features
+    w, b = (t.numpy() for t in rff_parameters())
+    Z = (X - X.mean(0)) / X.std(0)
+    H = np.eye(n) - 1 / n
+    K = [np.cos(Z[:, [k]] * w + b) @ np.cos(Z[:, [k]] * w + b).T for k in range(3)]
+    hsic = np.array([[np.trace(K[i] @ H @ K[j] @ H) for j in range(3)] for i in range(3)])
+    reference = _zero_diag(hsic / np.sqrt(np.outer(np.diag(hsic), np.diag(hsic))))
+    np.testing.assert_allclose(s[..., 0], reference, atol=1e-4)
+    assert RFF_FEATURES == len(w)
+    assert abs(s[0, 1, 1]) < 0.2 and s[0, 2, 0] < 0.05  # y = x^2 is uncorrelated with x, z independent
+    assert s[0, 1, 0] > 5 * s[0, 2, 0]  # but HSIC sees the dependence
+
+
+def test_interventional_shift_matches_a_loop():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(60, 3))
+    mask = np.zeros_like(X, dtype=bool)
+    mask[40:50, 0] = True
+    mask[50:, 2] = True
+    X[40:50, 1] += 3.0
+    s = _stats(X, mask, names=["interventional_shift"])
+    Z = (X - X.mean(0)) / X.std(0)
+    obs = ~mask.any(1)
+    for i in range(3):
+        for j in range(3):
+            if i == j:
+                continue
+            rows = mask[:, i]
+            expected = (Z[rows, j].mean() - Z[obs, j].mean()) / Z[obs, j].std() if rows.any() else 0.0
+            assert s[i, j, 0] == pytest.approx(expected, abs=1e-5)
+            assert s[i, j, 1] == float(rows.any())
+    assert s[0, 1, 0] > 2
+
+
+def test_r2_gap_is_antisymmetric_and_points_to_the_explained_variable():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=500)
+    X = np.column_stack([x, 3 * x + 0.1 * rng.normal(size=500), rng.normal(size=500)])
+    s = _stats(X, names=["r2_gap"])[..., 0]
+    np.testing.assert_allclose(s, -s.T, atol=1e-6)
+    assert abs(s[0, 1]) < 0.05 and s[2, 0] > 0.9
+
+
+@pytest.mark.parametrize("case", ["constant", "duplicated", "n_below_d", "all_intervened", "two_rows"])
+def test_statistics_stay_finite_on_degenerate_data(case):
+    rng = np.random.default_rng(4)
+    n, d = (3, 10) if case == "n_below_d" else (2, 4) if case == "two_rows" else (50, 4)
+    X = rng.normal(size=(n, d))
+    mask = None
+    if case == "constant":
+        X[:, 1] = 7.0
+    if case == "duplicated":
+        X[:, 2] = X[:, 1]
+    if case == "all_intervened":
+        mask = np.zeros_like(X, dtype=bool)
+        mask[:, 0] = True
+    s = _stats(X, mask)
+    assert s.shape == (d, d, n_statistics_channels(ALL))
+    assert np.isfinite(s).all()
+    if case == "constant":
+        assert np.abs(s[1, :, :5]).max() < 1e-6 and np.abs(s[:, 1, :5]).max() < 1e-6  # no dependence
+
+
+def test_statistics_are_row_invariant_and_variable_equivariant():
+    rng = np.random.default_rng(5)
+    x = torch.from_numpy(make_model_input(_data(80, 6, 5), rng.random((80, 6)) < 0.1))[None]
+    s = pair_statistics(x)
+    rows, variables = torch.randperm(80), torch.randperm(6)
+    torch.testing.assert_close(pair_statistics(x[:, rows]), s, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(pair_statistics(x[:, :, variables]), s[:, variables][:, :, variables],
+                               atol=1e-5, rtol=1e-5)
+
+
+def test_unknown_statistics_are_refused_naming_them():
+    with pytest.raises(ValueError, match="statistics must be distinct names.*'bogus'"):
+        pair_statistics(torch.zeros(1, 5, 3, 2), ["pearson", "bogus"])
+    with pytest.raises(ValueError, match="statistics"):
+        AviciModel(dim=8, n_layers=1, n_heads=2, statistics=["pearson", "pearson"])
+
+
+def test_attention_bias_matches_explicit_softmax():
+    torch.manual_seed(0)
+    attention = AxialMultiHeadAttention(8, 2).double()
+    z = torch.randn(2, 5, 4, 8, dtype=torch.float64)
+    bias = torch.randn(2, 2, 4, 4, dtype=torch.float64)
+    q, k, v = attention.qkv(z).reshape(2, 5, 4, 3, 2, 4).unbind(3)  # [B, n, d, heads, key]
+    logits = torch.einsum("bnihk,bnjhk->bnhij", q, k) / 2 + bias[:, None]
+    expected = attention.out(torch.einsum("bnhij,bnjhk->bnihk", logits.softmax(-1), v).reshape(2, 5, 4, 8))
+    torch.testing.assert_close(attention(z, axis=-2, bias=bias), expected)
+    torch.testing.assert_close(attention(z, axis=-2, bias=torch.zeros_like(bias)), attention(z, axis=-2))
+
+
+def _stats_model(seed=0, **kw):
+    torch.manual_seed(seed)
+    return AviciModel(**{"dim": 16, "n_layers": 1, "n_heads": 2, "statistics": ALL, "edge_head": "factorised",
+                         "dual_lr": 0.0, **kw})
+
+
+def test_statistics_model_is_equivariant_and_its_head_factorises():
+    model = _stats_model().double().eval()
+    x = torch.from_numpy(make_model_input(np.random.default_rng(6).normal(size=(2, 40, 6)), None)).double()
+    probs = model.edge_probs(x)
+    variables, rows = torch.randperm(6), torch.randperm(40)
+    torch.testing.assert_close(model.edge_probs(x[:, :, variables]), probs[:, variables][:, :, variables])
+    torch.testing.assert_close(model.edge_probs(x[:, rows]), probs)
+    adjacency, orientation = model.pair_head(*model._encode(x))
+    torch.testing.assert_close(adjacency, adjacency.transpose(-1, -2))
+    torch.testing.assert_close(orientation, -orientation.transpose(-1, -2))
+    off = ~torch.eye(6, dtype=torch.bool)
+    assert torch.all((probs + probs.transpose(-1, -2))[:, off] <= 1 + 1e-12)
+
+
+def test_statistics_only_reference_has_no_attention():
+    model = _stats_model(n_layers=0)
+    assert len(model.encoder.variable_blocks) == 0
+    x = torch.from_numpy(make_model_input(np.random.default_rng(7).normal(size=(1, 30, 5)), None))
+    assert model.edge_probs(x).shape == (1, 5, 5)
+
+
+def _overfit_loss(statistics, steps=60):
+    """Mean loss of the last 10 of ``steps`` steps on four fixed linear-Gaussian data sets."""
+    rng = np.random.default_rng(8)
+    graphs, data = [], []
+    for _ in range(4):
+        g = np.triu(rng.random((6, 6)) < 0.4, k=1).astype(np.int8)
+        W = g * rng.choice([-1, 1], size=g.shape) * rng.uniform(1, 2, size=g.shape)
+        X = np.zeros((200, 6))
+        for j in range(6):
+            X[:, j] = X @ W[:, j] + rng.normal(size=200)
+        order = rng.permutation(6)
+        graphs.append(g[order][:, order])
+        data.append(X[:, order])
+    x = torch.from_numpy(make_model_input(np.stack(data), None))
+    g = torch.from_numpy(np.stack(graphs).astype(np.float32))
+    model = _stats_model(seed=1, statistics=statistics, edge_head="factorised")
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(steps):
+        loss = model.loss(x, g)[0]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    return np.mean(losses[-10:])
+
+
+def test_statistics_reach_the_output_a_tiny_model_fits_faster_with_them():
+    with_statistics, without = _overfit_loss(ALL), _overfit_loss(None)
+    assert with_statistics < 0.8 * without
