@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it (imported on first attribute access)
 _LAZY = {
-    "GraphPosterior": "skcausal_meta.models.base",
+    "GraphPosterior": "skcausal_meta.models.posterior",
     "BaseCausalEstimator": "skcausal_meta.models.base",
     "AviciEstimator": "skcausal_meta.models.avici",
     "BCNPEstimator": "skcausal_meta.models.bcnp",

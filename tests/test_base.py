@@ -13,11 +13,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
 from skcausal_meta.models.plugin_likelihood import PluginLikelihood
-from skcausal_meta.models.base import (
-    BaseCausalEstimator,
-    GraphPosterior,
-    resolve_device,
-)
+from skcausal_meta.models.base import BaseCausalEstimator
+from skcausal_meta.models.devices import resolve_device
+from skcausal_meta.models.posterior import GraphPosterior
 
 
 class _FixedGraphEstimator(BaseCausalEstimator):

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skcausal_meta.metrics import e_shd
-from skcausal_meta.models.base import torch_generator
+from skcausal_meta.models.devices import torch_generator
 from skcausal_meta.models.bayesdag import BayesDAGEstimator
 from skcausal_meta.models.bayesdag.sampler import BayesDAGSampler, _SGHMC, anm_log_likelihood, refit_nodes
 

@@ -163,7 +163,7 @@ def test_e_sid_weights_and_cycles():
     # a cyclic sample of weight zero (DiBS+ keeps cyclic particles at log weight -inf) adds nothing
     true = np.array([[0, 1], [0, 0]])
     assert e_sid(true, np.stack([true, cyclic]), weights=[1.0, 0.0]) == 0.0
-    from skcausal_meta.models.base import GraphPosterior
+    from skcausal_meta.models.posterior import GraphPosterior
 
     assert e_sid(true, GraphPosterior(np.stack([cyclic, np.zeros((2, 2))]), log_weights=[-np.inf, 0.0])) == 1.0
     with pytest.raises(ValueError, match="G_pred must be a DAG"):
@@ -273,7 +273,7 @@ def test_graph_entropy_closed_forms():
 
 
 def test_graph_entropy_matches_graph_posterior():
-    from skcausal_meta.models.base import GraphPosterior
+    from skcausal_meta.models.posterior import GraphPosterior
 
     rng = np.random.default_rng(0)
     samples = (rng.random((9, 2, 2)) < 0.5).astype(np.int8) * np.array([[0, 1], [1, 0]], np.int8)
@@ -316,7 +316,7 @@ def test_log_prob_true_graph_marginals_and_exact():
 
 
 def test_log_prob_true_graph_with_graph_posterior():
-    from skcausal_meta.models.base import GraphPosterior
+    from skcausal_meta.models.posterior import GraphPosterior
 
     true = np.array([[0, 1], [0, 0]])
     post = GraphPosterior(np.stack([true, np.zeros((2, 2))]))

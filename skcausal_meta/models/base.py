@@ -26,19 +26,16 @@ need meta-training before use).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, fields
 
-import networkx as nx
 import numpy as np
-import torch
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 from sklearn.utils._tags import Tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .plugin_likelihood import PluginLikelihood
+from .posterior import GraphPosterior
 from .._validation import (
     check_adjacency_stack,
     check_interventions,
@@ -47,228 +44,7 @@ from .._validation import (
     is_dag,
 )
 
-__all__ = [
-    "BaseCausalEstimator",
-    "CausalTags",
-    "GraphPosterior",
-    "resolve_device",
-    "torch_generator",
-]
-
-
-def resolve_device(device) -> torch.device:
-    """Turn an estimator's ``device`` parameter into a :class:`torch.device`.
-
-    ``"auto"`` picks ``cuda`` when a CUDA device is available and ``cpu`` otherwise; any other
-    string or :class:`torch.device` is used as given, and asking for CUDA without one is an error.
-    """
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but no CUDA device is available")
-    return resolved
-
-
-def torch_generator(rng: np.random.Generator, device: torch.device) -> torch.Generator:
-    """A :class:`torch.Generator` on ``device`` seeded from the numpy generator ``rng``.
-
-    This keeps all randomness derived from the estimator's ``random_state`` and never touches
-    torch's global RNG.
-    """
-    generator = torch.Generator(device=device)
-    generator.manual_seed(int(rng.integers(2**63 - 1)))
-    return generator
-
-
-def _normalise_log_weights(log_weights, n_samples: int) -> np.ndarray:
-    if log_weights is None:
-        return np.full(n_samples, -np.log(n_samples))
-    lw = np.asarray(log_weights, dtype=np.float64)
-    if lw.shape != (n_samples,):
-        raise ValueError(f"log_weights must have shape ({n_samples},), got {lw.shape}")
-    if np.isnan(lw).any() or np.isposinf(lw).any() or np.isneginf(lw).all():
-        raise ValueError("log_weights must be finite or -inf, with at least one finite entry")
-    return lw - logsumexp(lw)
-
-
-class GraphPosterior:
-    """A (weighted) sample-based posterior over graphs.
-
-    Parameters
-    ----------
-    samples : array-like of shape (S, d, d)
-        Sampled adjacency matrices, ``samples[k, i, j] == 1`` meaning edge ``i -> j``.
-    log_weights : array-like of shape (S,), default=None
-        Log weights of the samples, normalised here to ``logsumexp == 0``. ``None`` means
-        uniform weights (an empirical posterior).
-    edge_probs : array-like of shape (d, d), default=None
-        Marginal edge probabilities. ``None`` computes the weighted marginals
-        ``sum_k w_k samples[k]``; models whose posterior factorises over edges (AVICI) pass
-        their exact marginals instead.
-    node_names : sequence of str, default=None
-        Names of the ``d`` nodes; ``None`` gives ``x0, ..., x{d-1}``.
-    log_prob : callable, default=None
-        ``log_prob(G) -> float`` for models that define an exact (possibly unnormalised)
-        graph log probability. It is not saved by :meth:`save`.
-
-    Attributes
-    ----------
-    samples : ndarray of shape (S, d, d), dtype int8
-    log_weights : ndarray of shape (S,)
-    edge_probs : ndarray of shape (d, d)
-    is_dag : ndarray of shape (S,), dtype bool
-        Whether each sample is acyclic.
-    node_names : list of str
-    """
-
-    def __init__(self, samples, log_weights=None, edge_probs=None, node_names=None, log_prob=None):
-        self.samples = check_adjacency_stack(samples, name="samples")
-        n_samples, d = self.samples.shape[0], self.samples.shape[1]
-        self.log_weights = _normalise_log_weights(log_weights, n_samples)
-        self._explicit_edge_probs = edge_probs is not None
-        if edge_probs is None:
-            # clipped: a sum of S equal weights 1/S can round to 1 + 1e-16
-            self.edge_probs = np.clip(np.einsum("k,kij->ij", self.weights, self.samples), 0.0, 1.0)
-        else:
-            self.edge_probs = np.asarray(edge_probs, dtype=np.float64)
-            if self.edge_probs.shape != (d, d):
-                raise ValueError(f"edge_probs must have shape {(d, d)}, got {self.edge_probs.shape}")
-            if not np.all((self.edge_probs >= 0) & (self.edge_probs <= 1)):
-                raise ValueError("edge_probs must lie in [0, 1]")
-            if np.diag(self.edge_probs).any():
-                raise ValueError("edge_probs must have a zero diagonal (no self loops)")
-        if node_names is None:
-            node_names = [f"x{j}" for j in range(d)]
-        self.node_names = [str(name) for name in node_names]
-        if len(self.node_names) != d:
-            raise ValueError(f"node_names must have {d} entries, got {len(self.node_names)}")
-        if log_prob is not None and not callable(log_prob):
-            raise ValueError(f"log_prob must be callable or None, got {log_prob!r}")
-        self._log_prob = log_prob
-        self.is_dag = np.array([is_dag(g) for g in self.samples], dtype=bool)
-
-    @property
-    def n_samples(self) -> int:
-        """Number of stored graph samples ``S``."""
-        return self.samples.shape[0]
-
-    @property
-    def n_nodes(self) -> int:
-        """Number of nodes ``d``."""
-        return self.samples.shape[1]
-
-    @property
-    def weights(self) -> np.ndarray:
-        """Normalised sample weights ``exp(log_weights)``."""
-        return np.exp(self.log_weights)
-
-    @property
-    def has_log_prob(self) -> bool:
-        """True when the model supplied an exact graph log probability."""
-        return self._log_prob is not None
-
-    def with_node_names(self, node_names) -> "GraphPosterior":
-        """A copy of this posterior with other node names."""
-        return GraphPosterior(
-            self.samples,
-            self.log_weights,
-            self.edge_probs if self._explicit_edge_probs else None,
-            node_names=node_names,
-            log_prob=self._log_prob,
-        )
-
-    def entropy(self) -> float:
-        """Plug-in Shannon entropy (nats) of the weighted distribution over unique samples.
-
-        Weights of identical sampled graphs are summed first, so the value is the entropy of
-        the discrete distribution the samples represent, ``-sum_G p(G) log p(G)``.
-        """
-        flat = self.samples.reshape(self.n_samples, -1)
-        _, inverse = np.unique(flat, axis=0, return_inverse=True)
-        p = np.bincount(inverse.ravel(), weights=self.weights)
-        p = p[p > 0]
-        return float(-(p * np.log(p)).sum())
-
-    def log_prob(self, graph) -> float:
-        """Exact log probability of ``graph`` under the model, where the model defines one.
-
-        Raises
-        ------
-        NotImplementedError
-            If the posterior was built without a ``log_prob`` callable.
-        """
-        if self._log_prob is None:
-            raise NotImplementedError(
-                "this posterior has no exact log_prob; use edge_probs for a product-of-marginals "
-                "approximation"
-            )
-        return float(self._log_prob(np.asarray(graph)))
-
-    def sample(self, n, random_state=None) -> np.ndarray:
-        """Draw ``n`` graphs with replacement according to the weights; returns ``(n, d, d)`` int8."""
-        n = check_positive_int(n, "n")
-        rng = check_random_state(random_state)
-        idx = rng.choice(self.n_samples, size=n, p=self.weights)
-        return self.samples[idx]
-
-    def to_networkx(self) -> nx.DiGraph:
-        """A DiGraph on the named nodes with an edge ``i -> j`` wherever ``edge_probs > 0``.
-
-        The edge attribute ``weight`` holds the marginal probability.
-        """
-        graph = nx.DiGraph()
-        graph.add_nodes_from(self.node_names)
-        rows, cols = np.nonzero(self.edge_probs)
-        graph.add_weighted_edges_from(
-            (self.node_names[i], self.node_names[j], float(self.edge_probs[i, j]))
-            for i, j in zip(rows, cols)
-        )
-        return graph
-
-    def save(self, path) -> None:
-        """Write the posterior to ``path`` as an ``.npz`` archive, atomically.
-
-        The file is written to a temporary name in the same folder and moved into place with
-        :func:`os.replace`, so a reader never sees a half-written file. The ``log_prob``
-        callable is not saved.
-        """
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(
-                    fh,
-                    samples=self.samples,
-                    log_weights=self.log_weights,
-                    edge_probs=self.edge_probs,
-                    explicit_edge_probs=np.array(self._explicit_edge_probs),
-                    node_names=np.array(self.node_names, dtype=str),
-                )
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-
-    @classmethod
-    def load(cls, path) -> "GraphPosterior":
-        """Read a posterior written by :meth:`save` (no pickle is ever loaded)."""
-        with np.load(os.fspath(path), allow_pickle=False) as data:
-            explicit = bool(data["explicit_edge_probs"])
-            return cls(
-                data["samples"],
-                data["log_weights"],
-                data["edge_probs"] if explicit else None,
-                node_names=data["node_names"].tolist(),
-            )
-
-    def __repr__(self) -> str:
-        return f"GraphPosterior(n_samples={self.n_samples}, n_nodes={self.n_nodes})"
+__all__ = ["BaseCausalEstimator", "CausalTags"]
 
 
 @dataclass
@@ -344,7 +120,10 @@ class BaseCausalEstimator(BaseEstimator):
         return posterior.samples
 
     # ------------------------------------------------------------------ helpers
-    def _device(self) -> torch.device:
+    def _device(self):
+        """The ``torch.device`` of ``self.device`` (torch is imported only by models that use it)."""
+        from .devices import resolve_device
+
         return resolve_device(self.device)
 
     def _validate(self, X, interventions, reset: bool):
@@ -391,7 +170,8 @@ class BaseCausalEstimator(BaseEstimator):
         return self
 
     def _fit_data(self, X, interventions):
-        self._device()  # an unknown device is an error for every model, those that run on the CPU too
+        if not (isinstance(self.device, str) and self.device in ("auto", "cpu")):
+            self._device()  # an unknown device is an error for every model, those that run on the CPU too
         X, mask = self._validate(X, interventions, reset=True)
         with np.errstate(over="ignore"):  # an overflowing variance is reported below
             std = X.std(axis=0)

@@ -55,7 +55,7 @@ from tqdm.auto import tqdm
 from .._validation import check_adjacency_stack, check_positive_int
 from ..datasets import DatasetSpec, SCMFamily, canonical_graph_hash, get_family, make_scm_family
 from ..datasets.spec import atomic_write_bytes
-from .base import resolve_device
+from .devices import resolve_device
 from .checkpoint_io import (
     IN_MEMORY_SOURCE,
     SOURCE_KEYS,

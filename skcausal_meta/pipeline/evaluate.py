@@ -95,7 +95,7 @@ class TaskResult:
 def _environment(device) -> dict:
     import torch
 
-    from ..models.base import resolve_device
+    from ..models.devices import resolve_device
 
     packages = {}
     for name in ("skcausal-meta", "numpy", "scipy", "scikit-learn", "torch"):

@@ -8,7 +8,7 @@ import torch
 
 from ..._validation import check_adjacency, check_positive_int
 from ..amortized import AmortizedEstimator
-from ..base import GraphPosterior
+from ..posterior import GraphPosterior
 from ..training import make_model_input
 from .model import AviciModel
 

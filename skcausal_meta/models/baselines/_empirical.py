@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..base import BaseCausalEstimator, GraphPosterior
+from ..base import BaseCausalEstimator
+from ..posterior import GraphPosterior
 
 
 def _uniform_posterior(graphs) -> GraphPosterior:

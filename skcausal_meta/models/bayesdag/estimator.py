@@ -8,7 +8,9 @@ import numpy as np
 import torch
 
 from ..._validation import check_positive_float, check_positive_int, check_random_state
-from ..base import BaseCausalEstimator, GraphPosterior, torch_generator
+from ..base import BaseCausalEstimator
+from ..devices import torch_generator
+from ..posterior import GraphPosterior
 from .sampler import BayesDAGSampler, anm_log_likelihood, stack_draws
 
 __all__ = ["BayesDAGEstimator"]

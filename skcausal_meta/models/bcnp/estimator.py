@@ -7,7 +7,8 @@ import torch
 
 from ..._validation import check_adjacency, check_positive_int, is_dag
 from ..amortized import AmortizedEstimator
-from ..base import GraphPosterior, torch_generator
+from ..devices import torch_generator
+from ..posterior import GraphPosterior
 from ..training import make_model_input
 from .model import BCNP
 

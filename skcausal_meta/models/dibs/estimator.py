@@ -9,7 +9,9 @@ import torch
 from scipy.special import logsumexp
 
 from ..._validation import check_positive_float, check_positive_int, check_random_state, is_dag
-from ..base import BaseCausalEstimator, GraphPosterior, torch_generator
+from ..base import BaseCausalEstimator
+from ..devices import torch_generator
+from ..posterior import GraphPosterior
 from .models import GRAPH_PRIORS, log_graph_prior, make_likelihood_model
 from .presets import PRESETS
 from .svgd import hard_graphs, run_svgd
