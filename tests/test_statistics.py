@@ -224,3 +224,20 @@ def _overfit_loss(statistics, steps=60):
 def test_statistics_reach_the_output_a_tiny_model_fits_faster_with_them():
     with_statistics, without = _overfit_loss(ALL), _overfit_loss(None)
     assert with_statistics < 0.8 * without
+
+
+def test_bcnp_with_statistics_is_equivariant_and_row_invariant():
+    from skcausal_meta.models.bcnp.model import BCNP
+
+    torch.manual_seed(0)
+    model = BCNP(dim=16, n_layers=1, n_heads=2, statistics=ALL).double().eval()
+    x = torch.from_numpy(make_model_input(np.random.default_rng(9).normal(size=(2, 40, 6)), None)).double()
+    perm_logits, edge_logits = model.decode(x)
+    variables, rows = torch.randperm(6), torch.randperm(40)
+    permuted = model.decode(x[:, :, variables])
+    torch.testing.assert_close(permuted[0], perm_logits[:, variables])
+    torch.testing.assert_close(permuted[1], edge_logits[:, variables][:, :, variables])
+    torch.testing.assert_close(model.decode(x[:, rows])[1], edge_logits)
+    torch.testing.assert_close(edge_logits, edge_logits.transpose(-1, -2))
+    paper = BCNP(dim=16, n_layers=1, n_heads=2)
+    assert not hasattr(paper, "pair_head") and paper.config["statistics"] is None

@@ -34,6 +34,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..components.acyclicity import spectral_radius_penalty
+from ..components.decoders import PairHead
 from ..components.encoder import AlternatingAxialEncoder
 from ..components.statistics import check_statistics, n_statistics_channels, pair_statistics
 
@@ -111,7 +112,7 @@ class AviciModel(nn.Module):
         self.encoder = AlternatingAxialEncoder(2, dim, n_layers, n_heads, widening_factor, dropout,
                                                key_size=key_size, n_pair_features=n_pair)
         if edge_head == "factorised":
-            self.pair_head = FactorisedEdgeHead(dim, n_pair, pair_hidden, logit_bias_init)
+            self.pair_head = PairHead(dim, n_pair, pair_hidden, logit_bias_init)
         else:
             self.head_u = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, out_dim))
             self.head_v = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, out_dim))
@@ -180,31 +181,3 @@ class AviciModel(nn.Module):
         if step + 1 >= c["dual_burnin"] and (step + 1) % c["dual_every"] == 0:
             self.dual.add_(c["dual_lr"] * self.penalty_average)
 
-
-class FactorisedEdgeHead(nn.Module):
-    """Adjacency and orientation logits ``[B, d, d]`` from per-variable vectors and pair statistics.
-
-    An MLP on ``[h_i, h_j, s_ij]`` (its first layer computed per variable and broadcast) gives two
-    numbers per ordered pair; the adjacency logit is their symmetrised first, the orientation
-    logit their antisymmetrised second, so ``a_ij = a_ji`` and ``o_ij = -o_ji`` hold exactly.
-    """
-
-    def __init__(self, dim: int, n_pair: int, hidden: int, bias_init: float):
-        super().__init__()
-        self.norm = nn.LayerNorm(dim)
-        self.first_i = nn.Linear(dim, hidden)
-        self.first_j = nn.Linear(dim, hidden, bias=False)
-        self.first_pair = nn.Linear(n_pair, hidden, bias=False) if n_pair else None
-        self.rest = nn.Sequential(nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2))
-        with torch.no_grad():
-            self.rest[-1].bias.copy_(torch.tensor([float(bias_init), 0.0]))
-
-    def forward(self, z: torch.Tensor, pair: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.norm(z)
-        hidden = self.first_i(h)[:, :, None, :] + self.first_j(h)[:, None, :, :]
-        if self.first_pair is not None:
-            hidden = hidden + self.first_pair(pair)
-        out = self.rest(hidden)
-        adjacency = (out[..., 0] + out[..., 0].transpose(-1, -2)) / 2
-        orientation = (out[..., 1] - out[..., 1].transpose(-1, -2)) / 2
-        return adjacency, orientation

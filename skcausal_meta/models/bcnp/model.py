@@ -54,11 +54,25 @@ import torch
 from torch import nn
 
 from ..._validation import check_positive_int
-from ..components.decoders import BilinearEdgeDecoder
+from ..components.decoders import BilinearEdgeDecoder, PairHead
 from ..components.encoder import AlternatingAxialEncoder, AxialBlock
+from ..components.statistics import check_statistics, n_statistics_channels, pair_statistics
 from .distribution import DAGDistribution
 
 __all__ = ["BCNP"]
+
+
+def _attend(blocks, nodes: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """Node-attention ``blocks`` over ``nodes`` ``[B, d, dim]``, with an optional per-head logit
+    bias ``[B, heads, d, d]`` (a biased block reads its input as one row, ``[B, 1, d, dim]``)."""
+    if bias is None:
+        for block in blocks:
+            nodes = block(nodes, axis=-2)
+        return nodes
+    nodes = nodes[:, None]
+    for block in blocks:
+        nodes = block(nodes, axis=-2, bias=bias)
+    return nodes[:, 0]
 
 
 class BCNP(nn.Module):
@@ -91,6 +105,15 @@ class BCNP(nn.Module):
         an absent edge in log-likelihoods.
     max_nodes : int, default=100
         Largest number of nodes accepted (the checkpoint's declared support).
+    statistics : list of str, default=None
+        Pair-statistics groups (:data:`~skcausal_meta.models.components.statistics.STATISTICS`)
+        computed from the input: per-head logit biases of every attention over nodes (encoder and
+        decoder), and the input of a :class:`~skcausal_meta.models.components.decoders.PairHead`
+        whose symmetric output is added to the edge logits and whose antisymmetric output
+        ``o_ij`` (evidence for ``i -> j``) adds ``mean_j o_ij`` to node ``i``'s order score.
+        ``None`` is the paper network.
+    pair_hidden : int, default=64
+        Width of the pair head (only with ``statistics``).
     """
 
     model_name = "bcnp"
@@ -109,8 +132,11 @@ class BCNP(nn.Module):
         sinkhorn_iters: int = 20,
         eps: float = 1e-6,
         max_nodes: int = 100,
+        statistics: list | None = None,
+        pair_hidden: int = 64,
     ):
         super().__init__()
+        statistics = None if statistics is None else list(check_statistics(statistics))
         check_positive_int(n_decoder_layers, "n_decoder_layers")
         check_positive_int(n_perm_samples, "n_perm_samples")
         check_positive_int(sinkhorn_iters, "sinkhorn_iters")
@@ -125,10 +151,16 @@ class BCNP(nn.Module):
             "widening_factor": widening_factor, "dropout": dropout,
             "n_perm_samples": n_perm_samples, "temperature": float(temperature),
             "sinkhorn_iters": sinkhorn_iters, "eps": float(eps), "max_nodes": max_nodes,
+            "statistics": statistics, "pair_hidden": pair_hidden,
         }
+        n_pair = n_statistics_channels(statistics) if statistics else 0
         self.encoder = AlternatingAxialEncoder(
-            in_features, dim, n_layers, n_heads, widening_factor, dropout, n_query_rows=1
+            in_features, dim, n_layers, n_heads, widening_factor, dropout, n_query_rows=1,
+            n_pair_features=n_pair,
         )
+        if n_pair:
+            self.decoder_bias = nn.Linear(n_pair, n_heads)
+            self.pair_head = PairHead(dim, n_pair, pair_hidden)
 
         def node_blocks():
             return nn.ModuleList(
@@ -159,15 +191,20 @@ class BCNP(nn.Module):
         scores the unordered pair ``{i, j}``.
         """
         self._check_input(x)
-        nodes = self.encoder(x)[:, -1]  # the query row: [B, d, dim]
-        for block in self.order_blocks:
-            nodes = block(nodes, axis=-2)
+        statistics = self.config["statistics"]
+        pair = pair_statistics(x, statistics).to(x.dtype) if statistics else None
+        summary = self.encoder(x, pair)[:, -1]  # the query row: [B, d, dim]
+        bias = None if pair is None else self.decoder_bias(pair).permute(0, 3, 1, 2)
+        nodes = _attend(self.order_blocks, summary, bias)
         scores = self.order_head(nodes).squeeze(-1)  # [B, d]
+        if pair is not None:
+            symmetric, antisymmetric = self.pair_head(summary, pair)
+            scores = scores + antisymmetric.mean(-1)
         positions = torch.linspace(0, 1, x.shape[2], dtype=scores.dtype, device=scores.device)
         perm_logits = scores[:, :, None] * positions
-        for block in self.edge_blocks:
-            nodes = block(nodes, axis=-2)
-        edge_logits = self.edge_decoder(self.edge_norm(nodes))
+        edge_logits = self.edge_decoder(self.edge_norm(_attend(self.edge_blocks, nodes, bias)))
+        if pair is not None:
+            edge_logits = edge_logits + symmetric
         return perm_logits, edge_logits
 
     def distribution(self, x: torch.Tensor) -> "DAGDistribution":

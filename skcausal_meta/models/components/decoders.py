@@ -12,6 +12,11 @@ an inner product between a "sender" projection of node ``i`` and a "receiver" pr
 
 Inner products of per-node projections make the decoder equivariant to relabelling the nodes.
 The diagonal is returned as computed; a model masks it as its likelihood requires.
+
+:class:`PairHead` scores pairs from per-node vectors *and* pair statistics ``s_ij`` (an MLP on
+``[h_i, h_j, s_ij]``); it returns a symmetric and an antisymmetric logit per pair: AVICI's
+factorised head reads them as adjacency and orientation, BCNP adds the first to its edge logits and
+sums the second into its order scores.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from torch.nn import functional as F
 
 from ..._validation import check_positive_int
 
-__all__ = ["BilinearEdgeDecoder"]
+__all__ = ["BilinearEdgeDecoder", "PairHead"]
 
 
 class BilinearEdgeDecoder(nn.Module):
@@ -86,3 +91,46 @@ class BilinearEdgeDecoder(nn.Module):
         if self.symmetric:
             logits = 0.5 * (logits + logits.transpose(-1, -2))
         return logits
+
+
+class PairHead(nn.Module):
+    """Symmetric and antisymmetric pair logits ``[B, d, d]`` from node vectors and pair statistics.
+
+    An MLP on ``[h_i, h_j, s_ij]`` (``h`` layer-normalised; its first layer is computed per node
+    and broadcast, so the cost is ``O(d^2 hidden)``) gives two numbers per ordered pair; the first
+    is symmetrised, the second antisymmetrised, so ``a_ij = a_ji`` and ``o_ij = -o_ji`` hold exactly
+    and relabelling the nodes relabels both.
+
+    Parameters
+    ----------
+    dim : int
+        Width of the node vectors ``h``.
+    n_pair : int
+        Channels of the pair statistics (0: none, node vectors only).
+    hidden : int
+        Width of the MLP.
+    bias_init : float, default=0.0
+        Initial bias of the symmetric output (a negative value is a sparse prior).
+    """
+
+    def __init__(self, dim: int, n_pair: int, hidden: int, bias_init: float = 0.0):
+        super().__init__()
+        check_positive_int(hidden, "pair_hidden")
+        self.norm = nn.LayerNorm(dim)
+        self.first_i = nn.Linear(dim, hidden)
+        self.first_j = nn.Linear(dim, hidden, bias=False)
+        self.first_pair = nn.Linear(n_pair, hidden, bias=False) if n_pair else None
+        self.rest = nn.Sequential(nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2))
+        with torch.no_grad():
+            self.rest[-1].bias.copy_(torch.tensor([float(bias_init), 0.0]))
+
+    def forward(self, nodes: torch.Tensor, pair: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(symmetric, antisymmetric)`` logits for ``nodes`` ``[B, d, dim]`` and ``pair`` ``[B, d, d, C]``."""
+        h = self.norm(nodes)
+        hidden = self.first_i(h)[:, :, None, :] + self.first_j(h)[:, None, :, :]
+        if self.first_pair is not None:
+            hidden = hidden + self.first_pair(pair)
+        out = self.rest(hidden)
+        symmetric = (out[..., 0] + out[..., 0].transpose(-1, -2)) / 2
+        antisymmetric = (out[..., 1] - out[..., 1].transpose(-1, -2)) / 2
+        return symmetric, antisymmetric
