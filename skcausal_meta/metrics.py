@@ -58,6 +58,14 @@ __all__ = [
     "nil",
     "i_nil",
     "make_graph_scorer",
+    # skeleton, CPDAG and v-structure metrics, defined in skcausal_meta.cpdag_metrics
+    "skeleton_auroc",
+    "skeleton_auprc",
+    "e_skeleton_f1",
+    "e_orientation_accuracy",
+    "e_cpdag_shd",
+    "e_v_structure_precision",
+    "e_v_structure_recall",
 ]
 
 _WEIGHT_SUM_TOL = 1e-4
@@ -607,6 +615,17 @@ def i_nil(log_likelihood, X_int, interventions, weights=None) -> float:
 # --------------------------------------------------------------------------------------------
 # Scorers
 # --------------------------------------------------------------------------------------------
+# defined there on the helpers above; importing them here makes them part of this module's API
+from .cpdag_metrics import (  # noqa: E402
+    e_cpdag_shd,
+    e_orientation_accuracy,
+    e_skeleton_f1,
+    e_v_structure_precision,
+    e_v_structure_recall,
+    skeleton_auprc,
+    skeleton_auroc,
+)
+
 # name -> (metric, greater_is_better)
 _SCORABLE = {
     "e_shd": (e_shd, False),
@@ -616,6 +635,13 @@ _SCORABLE = {
     "e_edge_f1": (e_edge_f1, True),
     "edge_ece": (edge_ece, False),
     "log_prob_true_graph": (log_prob_true_graph, True),
+    "skeleton_auroc": (skeleton_auroc, True),
+    "skeleton_auprc": (skeleton_auprc, True),
+    "e_skeleton_f1": (e_skeleton_f1, True),
+    "e_orientation_accuracy": (e_orientation_accuracy, True),
+    "e_cpdag_shd": (e_cpdag_shd, False),
+    "e_v_structure_precision": (e_v_structure_precision, True),
+    "e_v_structure_recall": (e_v_structure_recall, True),
 }
 
 
@@ -648,14 +674,17 @@ def make_graph_scorer(metric, true_graph, *, greater_is_better=None, **kwargs):
     The scorer, ``scorer(estimator, X, y=None)``, ignores ``X`` and ``y`` and returns
     ``sign * metric(true_graph, estimator.predict_graph_posterior(), **kwargs)`` (for a
     :class:`~sklearn.pipeline.Pipeline`, its final step's posterior), with the sign
-    chosen so that greater is better (E-SHD, E-SID and ECE are negated), as ``GridSearchCV``
-    expects.
+    chosen so that greater is better (E-SHD, E-SID, ECE and CPDAG E-SHD are negated), as
+    ``GridSearchCV`` expects.
 
     Parameters
     ----------
     metric : str or callable
         One of ``"e_shd"``, ``"e_sid"``, ``"edge_auroc"``, ``"edge_auprc"``, ``"e_edge_f1"``,
-        ``"edge_ece"``, ``"log_prob_true_graph"``, or a callable ``f(G_true, posterior, **kwargs)``.
+        ``"edge_ece"``, ``"log_prob_true_graph"``, one of the CPDAG-aware metrics
+        (``"skeleton_auroc"``, ``"skeleton_auprc"``, ``"e_skeleton_f1"``,
+        ``"e_orientation_accuracy"``, ``"e_cpdag_shd"``, ``"e_v_structure_precision"``,
+        ``"e_v_structure_recall"``), or a callable ``f(G_true, posterior, **kwargs)``.
     true_graph : array-like of shape (d, d)
         The true 0/1 adjacency.
     greater_is_better : bool, default=None

@@ -451,7 +451,7 @@ def test_scorer_in_grid_search_over_a_pipeline_scores_its_final_step():
 
 
 def test_scorer_bad_metric():
-    with pytest.raises(ValueError, match="one of .*'e_edge_f1', 'e_shd'"):
+    with pytest.raises(ValueError, match="one of .*'e_edge_f1'.*'e_shd'.*'skeleton_auroc'"):
         make_graph_scorer("shd_typo", CHAIN)
     with pytest.raises(ValueError, match="greater_is_better must be None"):
         make_graph_scorer("e_shd", CHAIN, greater_is_better=True)

@@ -60,13 +60,20 @@ METRICS = {
     "log_prob_true_graph": lambda c: M.log_prob_true_graph(c.truth, c.posterior),
     "graph_entropy": lambda c: M.graph_entropy(c.posterior),
     "edge_entropy": lambda c: M.edge_entropy(c.posterior),
+    "skeleton_auroc": lambda c: M.skeleton_auroc(c.truth, c.posterior),
+    "skeleton_auprc": lambda c: M.skeleton_auprc(c.truth, c.posterior),
+    "e_skeleton_f1": lambda c: M.e_skeleton_f1(c.truth, c.posterior),
+    "e_orientation_accuracy": lambda c: M.e_orientation_accuracy(c.truth, c.posterior),
+    "e_cpdag_shd": lambda c: M.e_cpdag_shd(c.truth, c.posterior),
+    "e_v_structure_precision": lambda c: M.e_v_structure_precision(c.truth, c.posterior),
+    "e_v_structure_recall": lambda c: M.e_v_structure_recall(c.truth, c.posterior),
     "nil": lambda c: -c.estimator.score(c.data.X_test),
     "i_nil": lambda c: interventional_nil(c.estimator, c.data.X_int, c.data.mask_int),
     "time": lambda c: c.inference_s,
 }
 # for report captions; entropies describe the posterior and have no better direction; every
 # other metric is better when higher
-LOWER_IS_BETTER = frozenset({"e_shd", "e_sid", "edge_ece", "nil", "i_nil", "time"})
+LOWER_IS_BETTER = frozenset({"e_shd", "e_sid", "e_cpdag_shd", "edge_ece", "nil", "i_nil", "time"})
 NO_DIRECTION = frozenset({"graph_entropy", "edge_entropy"})
 
 
