@@ -29,11 +29,11 @@ class _FixedGraphEstimator(BaseCausalEstimator):
 
     def _fit(self, X, mask):
         d = X.shape[1]
-        self.graph_ = np.zeros((d, d), np.int8) if self.graph is None else np.asarray(self.graph)
+        self.fixed_graph_ = np.zeros((d, d), np.int8) if self.graph is None else np.asarray(self.graph)
         self.seen_mask_ = mask
 
     def _posterior(self, n_samples, rng):
-        return GraphPosterior(self.graph_[None])
+        return GraphPosterior(self.fixed_graph_[None])
 
 
 CHAIN = np.array([[0, 1, 0], [0, 0, 1], [0, 0, 0]], dtype=np.int8)
@@ -232,7 +232,7 @@ def test_min_samples_hook_names_n_and_the_reason():
 
     with pytest.raises(ValueError, match=r"n_samples=5 is too few: _Batched needs at least 8 rows \(one mini-batch"):
         _Batched().fit(_data(n=5))
-    assert _Batched().fit(_data(n=8)).graph_.shape == (3, 3)
+    assert _Batched().fit(_data(n=8)).fixed_graph_.shape == (3, 3)
 
 
 def test_fit_rejects_values_too_large_to_standardise():

@@ -9,7 +9,7 @@ Subclasses implement three hooks, all on standardised numpy data:
 
 ``_fit(X, mask)``
     Run inference (Bayesian models) or one forward pass (amortized models); store fitted state
-    in attributes ending with ``_``.
+    in attributes ending with ``_`` (``graph_`` is the base class's: the point estimate).
 ``_posterior(n_samples, rng)``
     Return a :class:`GraphPosterior` (node names are filled in by the base class).
 ``_log_likelihood(X, mask)``
@@ -26,6 +26,7 @@ need meta-training before use).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -77,6 +78,16 @@ class BaseCausalEstimator(BaseEstimator):
 
     Fitting keeps the standardised training data and mask (``_train_X_``, ``_train_mask_``):
     predictive likelihoods that refit or condition on it (the plug-in OLS default, BGe) need it.
+
+    Attributes
+    ----------
+    graph_ : GraphEstimate
+        The point estimate after :meth:`fit`: ``predict_graph_posterior().threshold(0.5)``, the
+        graph of the edges more likely present than not (the median probability graph). It is
+        defined for every model, uses AVICI's exact edge marginals, and minimises the expected
+        number of wrong adjacency entries; it may be cyclic where samples may be (AVICI). For a
+        sampled DAG use ``predict_graph_posterior().mode(acyclic=True)``, for its Markov
+        equivalence class ``.cpdag()``.
     """
 
     _trainable = False
@@ -187,6 +198,7 @@ class BaseCausalEstimator(BaseEstimator):
         Z = (X - self.mean_) / self.scale_
         self._train_X_, self._train_mask_ = Z, mask
         self._fit(Z, mask)
+        self.graph_ = self.predict_graph_posterior().threshold(0.5)
 
     def predict_graph_posterior(self, n_samples=None) -> GraphPosterior:
         """The posterior over graphs.
@@ -227,6 +239,9 @@ class BaseCausalEstimator(BaseEstimator):
         y : None
             Ignored.
         interventions : array-like of shape (n, d), dtype bool, default=None
+            Intervention mask of the rows of ``X``; ``None`` means every row is observational,
+            and warns when the estimator was fitted with interventional rows (the sign of a mask
+            dropped by cross-validation without metadata routing).
         sample_weight : array-like of shape (n,), default=None
             Non-negative row weights.
 
@@ -235,6 +250,16 @@ class BaseCausalEstimator(BaseEstimator):
         score : float
         """
         check_is_fitted(self)
+        if interventions is None and self._train_mask_.any():
+            warnings.warn(
+                f"{type(self).__name__} was fitted with an intervention mask but score() got none, so every "
+                "row is scored as observational. In cross-validation (cross_val_score, GridSearchCV) the mask "
+                "reaches score() only through scikit-learn metadata routing: "
+                "sklearn.set_config(enable_metadata_routing=True) and "
+                "est.set_fit_request(interventions=True).set_score_request(interventions=True), then pass "
+                "params={'interventions': mask}. Pass an all-False mask to score observational rows silently.",
+                UserWarning, stacklevel=2,
+            )
         X, mask = self._validate(X, interventions, reset=False)
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=np.float64)

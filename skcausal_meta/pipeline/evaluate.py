@@ -67,7 +67,7 @@ METRICS = {
     "e_cpdag_shd": lambda c: M.e_cpdag_shd(c.truth, c.posterior),
     "e_v_structure_precision": lambda c: M.e_v_structure_precision(c.truth, c.posterior),
     "e_v_structure_recall": lambda c: M.e_v_structure_recall(c.truth, c.posterior),
-    "nil": lambda c: -c.estimator.score(c.data.X_test),
+    "nil": lambda c: -c.estimator.score(c.data.X_test, interventions=np.zeros(c.data.X_test.shape, dtype=bool)),
     "i_nil": lambda c: interventional_nil(c.estimator, c.data.X_int, c.data.mask_int),
     "time": lambda c: c.inference_s,
 }
