@@ -68,7 +68,7 @@ def _estimator(model: str, device: str, checkpoint: str | None):
 
 
 def _checkpoint_stem(model: str, checkpoint: str | None):
-    from skcausal_meta.models.checkpoint_io import resolve_checkpoint
+    from skcausal_meta.models.amortized.checkpoint import resolve_checkpoint
 
     return resolve_checkpoint(checkpoint, _estimator_class(model)._default_checkpoint)
 
@@ -145,8 +145,11 @@ def training_speed(model_name: str, steps: int, device: str = "cpu", checkpoint:
     """Data sets per second of ``steps`` meta-training steps with a checkpoint's settings."""
     import torch
 
-    from skcausal_meta.models.checkpoint_io import load_model
-    from skcausal_meta.models.training import DatasetStream, TrainConfig, make_optimizer, train_step
+    from skcausal_meta.models.amortized.checkpoint import load_model
+    from skcausal_meta.models.amortized.config import TrainConfig
+    from skcausal_meta.models.amortized.loop import train_step
+    from skcausal_meta.models.amortized.optim import make_optimizer
+    from skcausal_meta.models.amortized.stream import DatasetStream
     from skcausal_meta.train import model_class
 
     cls = model_class(model_name)

@@ -7,14 +7,9 @@ BGe marginal preset) and PC / GES from causal-learn, all on the same data sets. 
 is the goal's own subset: linear-Gaussian Erdos-Renyi graphs at d = 20 (the family defined in
 ``benchmarks/families/id_linear_er.yml``), observational and with 200 interventional rows.
 
-Test graphs are disjoint from training: a training stream is a pure function of its seed, step and
-settings (``skcausal_meta.models.training.DatasetStream``), so the graphs of every stream that shaped
-a scored checkpoint -- its own and those of the checkpoints it started from (``warm_start_from``,
-``encoder_from``; ``skcausal_meta.models.checkpoint_io.checkpoint_lineage``) -- are regenerated here
-from their JSON, and any test data set whose graph is isomorphic (canonical hash) to one of them is
-dropped; the table says how many data sets remain. The replayed hashes are cached in ``OUT`` (the
-first run replays the 528,000 graphs of the stream of the run ``avici_lin_er`` was exported from,
-about 4 minutes; one file per checkpoint of a lineage, ``train_hashes_STEM.npz``).
+Test graphs are disjoint from training: the runs behind the shipped checkpoints were given these
+test sets' graphs with ``--exclude-graphs`` (each checkpoint's JSON records the count and SHA-256 of
+the hashes it excluded, ``info.excluded_graphs``); a new checkpoint is held out the same way.
 
 Rows are appended to ``OUT/records.jsonl`` as they finish (one line per model and data set), and a
 rerun skips what is there, so an interrupted run resumes and a new checkpoint is scored by rerunning
@@ -41,12 +36,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from skcausal_meta.datasets import (  # noqa: E402
-    SCMFamily,
-    canonical_graph_hash,
-    make_scm_family,
-    registered_families,
-)
+from skcausal_meta.datasets import make_scm_family, registered_families  # noqa: E402
 from skcausal_meta.metrics import e_shd, edge_auprc, edge_auroc, log_prob_true_graph  # noqa: E402
 
 # (name, family, d, observational rows, interventional rows)
@@ -86,47 +76,6 @@ def make_estimator(name, checkpoints=None):
         from skcausal_meta.models.baselines import GESEstimator
         return GESEstimator(random_state=0)
     raise ValueError(f"unknown model {name!r}; choose from avici, bcnp, dibs, pc, ges")
-
-
-def training_graph_hashes(steps, cache, batch_size, n_nodes, seed, family):
-    """Canonical hashes of the graphs of the first ``steps`` steps of a training stream.
-
-    Graphs do not depend on the numbers of rows, so the stream is replayed with two rows per data
-    set. It is replayed without the run's excluded graphs: those it drew are hashed too (which only
-    excludes more), the redraws that replaced them are not (they are never among the run's excluded
-    graphs, which for the shipped checkpoints include every test set here).
-    """
-    key = np.array([steps, batch_size, *n_nodes, seed])
-    family_key = json.dumps(family if isinstance(family, str) else family.to_dict(), sort_keys=True)
-    if cache.exists():
-        data = np.load(cache, allow_pickle=False)
-        if "family" in data and np.array_equal(data["key"], key) and str(data["family"]) == family_key:
-            return set(data["hashes"].tolist())
-    from skcausal_meta.models.training import DatasetStream, TrainConfig
-
-    stream = DatasetStream(family, TrainConfig(steps=max(steps, 1), batch_size=batch_size, n_nodes=list(n_nodes),
-                                             n_samples=2, n_interventional=1, seed=seed))
-    hashes = {canonical_graph_hash(g) for t in range(steps) for g in stream[t][1].numpy().astype(np.int8)}
-    tmp = cache.with_suffix(".tmp.npz")
-    np.savez(tmp, key=key, hashes=np.array(sorted(hashes)), family=np.array(family_key))
-    os.replace(tmp, cache)
-    return hashes
-
-
-def checkpoint_graph_hashes(checkpoint, out):
-    """Graph hashes of every training stream in ``checkpoint``'s lineage, replayed from each JSON's
-    ``info`` (checkpoints from before ``train_config`` was recorded used ``--seed 0 --batch-size 4
-    --n-nodes 5 20``)."""
-    from skcausal_meta.models.checkpoint_io import checkpoint_lineage
-
-    hashes = set()
-    for stem, meta in checkpoint_lineage(checkpoint):
-        info = meta["info"]
-        config = {"batch_size": 4, "n_nodes": (5, 20), "seed": 0, **info.get("train_config", {})}
-        family = SCMFamily.from_dict(info["family_spec"]) if "family_spec" in info else info.get("family", "id")
-        hashes |= training_graph_hashes(int(info["steps"]), out / f"train_hashes_{stem.name}.npz",
-                                        config["batch_size"], tuple(config["n_nodes"]), config["seed"], family)
-    return hashes
 
 
 def test_sets(k, n_datasets):
@@ -181,9 +130,6 @@ def main(argv=None):
     import torch
 
     torch.set_num_threads(1)
-    from skcausal_meta.models.avici import AviciEstimator
-    from skcausal_meta.models.bcnp import BCNPEstimator
-
     args.out.mkdir(parents=True, exist_ok=True)
     checkpoints = {}
     for item in args.checkpoint:
@@ -191,23 +137,15 @@ def main(argv=None):
         if not sep or model not in ("avici", "bcnp"):
             parser.error(f"--checkpoint takes MODEL=STEM with MODEL avici or bcnp, got {item!r}")
         checkpoints[f"{model}:{Path(stem).name}"] = stem
-    # the same test sets whatever --models says: the default checkpoints' streams are always excluded
-    train_hashes = set()
-    for checkpoint in (AviciEstimator._default_checkpoint, BCNPEstimator._default_checkpoint, *checkpoints.values()):
-        train_hashes |= checkpoint_graph_hashes(checkpoint, args.out)
     models = list(args.models) + [name for name in checkpoints if name not in args.models]
     path = args.out / "records.jsonl"
     records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     done = {(r["setting"], r["index"], r["model"]) for r in records}
-    kept = set()
     for k, (setting, family, d, n_obs, n_int) in enumerate(SETTINGS):
         if args.settings and setting not in args.settings:
             continue
         X, masks, graphs = test_sets(k, args.n_datasets)
         for index, (x, mask, graph) in enumerate(zip(X, masks, graphs)):
-            if canonical_graph_hash(graph) in train_hashes:
-                continue
-            kept.add((setting, index))
             for model in models:
                 if (setting, index, model) in done:
                     continue
@@ -215,7 +153,7 @@ def main(argv=None):
                 records.append(row)
                 with path.open("a") as handle:
                     handle.write(json.dumps(row) + "\n")
-    summarise([r for r in records if (r["setting"], r["index"]) in kept], models)
+    summarise(records, models)
 
 
 if __name__ == "__main__":

@@ -88,7 +88,7 @@ def skeleton_auroc(graph, probs) -> float:
 
 
 def write_hashes(n_datasets: int) -> None:
-    from skcausal_meta.models.training import held_out_graph_hashes, write_graph_hashes
+    from skcausal_meta.models.amortized.stream import held_out_graph_hashes, write_graph_hashes
 
     hashes = {canonical_graph_hash(g) for key in SETTINGS for g in test_set(key, n_datasets)[2]}
     ood = ["id", "ood_graph_ws", "ood_dense", "ood_mech_mlp", "ood_noise_student", "ood_interv_soft",

@@ -17,7 +17,7 @@ from skcausal_meta.models.components.statistics import (
     pair_statistics,
     rff_parameters,
 )
-from skcausal_meta.models.training import make_model_input
+from skcausal_meta.models.amortized import make_model_input
 
 ALL = list(STATISTICS)
 

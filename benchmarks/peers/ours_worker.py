@@ -38,7 +38,7 @@ def forward(data, model_kwargs, repeats):
     import torch
 
     from skcausal_meta.models.avici import AviciModel
-    from skcausal_meta.models.training import make_model_input
+    from skcausal_meta.models.amortized import make_model_input
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -61,7 +61,7 @@ def train(runs, val, steps, evals, model_kwargs, lr, grad_clip):
     """Meta-train one network per entry of ``runs`` (``seed``, ``data_dir``, ``probs_out``)."""
     import torch
 
-    from skcausal_meta.models.training import make_model_input
+    from skcausal_meta.models.amortized import make_model_input
 
     torch.set_num_threads(1)
     with np.load(val) as v:
@@ -75,7 +75,9 @@ def _train_one(inputs, steps, evals, model_kwargs, lr, grad_clip, seed, data_dir
     import torch
 
     from skcausal_meta.models.avici import AviciModel
-    from skcausal_meta.models.training import TrainConfig, make_optimizer, train_step
+    from skcausal_meta.models.amortized.config import TrainConfig
+    from skcausal_meta.models.amortized.loop import train_step
+    from skcausal_meta.models.amortized.optim import make_optimizer
     from train_compare import iter_batches
 
     torch.manual_seed(seed)

@@ -80,7 +80,8 @@ def write_batches(data_dir, family, steps, seed, p_obs_only, exclude_hashes, log
     """Draw ``steps`` training batches of our ``DatasetStream`` (seed ``seed``) into ``data_dir``,
     with the ``(n, d)`` shape of every step in ``shapes.npz``; returns those shapes."""
     from skcausal_meta.datasets import canonical_graph_hash
-    from skcausal_meta.models.training import DatasetStream, TrainConfig
+    from skcausal_meta.models.amortized.config import TrainConfig
+    from skcausal_meta.models.amortized.stream import DatasetStream
 
     config = TrainConfig(steps=steps, batch_size=8, n_nodes=[5, 20], n_samples=200, n_interventional=50,
                          p_observational_only=p_obs_only, seed=seed)
@@ -102,7 +103,7 @@ def write_batches(data_dir, family, steps, seed, p_obs_only, exclude_hashes, log
 def write_validation(path, family, n_val):
     """The held-out sets (raw values, masks, graphs) and the canonical hashes of their graphs."""
     from skcausal_meta.datasets import canonical_graph_hash, make_scm_family
-    from skcausal_meta.models.training import make_model_input
+    from skcausal_meta.models.amortized import make_model_input
 
     X, masks, graphs = make_scm_family(family, n_datasets=n_val, n_nodes=20, n_samples=1000, n_interventional=0,
                                        random_state=VAL_SEED)

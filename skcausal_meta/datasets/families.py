@@ -11,6 +11,7 @@ builds one from a dict or YAML, and :func:`register_family` adds it to the regis
 from __future__ import annotations
 
 import copy
+import os
 import itertools
 import numbers
 from contextlib import contextmanager
@@ -318,12 +319,15 @@ def registered_families(*families):
 
 
 def get_family(name) -> SCMFamily:
-    """The registered family ``name`` (an :class:`SCMFamily` is returned as is)."""
+    """The registered family ``name``, or the one a ``.yml``/``.yaml`` file at the path ``name``
+    defines (an :class:`SCMFamily` is returned as is)."""
     if isinstance(name, SCMFamily):
         return name
-    if not isinstance(name, str) or name not in _REGISTRY:
-        raise ValueError(f"unknown family {name!r}; known families: {list_families()}")
-    return _REGISTRY[name]
+    if isinstance(name, str) and name in _REGISTRY:
+        return _REGISTRY[name]
+    if isinstance(name, (str, os.PathLike)) and str(name).endswith((".yml", ".yaml")) and os.path.isfile(name):
+        return SCMFamily.from_yaml(Path(name))
+    raise ValueError(f"unknown family {name!r}: neither a registered family {list_families()} nor a YAML file")
 
 
 def list_families(shift: str | None = None) -> list[str]:

@@ -38,11 +38,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .plugin_likelihood import PluginLikelihood
 from .posterior import GraphPosterior
 from .._validation import (
-    check_adjacency_stack,
     check_interventions,
     check_positive_int,
     check_random_state,
-    is_dag,
 )
 
 __all__ = ["BaseCausalEstimator", "CausalTags"]
@@ -183,6 +181,7 @@ class BaseCausalEstimator(BaseEstimator):
     def _fit_data(self, X, interventions):
         if not (isinstance(self.device, str) and self.device in ("auto", "cpu")):
             self._device()  # an unknown device is an error for every model, those that run on the CPU too
+        check_random_state(self.random_state)  # refused now, not first at predict, by every model
         X, mask = self._validate(X, interventions, reset=True)
         with np.errstate(over="ignore"):  # an overflowing variance is reported below
             std = X.std(axis=0)
@@ -268,6 +267,12 @@ class BaseCausalEstimator(BaseEstimator):
                 raise ValueError(f"sample_weight must hold {X.shape[0]} finite non-negative weights, not all "
                                  f"zero, one per row of X; got shape {sample_weight.shape}")
         Z = (X - self.mean_) / self.scale_
+        with np.errstate(over="ignore"):
+            too_large = ~np.isfinite(Z * Z)
+        if too_large.any():  # its squared deviation overflows every density; fit refuses such columns too
+            r, j = (int(k) for k in np.argwhere(too_large)[0])
+            raise ValueError(f"X[{r}, {j}] = {X[r, j]:g} is too large to score: it lies {abs(Z[r, j]):.3g} training "
+                             "standard deviations from the training mean, beyond what a density can be computed at")
         log_lik, log_weights = self._log_likelihood(Z, mask)
         per_row = logsumexp(np.asarray(log_lik) + np.asarray(log_weights)[:, None], axis=0)
         log_jacobian = np.where(mask, 0.0, np.log(self.scale_)).sum(axis=1)

@@ -7,9 +7,8 @@ import numpy as np
 import torch
 
 from ..._validation import check_adjacency, check_positive_int
-from ..amortized import AmortizedEstimator
+from ..amortized import AmortizedEstimator, make_model_input
 from ..posterior import GraphPosterior
-from ..training import make_model_input
 from .model import AviciModel
 
 __all__ = ["AviciEstimator", "project_to_dag"]

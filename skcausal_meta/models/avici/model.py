@@ -89,6 +89,9 @@ class AviciModel(nn.Module):
     """
 
     model_name = "avici"
+    # config entries that set a number of blocks, and the names of those blocks (checked against a
+    # checkpoint's weights before the network is built)
+    depth_parameters = {"n_layers": "encoder.variable_blocks."}
 
     def __init__(self, dim=64, n_layers=4, n_heads=4, widening_factor=4, dropout=0.0, out_dim=None,
                  logit_bias_init=-3.0, temperature_init=0.0, acyclicity_iters=10, dual_lr=1e-4,

@@ -6,10 +6,9 @@ import numpy as np
 import torch
 
 from ..._validation import check_adjacency, check_positive_int, is_dag
-from ..amortized import AmortizedEstimator
+from ..amortized import AmortizedEstimator, make_model_input
 from ..devices import torch_generator
 from ..posterior import GraphPosterior
-from ..training import make_model_input
 from .model import BCNP
 
 __all__ = ["BCNPEstimator"]

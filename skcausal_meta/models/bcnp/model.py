@@ -117,6 +117,9 @@ class BCNP(nn.Module):
     """
 
     model_name = "bcnp"
+    # config entries that set a number of blocks, and the names of those blocks (checked against a
+    # checkpoint's weights before the network is built)
+    depth_parameters = {"n_layers": "encoder.variable_blocks.", "n_decoder_layers": "order_blocks."}
 
     def __init__(
         self,

@@ -1,0 +1,119 @@
+"""One entry point for meta-training: the command line and ``meta_fit`` both call :func:`train`.
+
+It builds the network (fresh, from a checkpoint, or with a checkpoint's encoder), records where
+its first weights came from (a checkpoint's name and SHA-256, nothing more), reads the held-out
+graphs to exclude, and runs :func:`~.loop.meta_train`.
+"""
+
+from __future__ import annotations
+
+import copy
+from importlib import import_module
+
+import torch
+
+from ...datasets import get_family
+from .checkpoint import (
+    checkpoint_record,
+    checkpoint_stem,
+    load_encoder,
+    load_model,
+    read_training_state_configs,
+    resolve_checkpoint,
+    save_model,
+    training_state_path,
+)
+from .config import TrainConfig
+from .loop import meta_train
+from .stream import read_graph_hashes
+
+__all__ = ["NETWORKS", "network_class", "train", "export_checkpoint"]
+
+# registry name -> "module:Class" of every network following the contract in loop.py
+NETWORKS = {"avici": "skcausal_meta.models.avici.model:AviciModel",
+            "bcnp": "skcausal_meta.models.bcnp.model:BCNP"}
+
+
+def network_class(name: str):
+    """The network class registered as ``name`` in :data:`NETWORKS`."""
+    if name not in NETWORKS:
+        raise ValueError(f"model must be one of {sorted(NETWORKS)}, got {name!r}")
+    module, cls = NETWORKS[name].split(":")
+    return getattr(import_module(module), cls)
+
+
+def _build(model_name, config, out, resume, network, model_config, init_from, init_encoder_from):
+    """The network to train and the ``info`` naming its source."""
+    if sum(x is not None for x in (network, init_from, init_encoder_from)) > 1:
+        raise ValueError("give at most one of network, init_from and init_encoder_from")
+    if (network is not None or init_from is not None) and model_config is not None:
+        raise ValueError(f"model_config must be None when starting from an existing network (it keeps its "
+                         f"configuration), got {model_config!r}")
+    cls = network_class(model_name)
+    if network is not None:
+        return copy.deepcopy(network), {}
+    if init_from is not None:
+        stem = resolve_checkpoint(init_from, None)
+        return load_model(stem, cls)[0], {"init_from": checkpoint_record(stem)}
+    state = None if out is None else training_state_path(out)
+    if model_config is None and resume and state is not None and state.is_file():
+        model_config = read_training_state_configs(state, cls.model_name)[0]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)  # weight initialisation; the global RNG is restored
+        model = cls(**(model_config or {}))
+    if init_encoder_from is None:
+        return model, {}
+    stem = resolve_checkpoint(init_encoder_from, None)
+    load_encoder(model, stem)
+    return model, {"init_encoder_from": checkpoint_record(stem)}
+
+
+def train(model_name: str, family, config: TrainConfig, out=None, *, network=None, model_config=None,
+          init_from=None, init_encoder_from=None, exclude_graphs=(), resume: bool = True, device="auto",
+          progress: bool = True, log_path=None, command: str | None = None):
+    """Meta-train a network of ``model_name`` on ``family``; returns ``(network, history)``.
+
+    Parameters
+    ----------
+    model_name : {"avici", "bcnp"}
+    family : str or SCMFamily
+        A registered name, a YAML file defining a family, or a family.
+    config : TrainConfig
+    out : path-like, default=None
+        Checkpoint stem written during training (see :func:`~.loop.meta_train`).
+    network : torch.nn.Module, default=None
+        Train a copy of this network (e.g. the one a ``meta_fit`` kept in memory).
+    model_config : dict, default=None
+        Keyword arguments of a fresh network (default: those of a training state being resumed,
+        else the class defaults).
+    init_from : str or path-like, default=None
+        Start from this checkpoint's network (fine-tuning).
+    init_encoder_from : str or path-like, default=None
+        A fresh network whose encoder is copied from this checkpoint (of either model).
+    exclude_graphs : sequence of path-like, default=()
+        Files of held-out graphs (``.npy`` stacks or hash lists) never to train on.
+    resume, device, progress, log_path
+        As for :func:`~.loop.meta_train`.
+    command : str, default=None
+        The command line, recorded in the checkpoint.
+    """
+    family = get_family(family)  # a YAML file is read once
+    model, info = _build(model_name, config, out, resume, network, model_config, init_from, init_encoder_from)
+    info = {"family": family.name, **info}
+    if command is not None:
+        info["command"] = command
+    history = meta_train(model, family, config, out=out, resume=resume, device=device, progress=progress,
+                         log_path=log_path, exclude_hashes=read_graph_hashes(exclude_graphs), info=info)
+    return model, history
+
+
+def export_checkpoint(model_name: str, source, out, dtype: str = "float16"):
+    """Copy the checkpoint ``source`` to ``out`` with its floating weights stored as ``dtype``
+    (half the file with float16, how the larger shipped checkpoints are made); returns the stem."""
+    stem = resolve_checkpoint(source, None)
+    if checkpoint_stem(out).resolve() == stem.resolve():
+        raise ValueError(f"export would overwrite its source {str(stem)!r}; give another out")
+    model, meta = load_model(stem, network_class(model_name))
+    info = {**meta["info"], "exported_from": checkpoint_record(stem), "stored_dtype": dtype}
+    return save_model(out, model, info=info, dtype=getattr(torch, dtype))
+
