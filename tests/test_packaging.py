@@ -33,7 +33,7 @@ build_offline = _load_build_offline()
 
 
 def _requires_python_min():
-    """``"3.10"`` from ``requires-python = ">=3.10"``."""
+    """``"3.11"`` from ``requires-python = ">=3.11"``."""
     requires = build_offline.pyproject_project()["requires-python"]
     assert requires.startswith(">="), requires
     return requires[2:]
@@ -145,7 +145,36 @@ def test_wheel_holds_checkpoints_and_package_data(wheel_names):
     tracked = _tracked_package_files()
     assert tracked - wheel_names == set()
     assert "skcausal_meta/__init__.py" in wheel_names
+    assert "skcausal_meta/py.typed" in wheel_names  # PEP 561: type checkers read the inline hints
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in wheel_names)
     assert not any(name.startswith(("tests/", "docs/", "recipe/")) for name in wheel_names)
+
+
+def test_files_every_package_has():
+    for name in ("LICENSE", "CITATION.cff", "CHANGELOG.md", "CONTRIBUTING.md", "skcausal_meta/py.typed"):
+        assert (ROOT / name).is_file(), name
+    project = build_offline.pyproject_project()
+    assert project["license"] == {"text": "BSD-3-Clause"} and (ROOT / "LICENSE").read_text().startswith("BSD 3-Clause")
+    assert "urls" not in project  # no placeholder home page
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert "keepachangelog.com" in changelog and "## [Unreleased]" in changelog and "### Added" in changelog
+    contributing = (ROOT / "CONTRIBUTING.md").read_text()
+    for command in ("python -m pytest -q", "benchmarks/run.py", "python -m skcausal_meta.train --help"):
+        assert command in contributing, command
+
+
+def test_citation_cff_names_the_software_and_the_methods_papers():
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["cff-version"] == "1.2.0" and citation["type"] == "software"
+    assert {"message", "title", "authors", "version", "license", "references"} <= set(citation)
+    project = build_offline.pyproject_project()
+    assert citation["version"] == project["version"] and citation["license"] == project["license"]["text"]
+    papers = {(ref["authors"][0]["family-names"], ref["year"], ref["notes"].split()[0]) for ref in citation["references"]}
+    assert papers == {("Lorch", 2022, "AVICI"), ("Lorch", 2021, "DiBS"), ("Annadani", 2023, "BayesDAG"),
+                      ("Dhir", 2025, "BCNP")}
+    for ref in citation["references"]:
+        assert ref["type"] == "conference-paper" and ref["title"] and ref["conference"]["name"]
+        assert all({"family-names", "given-names"} <= set(author) for author in ref["authors"])
 
 
 def test_api_reference_lists_every_public_name():
