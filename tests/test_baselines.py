@@ -1,5 +1,6 @@
 """Tests for the baselines: CPDAG extensions (against brute-force equivalence classes), PC/GES
-point and bootstrap posteriors, the reference baselines, and scikit-learn compatibility."""
+point and bootstrap posteriors, the reference and trivial baselines, and scikit-learn
+compatibility."""
 
 import importlib.util
 import itertools
@@ -12,13 +13,19 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skcausal_meta import metrics as M
 from skcausal_meta._validation import is_dag
+from skcausal_meta.datasets import r2_sortability, varsortability
 from skcausal_meta.metrics import e_shd, edge_auroc
 from skcausal_meta.models.baselines import (
+    CorrelationEstimator,
     EmptyGraphEstimator,
     GESEstimator,
+    PartialCorrelationEstimator,
     PCEstimator,
+    R2SortnRegressEstimator,
     RandomDAGEstimator,
+    VarSortnRegressEstimator,
     pdag_from_causallearn,
     sample_consistent_extension,
 )
@@ -250,3 +257,141 @@ def test_marginals_of_many_equal_graphs_stay_in_unit_interval():
     posterior = _uniform_posterior(np.repeat(COLLIDER[None].astype(np.int8), 49, axis=0))
     np.testing.assert_array_equal(posterior.edge_probs, COLLIDER)
     assert edge_auroc(COLLIDER, posterior) == 1.0
+
+
+# ---------------------------------------------------------------- trivial baselines
+TRIVIAL = (CorrelationEstimator, PartialCorrelationEstimator, VarSortnRegressEstimator, R2SortnRegressEstimator)
+
+
+def _linear_sem(graph, n, rng, low=0.5, high=2.0):
+    """Raw (not standardised) linear-Gaussian data with unit noise along the column order of a
+    DAG given in topological order."""
+    d = graph.shape[0]
+    weights = graph * rng.uniform(low, high, size=graph.shape) * rng.choice([-1, 1], size=graph.shape)
+    X = np.zeros((n, d))
+    for j in range(d):
+        X[:, j] = X @ weights[:, j] + rng.standard_normal(n)
+    return X
+
+
+def test_correlation_scores_match_scipy():
+    from scipy.stats import pearsonr
+
+    X = _collider(n=200)
+    scores = CorrelationEstimator(random_state=0).fit(X).predict_graph_posterior().edge_probs
+    for i, j in itertools.permutations(range(3), 2):
+        assert scores[i, j] == pytest.approx(abs(pearsonr(X[:, i], X[:, j]).statistic))
+    assert not np.diag(scores).any()
+
+
+def test_partial_correlation_matches_residual_correlation():
+    """With many rows the Ledoit-Wolf shrinkage is small: the scores match the correlation of
+    the least-squares residuals of each pair given the rest (an independent construction)."""
+    rng = np.random.default_rng(0)
+    graph = np.triu(rng.random((5, 5)) < 0.5, k=1).astype(int)
+    X = _linear_sem(graph, 20000, rng)
+    est = PartialCorrelationEstimator(random_state=0).fit(X)
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    for i, j in itertools.combinations(range(5), 2):
+        rest = [k for k in range(5) if k not in (i, j)]
+        residual = [Z[:, a] - Z[:, rest] @ np.linalg.lstsq(Z[:, rest], Z[:, a], rcond=None)[0] for a in (i, j)]
+        expected = abs(np.corrcoef(*residual)[0, 1])
+        assert est.scores_[i, j] == pytest.approx(expected, abs=0.02)
+    assert 0 <= est.shrinkage_ < 0.05
+
+
+@pytest.mark.parametrize("cls", [CorrelationEstimator, PartialCorrelationEstimator])
+def test_dependence_test_level_under_independence(cls):
+    rejected = 0
+    for seed in range(20):
+        X = np.random.default_rng(seed).standard_normal((200, 10))
+        est = cls(alpha=0.05, n_graphs=1, random_state=seed).fit(X)
+        rejected += int(np.triu(est.scores_ > est.threshold_, 1).sum())
+    # 900 independent-pair tests at level 0.05: 45 expected, sd ~6.5. The Fisher z-test of the
+    # correlation is exact; shrinkage lowers partial correlations, so that test is conservative.
+    if cls is CorrelationEstimator:
+        assert 25 < rejected < 65, rejected
+    else:
+        assert rejected < 65, rejected
+
+
+def test_dependence_samples_are_randomly_oriented_dags_on_the_significant_pairs():
+    est = PartialCorrelationEstimator(n_graphs=200, random_state=0).fit(_collider(n=500))
+    posterior = est.predict_graph_posterior()
+    assert posterior.is_dag.all()
+    skeletons = posterior.samples | posterior.samples.transpose(0, 2, 1)
+    np.testing.assert_array_equal(skeletons, np.broadcast_to(est.scores_ > est.threshold_, skeletons.shape))
+    # every adjacency appears in both directions across samples, about half the time each
+    frequency = posterior.samples.mean(axis=0)[skeletons[0].astype(bool)]
+    assert ((frequency > 0.35) & (frequency < 0.65)).all()
+    # the posterior's marginals are the scores; resampling keeps them
+    np.testing.assert_array_equal(est.predict_graph_posterior(n_samples=7).edge_probs, est.scores_)
+
+
+def test_partial_correlation_ranks_the_moral_graph():
+    rng = np.random.default_rng(1)
+    d = 8
+    graph = np.triu(rng.random((d, d)) < 0.3, k=1).astype(int)
+    X = _linear_sem(graph, 2000, rng)
+    scores = PartialCorrelationEstimator(random_state=0).fit(X).scores_
+    moral = graph | graph.T | ((graph @ graph.T) > 0)
+    np.fill_diagonal(moral, 0)
+    # every pair of the moral graph outranks every pair outside it
+    off = ~np.eye(d, dtype=bool)
+    assert scores[moral.astype(bool)].min() > scores[off & ~moral.astype(bool)].max()
+
+
+def test_var_sortnregress_recovers_a_varsortable_dag():
+    rng = np.random.default_rng(2)
+    d = 6
+    graph = np.triu(rng.random((d, d)) < 0.5, k=1).astype(np.int8)
+    X = _linear_sem(graph, 3000, rng, low=1.0, high=2.0)
+    perm = rng.permutation(d)
+    X, graph = X[:, perm], graph[np.ix_(perm, perm)]
+    assert varsortability(X, graph) == 1.0
+    est = VarSortnRegressEstimator().fit(X)
+    np.testing.assert_array_equal(est.predict_graph_posterior().samples[0], graph)
+
+
+def test_r2_sortnregress_is_scale_invariant_and_follows_r2_order():
+    rng = np.random.default_rng(3)
+    d = 6
+    graph = np.triu(rng.random((d, d)) < 0.5, k=1).astype(np.int8)
+    X = _linear_sem(graph, 3000, rng)
+    est = R2SortnRegressEstimator().fit(X)
+    rescaled = R2SortnRegressEstimator().fit(X * rng.uniform(0.01, 100, size=d))
+    np.testing.assert_array_equal(est.order_, rescaled.order_)
+    np.testing.assert_array_equal(est.graphs_, rescaled.graphs_)
+    # the order is by increasing R^2 of each node given the others (from normal equations)
+    corr = np.corrcoef(X, rowvar=False)
+    r2 = 1 - 1 / np.diag(np.linalg.inv(corr))
+    np.testing.assert_array_equal(est.order_, np.argsort(r2))
+    # edges only point forward in the order; a DAG
+    rank = np.argsort(est.order_)
+    assert (est.coef_[rank[:, None] >= rank[None, :]] == 0).all() and is_dag(est.graphs_[0])
+    if r2_sortability(X, graph) == 1.0:
+        assert M.e_shd(graph, est.graphs_) == 0
+
+
+def test_sortnregress_needs_more_rows_than_columns():
+    with pytest.raises(ValueError, match="more rows than columns"):
+        R2SortnRegressEstimator().fit(np.random.default_rng(0).standard_normal((4, 4)))
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0, "0.1", True])
+def test_dependence_bad_alpha(alpha):
+    with pytest.raises(ValueError, match="alpha must be"):
+        CorrelationEstimator(alpha=alpha).fit(_collider(n=50))
+
+
+@pytest.mark.parametrize("cls", TRIVIAL)
+def test_trivial_posteriors_feed_every_metric(cls):
+    X = _collider(n=300)
+    posterior = cls(random_state=0).fit(X).predict_graph_posterior()
+    assert ((posterior.edge_probs >= 0) & (posterior.edge_probs <= 1)).all() and posterior.is_dag.all()
+    for name in ("e_shd", "e_sid", "edge_auroc", "edge_auprc", "e_edge_f1", "edge_ece", "skeleton_auroc",
+                 "skeleton_auprc", "e_skeleton_f1", "e_orientation_accuracy", "e_cpdag_shd",
+                 "e_v_structure_precision", "e_v_structure_recall", "log_prob_true_graph"):
+        value = getattr(M, name)(COLLIDER, posterior)
+        assert np.isfinite(value) or (name == "log_prob_true_graph" and value == -np.inf), name
+    assert np.isfinite(M.graph_entropy(posterior)) and np.isfinite(M.edge_entropy(posterior))

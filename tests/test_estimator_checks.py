@@ -19,7 +19,16 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skcausal_meta.metrics import make_graph_scorer
 from skcausal_meta.models.avici import AviciEstimator
-from skcausal_meta.models.baselines import EmptyGraphEstimator, GESEstimator, PCEstimator, RandomDAGEstimator
+from skcausal_meta.models.baselines import (
+    CorrelationEstimator,
+    EmptyGraphEstimator,
+    GESEstimator,
+    PartialCorrelationEstimator,
+    PCEstimator,
+    R2SortnRegressEstimator,
+    RandomDAGEstimator,
+    VarSortnRegressEstimator,
+)
 from skcausal_meta.models.bayesdag import BayesDAGEstimator
 from skcausal_meta.models.bcnp import BCNPEstimator
 from skcausal_meta.models.dibs import DibsEstimator
@@ -43,6 +52,10 @@ CASES = [
     (BCNPEstimator(n_samples=10, n_mc_samples=16, random_state=0), {"n_samples": [5, 10]}),
     (EmptyGraphEstimator(), {"standardize": [True, False]}),
     (RandomDAGEstimator(n_graphs=20, random_state=0), {"edges_per_node": [0.5, 1.0]}),
+    (CorrelationEstimator(n_graphs=5, random_state=0), {"alpha": [0.01, 0.1]}),
+    (PartialCorrelationEstimator(n_graphs=5, random_state=0), {"alpha": [0.01, 0.1]}),
+    (VarSortnRegressEstimator(), {"standardize": [True, False]}),
+    (R2SortnRegressEstimator(), {"standardize": [True, False]}),
 ]
 if importlib.util.find_spec("causallearn") is not None:  # the `baselines` extra
     CASES += [

@@ -21,6 +21,10 @@ ESTIMATORS: dict[str, str] = {
     "ges": "skcausal_meta.models.baselines:GESEstimator",
     "empty": "skcausal_meta.models.baselines:EmptyGraphEstimator",
     "random_dag": "skcausal_meta.models.baselines:RandomDAGEstimator",
+    "correlation": "skcausal_meta.models.baselines:CorrelationEstimator",
+    "partial_correlation": "skcausal_meta.models.baselines:PartialCorrelationEstimator",
+    "var_sortnregress": "skcausal_meta.models.baselines:VarSortnRegressEstimator",
+    "r2_sortnregress": "skcausal_meta.models.baselines:R2SortnRegressEstimator",
 }
 
 
