@@ -241,3 +241,27 @@ def test_bcnp_with_statistics_is_equivariant_and_row_invariant():
     torch.testing.assert_close(edge_logits, edge_logits.transpose(-1, -2))
     paper = BCNP(dim=16, n_layers=1, n_heads=2)
     assert not hasattr(paper, "pair_head") and paper.config["statistics"] is None
+
+
+@pytest.mark.parametrize("case, message", [("n_below_d", "rows for d=6"), ("duplicated", "duplicates"),
+                                           ("all_intervened", "every row")])
+def test_estimators_warn_where_the_statistics_are_degenerate(tmp_path, case, message):
+    from skcausal_meta import AviciEstimator, BCNPEstimator
+    from skcausal_meta.models.amortized.checkpoint import save_model
+    from skcausal_meta.models.bcnp.model import BCNP
+
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(5 if case == "n_below_d" else 60, 6))
+    mask = None
+    if case == "duplicated":
+        X[:, 3] = -2 * X[:, 2]
+    if case == "all_intervened":
+        mask = np.zeros(X.shape, dtype=bool)
+        mask[:, 1] = True
+    torch.manual_seed(0)
+    for estimator, network in ((AviciEstimator, _stats_model()), (BCNPEstimator, BCNP(dim=16, n_layers=1, n_heads=2,
+                                                                                      statistics=ALL))):
+        stem = save_model(tmp_path / network.model_name, network)
+        with pytest.warns(UserWarning, match=message):
+            fitted = estimator(checkpoint=stem, device="cpu", random_state=0).fit(X, interventions=mask)
+        assert np.isfinite(fitted.predict_graph_posterior().edge_probs).all()

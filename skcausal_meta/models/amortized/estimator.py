@@ -5,11 +5,16 @@ forward pass of it."""
 from __future__ import annotations
 
 import os
+import warnings
+
+import numpy as np
+import torch
 
 from ..._validation import check_positive_int, check_random_state
 from ..base import BaseCausalEstimator
 from .checkpoint import checkpoint_file, checkpoint_stem, load_model, resolve_checkpoint
 from .config import TrainConfig
+from .inputs import make_model_input
 from .training import train
 
 __all__ = ["AmortizedEstimator"]
@@ -35,6 +40,15 @@ class AmortizedEstimator(BaseCausalEstimator):
         stem = resolve_checkpoint(self.checkpoint, self._default_checkpoint)
         model, _ = load_model(stem, self._network_class)
         return model, stem
+
+    def _model_input(self, X, mask, network) -> torch.Tensor:
+        """The network input ``[1, n, d, 2]`` on the estimator's device; for a network that computes
+        pair statistics, a warning where they are degenerate (they stay finite)."""
+        if network.config.get("statistics"):
+            for problem in _degenerate(X, mask):
+                warnings.warn(f"the pair statistics of this data set are degenerate: {problem}", UserWarning,
+                              stacklevel=3)
+        return torch.from_numpy(make_model_input(X, mask))[None].to(self._device())
 
     @staticmethod
     def _check_n_variables(d: int, max_nodes: int, stem, hint: str = "") -> None:
@@ -101,3 +115,23 @@ class AmortizedEstimator(BaseCausalEstimator):
         self.meta_network_ = model.cpu().eval()
         self.meta_checkpoint_ = checkpoint_stem(out) if out is not None else None
         return self
+
+
+def _degenerate(X: np.ndarray, mask) -> list[str]:
+    """What makes the pair statistics of standardised ``X`` (and ``mask``) rest on little evidence."""
+    n, d = X.shape
+    problems = []
+    if n <= d:
+        problems.append(f"n={n} rows for d={d} variables: the partial correlations rest on the "
+                        "Ledoit-Wolf shrinkage")
+    corr = np.corrcoef(X, rowvar=False)
+    i, j = np.nonzero(np.triu(np.abs(corr) > 1 - 1e-10, k=1))
+    if len(i):
+        problems.append(f"columns {int(i[0])} and {int(j[0])} are (anti-)duplicates")
+    if mask is not None:
+        everywhere = np.flatnonzero(mask.all(axis=0))
+        if len(everywhere):
+            problems.append(f"variable {int(everywhere[0])} is intervened on in every row")
+        if mask.any(axis=1).all():
+            problems.append("no row is observational: the interventional shifts have no reference")
+    return problems

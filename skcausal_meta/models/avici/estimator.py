@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from ..._validation import check_adjacency, check_positive_int
-from ..amortized import AmortizedEstimator, make_model_input
+from ..amortized import AmortizedEstimator
 from ..posterior import GraphPosterior
 from .model import AviciModel
 
@@ -93,7 +93,7 @@ class AviciEstimator(AmortizedEstimator):
         self._check_n_variables(X.shape[1], max_nodes, self.checkpoint_path_,
                                 "; raise max_nodes to run it anyway")
         device = self._device()
-        x = torch.from_numpy(make_model_input(X, mask))[None].to(device)
+        x = self._model_input(X, mask, model)
         with torch.no_grad():
             probs = model.to(device).eval().edge_probs(x)[0].double().cpu().numpy()
         self.edge_probs_ = probs

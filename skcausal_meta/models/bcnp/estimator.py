@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ..._validation import check_adjacency, check_positive_int, is_dag
-from ..amortized import AmortizedEstimator, make_model_input
+from ..amortized import AmortizedEstimator
 from ..devices import torch_generator
 from ..posterior import GraphPosterior
 from .model import BCNP
@@ -84,7 +84,7 @@ class BCNPEstimator(AmortizedEstimator):
         device = self._device()
         model, stem = self._network()
         self._check_n_variables(X.shape[1], model.config["max_nodes"], stem)
-        x = torch.from_numpy(make_model_input(X, mask)).unsqueeze(0).to(device)
+        x = self._model_input(X, mask, model)
         model = model.to(device).eval()
         with torch.no_grad():
             self.distribution_ = model.distribution(x)
