@@ -10,7 +10,8 @@ returns the data sets, generating them once and caching them under
   of the excluded-graph set.
 
 The manifest is written last, and every file is written to a temporary name and renamed, so an
-interrupted write never leaves an entry that looks complete. A corrupt file (hash mismatch) or a
+interrupted write never leaves an entry that looks complete. JSON is read with a depth limit
+(:func:`~skcausal_meta._validation.read_json`), so even a hostile file is only "unreadable". A corrupt file (hash mismatch) or a
 stale entry (different spec, family or generator version) is detected on load and regenerated.
 
 Splits draw from independent seed streams, and ``exclude_graphs`` keeps test graphs disjoint,
@@ -31,6 +32,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .._validation import read_json
 from .families import get_family, list_families
 from .graphs import canonical_graph_hash, graphs_isomorphic
 from .scm import SCMInstance
@@ -192,7 +194,7 @@ class DatasetSpec(BaseModel):
         if not manifest_path.exists():
             return None
         try:
-            manifest = json.loads(manifest_path.read_text())
+            manifest = read_json(manifest_path)
             if not isinstance(manifest, dict):
                 raise ValueError(f"manifest.json holds a {type(manifest).__name__}, not an object")
             if {k: manifest.get(k) for k in ("spec", "family", "exclude", "generator")} != json.loads(
@@ -207,8 +209,8 @@ class DatasetSpec(BaseModel):
                     return None
             with np.load(folder / "data.npz", allow_pickle=False) as data:
                 arrays = {k: data[k] for k in ("X", "interventions", "graphs")}
-            scms = [SCMInstance.from_dict(d) for d in json.loads((folder / "scm.json").read_text())]
-        except (OSError, ValueError, KeyError) as exc:
+            scms = [SCMInstance.from_dict(d) for d in read_json(folder / "scm.json")]
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # TypeError: a record of the wrong types
             warnings.warn(f"unreadable data-set cache at {folder} ({exc}); regenerating", stacklevel=3)
             return None
         return DatasetBundle(self, arrays["X"], arrays["interventions"], arrays["graphs"], scms)

@@ -2,14 +2,19 @@
 
 Classes are named by ``"module:Class"`` strings and imported on first use, so that listing or
 validating names does not import torch or any model package. Adding an estimator is one entry
-in :data:`ESTIMATORS` (or a call to :func:`register_estimator` from user code).
+in :data:`ESTIMATORS` (or a call to :func:`register_estimator` from user code). A registration
+lives in the process that made it; the benchmark runner hands the ``"module:Class"`` string
+(:func:`estimator_target`) to its worker processes, which import it with
+:func:`import_estimator`, so the class's module must be importable there too.
 """
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
 
-__all__ = ["ESTIMATORS", "get_estimator_class", "list_estimators", "register_estimator"]
+__all__ = ["ESTIMATORS", "estimator_target", "get_estimator_class", "import_estimator", "list_estimators",
+           "register_estimator"]
 
 # name -> "module:Class"; one line per estimator
 ESTIMATORS: dict[str, str] = {
@@ -41,7 +46,9 @@ def register_estimator(name: str, target, overwrite: bool = False) -> None:
     name : str
         Name used in configs.
     target : str or type
-        A ``"module:Class"`` string (imported lazily) or the class itself.
+        A ``"module:Class"`` string (imported lazily) or the class itself; either way a class
+        that can be imported by name (defined at the top level of a module, not inside a
+        function), so that worker processes can import it.
     overwrite : bool, default=False
         Replace an existing entry of the same name.
     """
@@ -53,12 +60,40 @@ def register_estimator(name: str, target, overwrite: bool = False) -> None:
         target = f"{target.__module__}:{target.__qualname__}"
     if not isinstance(target, str) or target.count(":") != 1:
         raise ValueError(f"target must be a class or a 'module:Class' string, got {target!r}")
+    if "<locals>" in target:
+        raise ValueError(f"target {target!r} is defined inside a function, so no other process can import it by "
+                         "name; define the class at the top level of a module")
     ESTIMATORS[name] = target
+
+
+def estimator_target(name: str) -> str:
+    """The ``"module:Class"`` string registered as ``name``."""
+    if name not in ESTIMATORS:
+        raise ValueError(f"unknown model {name!r}; registered models: {list_estimators()}")
+    return ESTIMATORS[name]
+
+
+def import_estimator(target: str) -> type:
+    """The class named by a ``"module:Class"`` string.
+
+    Raises
+    ------
+    ImportError
+        Naming the target and the process, and saying how to make it importable.
+    """
+    module, _, attribute = target.partition(":")
+    try:
+        owner = import_module(module)
+        for part in attribute.split("."):
+            owner = getattr(owner, part)
+    except (ImportError, AttributeError) as exc:
+        raise ImportError(
+            f"estimator {target!r} cannot be imported in process {os.getpid()} ({type(exc).__name__}: {exc}); "
+            "its module must be importable in every process that fits it: install it, or put its folder on "
+            "PYTHONPATH (benchmark workers start from the runner's sys.path), or run with n_jobs=1") from exc
+    return owner
 
 
 def get_estimator_class(name: str) -> type:
     """The estimator class registered as ``name`` (its module is imported now)."""
-    if name not in ESTIMATORS:
-        raise ValueError(f"unknown model {name!r}; registered models: {list_estimators()}")
-    module, _, attribute = ESTIMATORS[name].partition(":")
-    return getattr(import_module(module), attribute)
+    return import_estimator(estimator_target(name))

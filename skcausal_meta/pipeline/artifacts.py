@@ -6,8 +6,9 @@ per-metric errors, the traceback of a failed task), ``timings.json``, ``environm
 
 Atomicity: all files are written into a hidden temporary folder beside the target, which is then
 renamed into place (a directory rename is atomic on POSIX). A reader therefore sees either no
-folder or a complete one; leftovers of a killed writer are hidden folders removed by
-:func:`clean_partial`. Corruption after the fact (an edited or truncated file) is caught by the
+folder or a complete one, and a read that straddles a replace is retried (:func:`read_artifact`);
+leftovers of a killed writer are hidden folders removed by :func:`clean_partial` (only the
+holder of the run folder's lock writes there, :mod:`~skcausal_meta.pipeline.lock`). Corruption after the fact (an edited or truncated file) is caught by the
 manifest hashes: :func:`read_artifact` then returns ``None`` and the task is rerun.
 """
 
@@ -18,8 +19,11 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import warnings
 from pathlib import Path
+
+from .._validation import read_json
 
 __all__ = ["ARTIFACTS", "MANIFEST", "TASKS_FILE", "task_dir", "write_artifact", "read_artifact", "clean_partial",
            "iter_artifacts"]
@@ -71,27 +75,53 @@ def write_artifact(folder, files: dict[str, bytes]) -> None:
         raise
 
 
-def read_artifact(folder) -> dict | None:
+def _identity(folder: Path):
+    """``(device, inode)`` of the folder, ``None`` when it is missing: a replace changes it."""
+    try:
+        info = folder.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _read_checked(folder: Path) -> dict:
+    manifest = read_json(folder / MANIFEST)
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{MANIFEST} holds a {type(manifest).__name__}, not an object")
+    for name, digest in manifest.items():
+        if _sha256((folder / name).read_bytes()) != digest:
+            raise ValueError(f"{name} does not match its hash")
+    return {key: read_json(folder / f"{key}.json") for key in ("config", "metrics", "timings")}
+
+
+def read_artifact(folder, attempts: int = 5) -> dict | None:
     """The parsed ``config.json``, ``metrics.json`` and ``timings.json`` of a task folder.
 
     Returns ``None`` (with a warning unless the folder is simply missing) when the folder is
-    absent, has no manifest, lacks a listed file, or a file's hash does not match.
+    absent, has no manifest, lacks a listed file, or a file's hash does not match. A read that
+    fails while :func:`write_artifact` replaces the folder (its inode changes under the reader)
+    is retried on the new folder, so a concurrent replace is never mistaken for corruption.
     """
     folder = Path(folder)
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
-        if folder.exists():
-            warnings.warn(f"artifact {folder} has no manifest; the task will be rerun", stacklevel=2)
-        return None
-    try:
-        manifest = json.loads(manifest_path.read_text())
-        for name, digest in manifest.items():
-            if _sha256((folder / name).read_bytes()) != digest:
-                raise ValueError(f"{name} does not match its hash")
-        return {key: json.loads((folder / f"{key}.json").read_text()) for key in ("config", "metrics", "timings")}
-    except (OSError, ValueError) as exc:
-        warnings.warn(f"corrupt artifact {folder} ({exc}); the task will be rerun", stacklevel=2)
-        return None
+    for attempt in range(attempts):
+        before = _identity(folder)
+        if before is None:
+            return None
+        if not (folder / MANIFEST).is_file():
+            if _identity(folder) == before:
+                warnings.warn(f"artifact {folder} has no manifest; the task will be rerun", stacklevel=2)
+                return None
+        else:
+            try:
+                return _read_checked(folder)
+            except (OSError, ValueError) as exc:
+                if _identity(folder) == before:
+                    warnings.warn(f"corrupt artifact {folder} ({exc}); the task will be rerun", stacklevel=2)
+                    return None
+        time.sleep(0.001 * 2**attempt)  # replaced while read: read the new folder
+    warnings.warn(f"artifact {folder} kept changing while read ({attempts} attempts); the task will be rerun",
+                  stacklevel=2)
+    return None
 
 
 def clean_partial(run_dir) -> int:
@@ -117,8 +147,8 @@ def iter_artifacts(run_dir):
     current = None
     if (run_dir / TASKS_FILE).is_file():
         try:
-            current = set(json.loads((run_dir / TASKS_FILE).read_text()))
-        except (json.JSONDecodeError, TypeError) as exc:
+            current = set(read_json(run_dir / TASKS_FILE))
+        except (ValueError, TypeError) as exc:
             raise ValueError(f"{str(run_dir / TASKS_FILE)!r} is not a JSON list of run ids: {exc}") from exc
     folders = [f for f in sorted(root.glob("*/*")) if f.is_dir() and not f.name.startswith(".")]
     if current is not None:

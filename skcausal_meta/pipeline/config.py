@@ -1,4 +1,4 @@
-"""The benchmark configuration: a pydantic schema, loaded from YAML with ``yaml.safe_load``.
+"""The benchmark configuration: a pydantic schema, loaded from YAML by a bounded safe loader.
 
 A config names the SCM families (registered names or inline definitions), the data-set sizes and
 seed, the models with fixed parameters and parameter grids, the metrics, the runtime (``n_jobs``,
@@ -25,13 +25,14 @@ of the Sachs rows, with held-out rows in place of an SCM for NIL and I-NIL.
 from __future__ import annotations
 
 import importlib.util
+import reprlib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sklearn.model_selection import ParameterGrid
 
+from .._validation import parse_yaml
 from ..datasets import SCMFamily, get_family, list_families
 from ..models.registry import get_estimator_class, list_estimators
 from .real import RealSizes, list_real_families, load_real, resolve_sizes
@@ -42,7 +43,7 @@ __all__ = ["Config", "ConfigError", "DataConfig", "FamilyConfig", "ModelConfig",
 DEFAULT_METRICS = ("e_shd", "edge_auroc", "edge_auprc", "nil", "i_nil", "graph_entropy", "edge_entropy", "time")
 MetricName = Literal["e_shd", "e_sid", "edge_auroc", "edge_auprc", "e_edge_f1", "edge_ece", "log_prob_true_graph",
                      "graph_entropy", "edge_entropy", "nil", "i_nil", "time"]
-_BACKEND_EXTRAS = {"dask": ("distributed", "dask"), "ray": ("ray", None)}
+_BACKEND_EXTRAS = {"dask": ("distributed", "dask"), "ray": ("ray", "ray")}
 
 
 class ConfigError(ValueError):
@@ -307,39 +308,60 @@ class Config(_Strict):
         return self.output_dir if self.output_dir is not None else Path("runs") / self.name
 
 
+_REPR = reprlib.Repr()  # a bounded repr of the offending input, however large it is
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxstring, _REPR.maxother = 3, 8, 8, 120, 120
+
+
 def _describe(error: ValidationError, source: str) -> str:
     lines = [f"invalid benchmark config {source}:"]
     for item in error.errors():
         field = ".".join(str(part) for part in item["loc"]) or "(top level)"
         message = item["msg"].removeprefix("Value error, ")
-        got = repr(item["input"])
-        lines.append(f"  {field}: {message} (got {got if len(got) <= 200 else got[:200] + '...'})")
+        lines.append(f"  {field}: {message} (got {_REPR.repr(item['input'])})")
     return "\n".join(lines)
+
+
+def _read_source(source) -> tuple[str, object]:
+    """``(label, content)``: a file's text, or the YAML text or mapping itself.
+
+    A one-line string is a path unless it is YAML for a mapping, so that ``"cfg.txt"`` or a
+    missing ``"cfg.YML"`` is read or reported as a file, never parsed as the YAML scalar it is.
+    """
+    if isinstance(source, str) and "\n" not in source:
+        try:
+            is_text = isinstance(parse_yaml(source, "(YAML string)"), dict)
+        except ValueError:
+            is_text = False
+        source = source if is_text else Path(source)
+    if not isinstance(source, Path):
+        return ("(YAML string)" if isinstance(source, str) else "(dict)"), source
+    try:
+        return str(source), source.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(source)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {str(source)!r} cannot be read as UTF-8 text: {exc}") from None
 
 
 def load_config(source) -> Config:
     """Read and validate a config from a YAML path, a YAML string, a dict or a :class:`Config`.
 
+    YAML is parsed by :func:`~skcausal_meta._validation.parse_yaml`: plain data only, no aliases,
+    bounded nesting and size, so a hostile file fails fast.
+
     Raises
     ------
     ConfigError
-        Naming each invalid field, its value and what is allowed.
+        Naming each invalid field, its value and what is allowed (or the file that cannot be read).
     """
     if isinstance(source, Config):
         return source
-    label = "(dict)"
-    is_path = isinstance(source, str) and "\n" not in source and source.endswith((".yml", ".yaml"))
-    if isinstance(source, Path) or is_path:
-        path = Path(source)
-        if not path.is_file():
-            raise ConfigError(f"config file {str(path)!r} does not exist")
-        label, source = str(path), path.read_text()
+    label, source = _read_source(source)
     if isinstance(source, str):
-        label = label if label != "(dict)" else "(YAML string)"
         try:
-            source = yaml.safe_load(source)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"config {label} is not valid YAML: {exc}") from None
+            source = parse_yaml(source, f"config {label}")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     if not isinstance(source, dict):
         raise ConfigError(f"config {label} must be a mapping at the top level, got {type(source).__name__}")
     try:

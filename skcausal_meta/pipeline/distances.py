@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
 
+from .._validation import read_json
 from ..datasets import family_distance, summarize_family
 from ..datasets.spec import atomic_write_bytes
 from .config import Config, FamilyConfig
@@ -60,11 +62,36 @@ def _summary(source, settings: dict, stream: int):
         return f"the data sets of {source.name!r} could not be made or summarised: {exc}"
 
 
+def _check_record(record) -> dict:
+    """``record`` if it has the shape :func:`compute_distances` writes, else ``ValueError``."""
+    families = record.get("families") if isinstance(record, dict) else None
+    ok = (isinstance(families, dict) and isinstance(record.get("reference"), str)
+          and isinstance(record.get("failed", {}), dict)
+          and all(isinstance(entry, dict) and all(isinstance(v, (int, float)) for k, v in entry.items() if k != "key")
+                  for entry in families.values()))
+    if not ok:
+        raise ValueError("it is not a distances record ({'reference': name, 'families': {name: {component: number}}})")
+    return record
+
+
 def read_distances(run_dir) -> dict:
     """``{"reference": name, "families": {name: {component: value}}}`` (plus ``"failed": {name:
-    reason}`` when some could not be computed), or an empty dict."""
+    reason}`` when some could not be computed), or an empty dict.
+
+    The file is a cache of values derived from the config: when it cannot be read or is not
+    such a record (truncated by a crash, edited), a warning says so and an empty dict is
+    returned, so that :func:`compute_distances` recomputes every entry and a report goes on
+    without distances.
+    """
     path = Path(run_dir) / DISTANCES_FILE
-    return json.loads(path.read_text()) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    try:
+        return _check_record(read_json(path))
+    except (OSError, ValueError) as exc:
+        warnings.warn(f"ignoring the unreadable distances cache {str(path)!r} ({exc}); it is recomputed by the next "
+                      "run", stacklevel=2)
+        return {}
 
 
 def compute_distances(config: Config, run_dir) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import tempfile
+import threading
 import time
 import traceback
 import warnings
@@ -22,7 +23,8 @@ import numpy as np
 from .. import metrics as M
 from .tasks import Task, TaskData
 
-__all__ = ["METRICS", "LOWER_IS_BETTER", "NO_DIRECTION", "metric_caption", "TaskResult", "run_task", "interventional_nil"]
+__all__ = ["METRICS", "LOWER_IS_BETTER", "NO_DIRECTION", "metric_caption", "TaskResult", "run_task", "interventional_nil",
+           "exit_with_parent"]
 
 
 def interventional_nil(estimator, X, mask) -> float:
@@ -164,16 +166,53 @@ def _compute_metrics(names, context: _Context):
     return values, errors
 
 
-def run_task(task: Task, data: TaskData) -> TaskResult:
+_WATCHED: list[int] = []  # the parent pid this process watches, once started
+
+
+def exit_with_parent(parent_pid: int | None) -> None:
+    """End this process as soon as its parent ``parent_pid`` is gone.
+
+    Called in a worker process started by the runner (``parent_pid`` the runner's pid): a daemon
+    thread polls the parent pid twice a second and exits when the process is re-parented, so
+    that killing the runner, even with ``kill -9``, does not leave workers computing (and holding
+    their memory) for nobody. Does nothing in a process that is not the runner's child (the
+    runner itself with ``n_jobs=1``, a dask or ray worker) or that already watches.
+    """
+    if parent_pid is None or os.getppid() != parent_pid or _WATCHED:
+        return
+    _WATCHED.append(parent_pid)
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def run_task(task: Task, data: TaskData, target: str | None = None, parent_pid: int | None = None) -> TaskResult:
     """Fit ``task``'s estimator on ``data`` and evaluate it; never raises on estimator errors.
 
     An exception in the estimator is caught and returned as a result with ``status="error"``
     and its traceback, so that one crashing task does not stop a benchmark.
-    """
-    from ..models.registry import get_estimator_class
 
+    Parameters
+    ----------
+    task : Task
+    data : TaskData
+    target : str, default=None
+        The estimator's ``"module:Class"`` (the runner passes it, so that estimators registered
+        in the parent process only work in workers); ``None`` looks ``task.estimator`` up in
+        this process's registry.
+    parent_pid : int, default=None
+        The runner's pid: a worker it started exits when it dies (:func:`exit_with_parent`).
+    """
+    from ..models.registry import get_estimator_class, import_estimator
+
+    exit_with_parent(parent_pid)
     try:
-        estimator = get_estimator_class(task.estimator)(**task.params)
+        estimator_class = import_estimator(target) if target is not None else get_estimator_class(task.estimator)
+        estimator = estimator_class(**task.params)
         with _one_thread(), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             start = time.perf_counter()

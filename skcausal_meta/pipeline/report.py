@@ -10,11 +10,14 @@
 - ``plots/{metric}_vs_distance.png``: the per-family mean against each distance of the family
   from the reference family (``distances.json``, one panel per distance component).
 
-Plots need matplotlib (the ``plot`` extra); without it they are skipped with a warning.
+Plots need matplotlib (the ``plot`` extra); without it they are skipped with a warning. Every file
+is derived from the artifacts and rewritten, atomically, by each call: none is ever read back, so
+a damaged one is simply replaced.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import warnings
 from pathlib import Path
@@ -22,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..datasets.spec import atomic_write_bytes
 from .artifacts import iter_artifacts
 from .distances import read_distances
 from .evaluate import METRICS, metric_caption
@@ -132,6 +136,13 @@ def _markdown(frame: pd.DataFrame, families: list[str], models: list[str], dista
     return "\n".join(lines)
 
 
+def _save_figure(fig, path: Path) -> None:
+    """Write ``fig`` as a PNG atomically, so that a killed run never leaves a truncated plot."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
 def _plots(frame: pd.DataFrame, families: list[str], models: list[str], distances: dict, folder: Path) -> list[Path]:
     try:
         import matplotlib
@@ -159,7 +170,7 @@ def _plots(frame: pd.DataFrame, families: list[str], models: list[str], distance
         ax.set_title(f"{caption} per family, mean ± s.e.")
         ax.legend(fontsize="small")
         written.append(folder / f"{metric}_by_family.png")
-        fig.savefig(written[-1], dpi=90)
+        _save_figure(fig, written[-1])
         plt.close(fig)
         if not components:
             continue
@@ -177,7 +188,7 @@ def _plots(frame: pd.DataFrame, families: list[str], models: list[str], distance
         axes.flat[0].legend(fontsize="small")
         fig.suptitle(f"{caption} against each family's distance from {distances['reference']!r}")
         written.append(folder / f"{metric}_vs_distance.png")
-        fig.savefig(written[-1], dpi=90)
+        _save_figure(fig, written[-1])
         plt.close(fig)
     return written
 
@@ -200,7 +211,7 @@ def write_report(run_dir, plots: bool = True) -> dict:
     families = _family_order(frame, distances.get("reference"))
     models = list(dict.fromkeys(frame["variant"]))
     paths = {"results": run_dir / "results.csv", "report": run_dir / "report.md"}
-    frame.to_csv(paths["results"], index=False)
-    paths["report"].write_text(_markdown(frame, families, models, distances))
+    atomic_write_bytes(paths["results"], frame.to_csv(index=False).encode())
+    atomic_write_bytes(paths["report"], _markdown(frame, families, models, distances).encode())
     paths["plots"] = _plots(frame, families, models, distances, run_dir / "plots") if plots else []
     return paths

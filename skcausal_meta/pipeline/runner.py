@@ -4,8 +4,11 @@ The parent process expands the grid, skips tasks whose artifact is complete and 
 prepares the data of the rest (data-set cache plus held-out rows), and hands them to
 ``joblib.Parallel`` (``loky`` by default, ``dask`` on a ``distributed`` cluster, or ``ray``).
 Workers only compute (:func:`~skcausal_meta.pipeline.evaluate.run_task`) and return results; the
-parent writes each task's artifact atomically as soon as its result arrives, updates a tqdm bar,
-and logs to MLflow when asked. Devices are assigned round robin. A task that raises is recorded
+parent writes each task's artifact atomically as soon as its result arrives (in completion order,
+or, on a backend that cannot yield results as they finish, such as ray's, one wave of ``n_jobs``
+tasks at a time), updates a tqdm bar, and logs to MLflow when asked. A worker the runner started
+exits when the runner dies. The runner holds the run folder's lock (:mod:`.lock`) throughout,
+so a second runner on the same folder refuses (or waits). Devices are assigned round robin. A task that raises is recorded
 with its traceback (and rerun by the next invocation); the run goes on. ``tasks.json`` lists the
 run ids of the current config, so that the report leaves out artifacts of an earlier, different
 config. Finally the family distances and the report are (re)built.
@@ -18,17 +21,20 @@ import itertools
 import json
 import os
 import traceback
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 from joblib import Parallel, delayed, parallel_config
+from joblib.parallel import get_active_backend
 
 from ..datasets.spec import atomic_write_bytes
 from .artifacts import TASKS_FILE, clean_partial, read_artifact, task_dir, write_artifact
 from .config import Config, load_config
 from .distances import compute_distances
 from .evaluate import TaskResult, run_task
+from .lock import run_lock
 from .report import write_report
 from .tasks import expand_tasks, load_task_data
 
@@ -95,6 +101,11 @@ def _backend(config: Config):
     for name in _THREAD_VARIABLES:
         os.environ.setdefault(name, "1")  # inherited by loky workers started from now on
     runtime = config.runtime
+    cores = os.cpu_count() or 1
+    if runtime.backend == "loky" and runtime.n_jobs > cores:
+        warnings.warn(f"runtime.n_jobs={runtime.n_jobs} is more than the {cores} CPU cores of this machine: the "
+                      "workers share the cores (no faster) and each holds its own copy of the models and data "
+                      f"(hundreds of MB); use n_jobs <= {cores}, or -1 for all cores", stacklevel=3)
     if runtime.backend == "dask":
         from distributed import Client
 
@@ -130,7 +141,27 @@ def _pending_work(config: Config, tasks):
     return work, errors
 
 
-def run_benchmark(config, output_dir=None, progress: bool = True) -> RunSummary:
+def _results(work):
+    """The results of ``work`` (``(task, data)`` pairs) from the active joblib backend.
+
+    Each comes as soon as it is done where the backend can yield results unordered; other
+    backends (ray's) get the tasks in waves of ``n_jobs``, each wave's results in task order, so
+    that artifacts are still written as the run goes (a killed run keeps its finished waves).
+    """
+    from ..models.registry import estimator_target
+
+    calls = [delayed(run_task)(task, data, estimator_target(task.estimator), os.getpid()) for task, data in work]
+    backend, n_jobs = get_active_backend()
+    if backend.supports_return_generator:
+        yield from Parallel(return_as="generator_unordered", batch_size=1)(calls)
+        return
+    wave = max(1, backend.effective_n_jobs(n_jobs))
+    with Parallel(batch_size=1) as parallel:
+        for start in range(0, len(calls), wave):
+            yield from parallel(calls[start:start + wave])
+
+
+def run_benchmark(config, output_dir=None, progress: bool = True, wait: bool = False) -> RunSummary:
     """Run (or resume) the benchmark described by ``config`` and write its report.
 
     Parameters
@@ -141,17 +172,30 @@ def run_benchmark(config, output_dir=None, progress: bool = True) -> RunSummary:
         Overrides the config's ``output_dir``.
     progress : bool, default=True
         Show a tqdm progress bar.
+    wait : bool, default=False
+        When another runner is working in the run folder, wait for it to finish (and then skip
+        what it finished) instead of refusing.
 
     Returns
     -------
     RunSummary
-    """
-    from tqdm.auto import tqdm
 
+    Raises
+    ------
+    RunLockedError
+        When another live runner holds the run folder and ``wait`` is False.
+    """
     config = load_config(config)
     run_dir = Path(output_dir) if output_dir is not None else config.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+    with run_lock(run_dir, wait=wait):
+        return _run_locked(config, run_dir, progress)
+
+
+def _run_locked(config: Config, run_dir: Path, progress: bool) -> RunSummary:
+    """:func:`run_benchmark` once the run folder's lock is held."""
+    from tqdm.auto import tqdm
+
+    atomic_write_bytes(run_dir / "config.yaml", yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False).encode())
     clean_partial(run_dir)
 
     tasks = expand_tasks(config)
@@ -177,9 +221,7 @@ def run_benchmark(config, output_dir=None, progress: bool = True) -> RunSummary:
             work, data_errors = _pending_work(config, pending)
             by_id = {task.run_id: task for task in pending}
             with tqdm(total=len(pending), desc=config.name, disable=not progress) as bar:
-                results = Parallel(return_as="generator_unordered", batch_size=1)(
-                    delayed(run_task)(task, data) for task, data in work)
-                for result in itertools.chain(data_errors, results):
+                for result in itertools.chain(data_errors, _results(work)):
                     task = by_id[result.run_id]
                     folder = task_dir(run_dir, task.model, task.run_id)
                     write_artifact(folder, _artifact_files(task, result))
