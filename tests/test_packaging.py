@@ -6,9 +6,12 @@ builds the wheel (a few seconds) and checks that it carries the package data: th
 checkpoints and every other file tracked under ``skcausal_meta/``.
 """
 
+import contextlib
 import importlib.util
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -175,6 +178,19 @@ def test_citation_cff_names_the_software_and_the_methods_papers():
     for ref in citation["references"]:
         assert ref["type"] == "conference-paper" and ref["title"] and ref["conference"]["name"]
         assert all({"family-names", "given-names"} <= set(author) for author in ref["authors"])
+
+
+def test_readme_first_look_prints_the_numbers_it_quotes():
+    """The README's first example runs and prints what its ``# ...`` lines say (a changed
+    checkpoint or metric shows up here before a reader finds stale numbers)."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## A first look"):readme.index("More: ")]
+    code = "\n".join(re.findall(r"```python\n(.*?)```", section, flags=re.S))
+    quoted = [line[2:] for line in code.splitlines() if line.startswith("# AUROC") or line.startswith("# 9 edges")]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    assert out.getvalue().splitlines() == quoted and len(quoted) == 3
 
 
 def test_api_reference_lists_every_public_name():
