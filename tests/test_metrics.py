@@ -1,5 +1,6 @@
 """Tests for skcausal_meta.metrics: hand-worked values, agreement with sklearn/gadjid, errors."""
 
+import itertools
 import pickle
 from types import SimpleNamespace
 
@@ -279,6 +280,37 @@ def test_graph_entropy_matches_graph_posterior():
     samples = (rng.random((9, 2, 2)) < 0.5).astype(np.int8) * np.array([[0, 1], [1, 0]], np.int8)
     post = GraphPosterior(samples, log_weights=np.log(rng.dirichlet(np.ones(9))))
     assert graph_entropy(post) == pytest.approx(post.entropy())
+
+
+def test_graph_entropy_exact_for_independent_edges_and_flags_the_cap():
+    from skcausal_meta.models.posterior import GraphPosterior
+
+    d = 4
+    rng = np.random.default_rng(1)
+    probs = rng.uniform(0.05, 0.95, (d, d)) * (1 - np.eye(d))
+    off = ~np.eye(d, dtype=bool)
+    samples = (rng.random((50, d, d)) < probs).astype(np.int8)
+
+    def bernoulli(G):
+        return float(np.log(np.where(G, probs, 1 - probs))[off].sum())
+
+    # brute force over all 2^12 graphs of the product distribution
+    graphs = np.array(list(itertools.product((0, 1), repeat=d * (d - 1))), dtype=np.int8)
+    full = np.zeros((len(graphs), d, d), dtype=np.int8)
+    full[:, off] = graphs
+    log_q = np.array([bernoulli(g) for g in full])
+    assert np.exp(log_q).sum() == pytest.approx(1.0)
+    expected = -(np.exp(log_q) * log_q).sum()
+    exact = GraphPosterior(samples, edge_probs=probs, log_prob=bernoulli)
+    value, source = graph_entropy(exact, return_source=True)
+    assert source == "independent_edges" and value == pytest.approx(expected)
+    # a log_prob that is not the product (here: shifted) is not mistaken for it
+    other = GraphPosterior(samples, edge_probs=probs, log_prob=lambda G: bernoulli(G) - 0.1)
+    assert graph_entropy(other, return_source=True)[1] in ("plugin", "plugin_cap")
+    # the plug-in estimate of S distinct uniform samples is its cap, log S
+    distinct = np.unique(samples, axis=0)
+    assert graph_entropy(distinct, return_source=True) == (pytest.approx(np.log(len(distinct))), "plugin_cap")
+    assert graph_entropy(distinct[[0, 0, 1]], return_source=True)[1] == "plugin"
 
 
 def test_edge_entropy_closed_forms():
