@@ -246,11 +246,11 @@ def test_bad_parameters_raise(params, match):
         DibsEstimator(**params).fit(_chain_data(20))
 
 
-@pytest.mark.parametrize("preset, step", [("marginal", 1), ("joint-linear", 0)])
-def test_divergence_names_the_step(preset, step):
-    """A huge step size overflows the particles (joint) or the edge logits (marginal, where the
-    particles stay finite one step longer); either way the error names the step."""
-    with pytest.raises(FloatingPointError, match=f"diverged at step {step}"):
+@pytest.mark.parametrize("preset", ["marginal", "joint-linear"])
+def test_divergence_names_the_step(preset):
+    """A huge step size throws the particles far beyond their prior (or to overflow) at the first
+    step; the error names the step and the step size."""
+    with pytest.raises(FloatingPointError, match=r"diverged at step 0: .*learning_rate \(got 1e\+38\)"):
         DibsEstimator(preset, n_steps=50, learning_rate=1e38, random_state=0).fit(_chain_data(20))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 
 import networkx as nx
 import numpy as np
@@ -397,15 +398,28 @@ class GraphPosterior:
 
     @classmethod
     def load(cls, path) -> "GraphPosterior":
-        """Read a posterior written by :meth:`save` (no pickle is ever loaded)."""
-        with np.load(os.fspath(path), allow_pickle=False) as data:
-            explicit = bool(data["explicit_edge_probs"])
-            return cls(
-                data["samples"],
-                data["log_weights"],
-                data["edge_probs"] if explicit else None,
-                node_names=data["node_names"].tolist(),
-            )
+        """Read a posterior written by :meth:`save` (no pickle is ever loaded).
+
+        Raises
+        ------
+        ValueError
+            Naming the file when it is not an ``.npz`` archive of a posterior (another file, a
+            truncated one, or one holding pickled objects).
+        """
+        path = os.fspath(path)
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"{path!r} is not a GraphPosterior file (an .npz archive written by GraphPosterior.save)")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                explicit = bool(data["explicit_edge_probs"])
+                return cls(
+                    data["samples"],
+                    data["log_weights"],
+                    data["edge_probs"] if explicit else None,
+                    node_names=data["node_names"].tolist(),
+                )
+        except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:  # a damaged or foreign archive
+            raise ValueError(f"{path!r} is not a valid GraphPosterior file ({type(exc).__name__}: {exc})") from None
 
     def __repr__(self) -> str:
         return f"GraphPosterior(n_samples={self.n_samples}, n_nodes={self.n_nodes})"

@@ -53,10 +53,14 @@ class _CausalLearnEstimator(EmpiricalGraphEstimator):
     def _check_params(self):
         """Validate the algorithm's parameters (before any work)."""
 
+    def _check_data(self, X):
+        """Validate the data for the algorithm (before any work)."""
+
     def _fit(self, X, mask):
         n_bootstrap = check_positive_int(self.n_bootstrap, "n_bootstrap", minimum=0)
         n_extensions = check_positive_int(self.n_extensions, "n_extensions")
         self._check_params()
+        self._check_data(X)
         rng = check_random_state(self.random_state)
         fits = []
         for _ in range(max(n_bootstrap, 1)):
@@ -121,6 +125,23 @@ class PCEstimator(_CausalLearnEstimator):
             raise ValueError(f"alpha must be a float in (0, 1), got {self.alpha!r}")
         if self.indep_test not in _PC_TESTS:
             raise ValueError(f"indep_test must be one of {_PC_TESTS}, got {self.indep_test!r}")
+
+    def _check_data(self, X):
+        """Refuse data the chosen test cannot judge (causal-learn would fail obscurely or find
+        nothing): too few rows for the conditioning sets, or continuous data for a test of
+        discrete data."""
+        n, d = X.shape
+        if n < d + 1:
+            raise ValueError(f"n_samples={n} is too few for PCEstimator on d={d} nodes: its tests condition on up to "
+                             f"d - 2 = {d - 2} nodes, which needs at least d + 1 = {d + 1} rows")
+        if self.indep_test in ("chisq", "gsq"):
+            levels = np.array([np.unique(column).size for column in X.T])
+            j = int(np.argmax(levels))
+            if 2 * levels[j] > n:
+                raise ValueError(
+                    f"indep_test={self.indep_test!r} tests discrete data (category codes), but X column {j} has "
+                    f"{levels[j]} distinct values in {n} rows, fewer than 2 rows per category, so no dependence "
+                    "can be found; use indep_test='fisherz' or 'kci' for continuous data")
 
     def _learn_pdag(self, X):
         pc = _causallearn("search.ConstraintBased.PC", type(self).__name__).pc

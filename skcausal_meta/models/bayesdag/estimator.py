@@ -6,8 +6,9 @@ import numbers
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
-from ..._validation import check_positive_float, check_positive_int, check_random_state
+from ..._validation import check_positive_float, check_positive_int, check_random_state, check_verbose
 from ..base import BaseCausalEstimator
 from ..devices import torch_generator
 from ..posterior import GraphPosterior
@@ -72,6 +73,8 @@ class BayesDAGEstimator(BaseCausalEstimator):
         not in the paper). ``None`` disables the move, which leaves the orders to the
         straight-through gradient of ``p`` alone.
     standardize : bool, default=True
+    verbose : bool or int, default=False
+        Show a progress bar over the SG-HMC steps.
     device : str, default="auto"
     random_state : int, numpy.random.Generator or None, default=None
 
@@ -87,7 +90,9 @@ class BayesDAGEstimator(BaseCausalEstimator):
 
     Notes
     -----
-    :meth:`score` uses the model's own likelihood ``p(x | G, theta, sigma)`` of each sample.
+    :meth:`score` uses the model's own likelihood ``p(x | G, theta, sigma)`` of each sample. A
+    chain whose node potentials or mechanism parameters run off (a step size far too large)
+    raises ``FloatingPointError`` naming the step and the step sizes.
     The node orders move by the straight-through gradient of ``p`` and, unless ``swap_every``
     is ``None``, by Metropolis-Hastings swaps of adjacent nodes scored after a short refit of the
     two nodes' mechanisms. Without the swaps the orders mix poorly (the likelihood is flat in
@@ -114,6 +119,7 @@ class BayesDAGEstimator(BaseCausalEstimator):
         friction=0.1,
         swap_every=10,
         standardize=True,
+        verbose=False,
         device="auto",
         random_state=None,
     ):
@@ -130,6 +136,7 @@ class BayesDAGEstimator(BaseCausalEstimator):
         self.friction = friction
         self.swap_every = swap_every
         self.standardize = standardize
+        self.verbose = verbose
         self.device = device
         self.random_state = random_state
 
@@ -173,13 +180,16 @@ class BayesDAGEstimator(BaseCausalEstimator):
         sampler = self._sampler(X, mask, lam, generator, device)
         start = int(self.burn_in * self.n_steps)
         draws = []
-        for t in range(self.n_steps):
+        steps = tqdm(range(self.n_steps), desc="BayesDAG", unit="step", disable=not check_verbose(self.verbose))
+        for t in steps:
             try:
                 sampler.step()
                 if self.swap_every is not None and (t + 1) % self.swap_every == 0:
                     sampler.swap_move()
             except FloatingPointError as exc:
-                raise FloatingPointError(f"BayesDAG diverged at step {t}: {exc}; lower learning_rate") from exc
+                raise FloatingPointError(
+                    f"BayesDAG diverged at step {t}: {exc}; lower learning_rate (got {self.learning_rate:g}) or "
+                    f"p_learning_rate (got {self.p_learning_rate:g})") from exc
             if t >= start and (t - start + 1) % self.thinning == 0:
                 draws.append(sampler.draw())
         self.graphs_, theta, log_scale = stack_draws(draws)

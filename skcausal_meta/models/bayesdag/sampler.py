@@ -93,10 +93,22 @@ def anm_log_likelihood(mechanism, G, theta, log_scale, X, mask):
     return anm_log_density(mechanism, G, theta, log_scale, X, mask).sum(-1)
 
 
-def _check_finite(what, tensors):
-    """Raise ``FloatingPointError`` naming ``what`` if any tensor holds a non-finite value."""
-    if not all(bool(torch.isfinite(x).all()) for x in tensors):
-        raise FloatingPointError(f"{what} became non-finite")
+# A value this many prior standard deviations from 0 has prior log density below -5e5: no data
+# set outweighs that, so it is the trace of steps too large, not of sampling.
+DIVERGED_PRIOR_SDS = 1e3
+
+
+def _check_bounded(what, tensors, prior_std=None):
+    """Raise ``FloatingPointError`` naming ``what`` if any tensor holds a non-finite value, or
+    (given ``prior_std``) a value more than :data:`DIVERGED_PRIOR_SDS` prior standard deviations
+    from 0."""
+    for x in tensors:
+        largest = float(x.detach().abs().max())
+        if not largest < float("inf"):
+            raise FloatingPointError(f"{what} became non-finite")
+        if prior_std is not None and largest > DIVERGED_PRIOR_SDS * prior_std:
+            raise FloatingPointError(f"{what} reached |value| = {largest:.3g}, more than {DIVERGED_PRIOR_SDS:g} "
+                                     f"prior standard deviations ({prior_std:g}) from 0")
 
 
 class _SGHMC:
@@ -255,7 +267,8 @@ class BayesDAGSampler:
         Raises
         ------
         FloatingPointError
-            If a parameter becomes non-finite.
+            If a parameter becomes non-finite, or ``p`` or ``theta`` runs off beyond
+            :data:`DIVERGED_PRIOR_SDS` prior standard deviations.
         """
         theta = [t.detach() for t in self.theta]
         G = self._sample_w(self.edge_logits(self.p)) * self.order_mask(self.p)
@@ -266,7 +279,7 @@ class BayesDAGSampler:
         )
         (grad_p,) = torch.autograd.grad(energy, [self.p])
         self.p_sampler.step([grad_p])
-        _check_finite("the node potentials p", [self.p])
+        _check_bounded("the node potentials p", [self.p], self.p_std)
 
         p = self.p.detach()
         allowed, logits = self.order_mask(p), self.edge_logits(p)
@@ -284,7 +297,8 @@ class BayesDAGSampler:
         for x, g in zip([*self.phi, self.log_scale], [*phi_grads, grads[-1]]):
             x.grad = g
         self.adam.step()
-        _check_finite("the mechanisms, noise scales or edge network", [*self.theta, self.log_scale, *self.phi])
+        _check_bounded("the mechanism parameters", self.theta, prior_std=1.0)
+        _check_bounded("the noise scales or edge network", [self.log_scale, *self.phi])
         return float(log_lik.detach().sum(-1).mean()) / self.X.shape[0]
 
     @torch.no_grad()

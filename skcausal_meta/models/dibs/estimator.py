@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from scipy.special import logsumexp
 
-from ..._validation import check_positive_float, check_positive_int, check_random_state, is_dag
+from ..._validation import check_positive_float, check_positive_int, check_random_state, check_verbose, is_dag
 from ..base import BaseCausalEstimator
 from ..devices import torch_generator
 from ..posterior import GraphPosterior
@@ -16,7 +16,7 @@ from .models import GRAPH_PRIORS, log_graph_prior, make_likelihood_model
 from .presets import PRESETS
 from .svgd import hard_graphs, run_svgd
 
-__all__ = ["DibsEstimator"]
+__all__ = ["DibsEstimator", "estimated_fit_seconds"]
 
 _POSITIVE_FLOATS = (
     "alpha_linear", "tau", "kernel_bandwidth", "theta_bandwidth", "learning_rate", "obs_noise",
@@ -27,6 +27,18 @@ _POSITIVE_FLOATS = (
 _INFERENCE_DTYPE = torch.float32
 
 _POSITIVE_INTS = ("n_particles", "n_steps", "n_grad_mc_samples", "n_acyclicity_mc_samples")
+_LONG_FIT_SECONDS = 30 * 60
+
+
+def estimated_fit_seconds(cfg: dict, d: int) -> float:
+    """Rough CPU time of a DiBS fit on one thread: ``5e-7 s * particles * steps * MC graphs * d^2``.
+
+    Each step scores ``n_grad_mc_samples + n_acyclicity_mc_samples`` graphs of ``d^2`` edges
+    per particle; the constant is fitted to d = 50 with the marginal preset's defaults, which ran
+    about 67 minutes (smaller ``d`` run relatively slower, their fixed costs dominating).
+    """
+    graphs = cfg["n_grad_mc_samples"] + cfg["n_acyclicity_mc_samples"]
+    return 5e-7 * cfg["n_particles"] * cfg["n_steps"] * graphs * d**2
 
 
 class DibsEstimator(BaseCausalEstimator):
@@ -81,6 +93,8 @@ class DibsEstimator(BaseCausalEstimator):
         leaves out ``p(G)`` and weights duplicate particles separately.)
     standardize : bool, default=True
         z-score the columns before inference (see :class:`BaseCausalEstimator`).
+    verbose : bool or int, default=False
+        Show a progress bar over the SVGD steps.
     device : str, default="auto"
     random_state : int, numpy.random.Generator or None, default=None
 
@@ -95,6 +109,10 @@ class DibsEstimator(BaseCausalEstimator):
 
     Notes
     -----
+    Fitting on the CPU warns when it is estimated to take over 30 minutes (see
+    :func:`estimated_fit_seconds`); a fit whose particles run off (a step size far too large)
+    raises ``FloatingPointError`` naming the step and ``learning_rate``.
+
     :meth:`score` uses the model's own likelihood: the exact BGe posterior predictive density
     (multivariate Student-t ratios) for ``"marginal"``, and ``p(x | G, theta)`` of each particle
     for the joint presets.
@@ -123,6 +141,7 @@ class DibsEstimator(BaseCausalEstimator):
         edges_per_node=2.0,
         posterior="mixture",
         standardize=True,
+        verbose=False,
         device="auto",
         random_state=None,
     ):
@@ -146,6 +165,7 @@ class DibsEstimator(BaseCausalEstimator):
         self.edges_per_node = edges_per_node
         self.posterior = posterior
         self.standardize = standardize
+        self.verbose = verbose
         self.device = device
         self.random_state = random_state
 
@@ -193,12 +213,21 @@ class DibsEstimator(BaseCausalEstimator):
         d = X.shape[1]
         cfg = self._config(d)
         device = self._device()
+        verbose = check_verbose(self.verbose)
+        seconds = estimated_fit_seconds(cfg, d)
+        if device.type == "cpu" and seconds > _LONG_FIT_SECONDS:
+            warnings.warn(
+                f"DiBS on d={d} nodes with n_particles={cfg['n_particles']}, n_steps={cfg['n_steps']} and "
+                f"{cfg['n_grad_mc_samples']} + {cfg['n_acyclicity_mc_samples']} Monte Carlo graphs per step is "
+                f"estimated to take about {seconds / 60:.0f} minutes on one CPU thread (longer on a busy machine); "
+                "lower n_steps, n_particles or n_grad_mc_samples for a quicker, rougher fit, use a GPU, or pass "
+                "verbose=True to follow its progress", UserWarning, stacklevel=4)
         generator = torch_generator(check_random_state(self.random_state), device)
         model = self._model(cfg, X, mask, device, _INFERENCE_DTYPE)
         shape = (cfg["n_particles"], d, cfg["latent_dim"], 2)
         Z = cfg["latent_prior_std"] * torch.randn(shape, generator=generator, dtype=_INFERENCE_DTYPE, device=device)
         theta = model.init_theta(cfg["n_particles"], generator)
-        Z, theta = run_svgd(Z, theta, model, cfg, generator, cfg["n_steps"])
+        Z, theta = run_svgd(Z, theta, model, cfg, generator, cfg["n_steps"], verbose)
         self.config_ = cfg
         self.particles_ = Z.cpu().numpy().astype(np.float64)
         self.theta_ = [p.cpu().numpy().astype(np.float64) for p in theta]

@@ -24,6 +24,7 @@ of ``h`` uses Gumbel-soft graphs. SVGD moves the particles along
 from __future__ import annotations
 
 import torch
+from tqdm.auto import tqdm
 
 from ..components.acyclicity import polynomial_acyclicity
 from .models import log_graph_prior
@@ -113,21 +114,32 @@ def _step_gradients(Z, theta, t, model, cfg, generator):
     return dZ, list(grads[1:])
 
 
-def run_svgd(Z, theta, model, cfg, generator, n_steps):
+# A particle entry this many prior standard deviations from 0 has prior log density below -5e5:
+# no data set outweighs that, so such a particle is the trace of steps too large, not inference.
+DIVERGED_PRIOR_SDS = 1e3
+
+
+def run_svgd(Z, theta, model, cfg, generator, n_steps, verbose=False):
     """Run ``n_steps`` SVGD steps on particles ``Z (P, d, k, 2)`` and ``theta``; returns both.
+
+    ``verbose`` shows a tqdm progress bar over the steps.
 
     Raises
     ------
     FloatingPointError
-        If a particle, an edge logit or the likelihood becomes non-finite, naming the step.
+        If a particle, an edge logit or the likelihood becomes non-finite, or a particle moves
+        more than :data:`DIVERGED_PRIOR_SDS` prior standard deviations from the origin (the
+        step size is too large), naming the step.
     """
     Z = Z.clone()
     theta = [p.clone() for p in theta]
     params = [Z, *theta]
     optimizer = torch.optim.RMSprop(params, lr=cfg["learning_rate"], alpha=0.9, eps=1e-8)
     P = Z.shape[0]
-    advice = "lower learning_rate or beta_linear, or standardize the data"
-    for t in range(n_steps):
+    advice = f"lower learning_rate (got {cfg['learning_rate']:g}) or beta_linear, or standardize the data"
+    limits = [(Z, "a latent particle", cfg["latent_prior_std"])] + [(p, "a parameter particle", cfg["param_prior_std"])
+                                                                    for p in theta]
+    for t in tqdm(range(n_steps), desc="DiBS", unit="step", disable=not verbose):
         try:
             dZ, dtheta = _step_gradients(Z, theta, t, model, cfg, generator)
         except FloatingPointError as exc:
@@ -150,6 +162,10 @@ def run_svgd(Z, theta, model, cfg, generator, n_steps):
         Z.grad = -_svgd_direction(z_flat, dZ.reshape(P, -1), K, K_z, cfg["kernel_bandwidth"]).reshape(Z.shape)
         with torch.no_grad():
             optimizer.step()
-        if not bool(torch.isfinite(Z).all()) or not all(bool(torch.isfinite(p).all()) for p in theta):
-            raise FloatingPointError(f"DiBS diverged at step {t}: a particle became non-finite; {advice}")
+        for x, what, prior_std in limits:
+            largest = float(x.detach().abs().max())
+            if not largest <= DIVERGED_PRIOR_SDS * prior_std:  # also catches nan
+                raise FloatingPointError(
+                    f"DiBS diverged at step {t}: {what} reached |value| = {largest:.3g}, more than "
+                    f"{DIVERGED_PRIOR_SDS:g} prior standard deviations ({prior_std:.3g}) from 0; {advice}")
     return Z.detach(), [p.detach() for p in theta]
