@@ -79,6 +79,8 @@ def test_end_to_end_artifacts_results_report_plots(reference):
         assert f"## {metric_caption(metric)}\n" in report
         assert (run_dir / "plots" / f"{metric}_by_family.png").stat().st_size > 0
         assert (run_dir / "plots" / f"{metric}_vs_distance.png").stat().st_size > 0
+        assert (run_dir / "plots" / f"{metric}_heatmap.png").stat().st_size > 0
+        assert (run_dir / "plots" / f"{metric}_degradation.png").stat().st_size > 0
     assert "| ood_mech_mlp |" in report and "Distance of each family from `id`" in report
     distances = json.loads((run_dir / "distances.json").read_text())
     assert set(distances["families"]) == {"id", "ood_mech_mlp"}
@@ -343,7 +345,7 @@ def test_write_report_without_distances(reference, tmp_path):
     subprocess.run(["cp", "-r", str(run_dir / "artifacts"), str(tmp_path / "artifacts")], check=True)
     paths = write_report(tmp_path)
     assert "Distance of each family" not in paths["report"].read_text()
-    assert all(p.name.endswith("_by_family.png") for p in paths["plots"])
+    assert {p.name.rsplit("_", 1)[-1] for p in paths["plots"]} == {"family.png", "heatmap.png"}
 
 
 def sachs_config(**changes):

@@ -6,9 +6,9 @@
 - ``report.md``: one table per metric, families x variants, ``mean ± s.e.`` over data sets
   (standard error ``sd / sqrt(n)`` with ``ddof=1``; NaN values, e.g. an undefined AUROC, are
   left out and the count shown), plus the failed tasks;
-- ``plots/{metric}_by_family.png``: the metric per family per model (bars with s.e.);
-- ``plots/{metric}_vs_distance.png``: the per-family mean against each distance of the family
-  from the reference family (``distances.json``, one panel per distance component).
+- ``plots/{metric}_{kind}.png``: per metric, bars per family, a family x variant heatmap, and,
+  with the run's distances (``distances.json``), the means against each distance component and a
+  degradation plot along the families ordered by distance (:mod:`.plots` describes each).
 
 Plots need matplotlib (the ``plot`` extra); without it they are skipped with a warning. Every file
 is derived from the artifacts and rewritten, atomically, by each call: none is ever read back, so
@@ -17,9 +17,7 @@ a damaged one is simply replaced.
 
 from __future__ import annotations
 
-import io
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +27,7 @@ from ..datasets.spec import atomic_write_bytes
 from .artifacts import iter_artifacts
 from .distances import read_distances
 from .evaluate import METRICS, metric_caption
+from .plots import write_plots
 
 __all__ = ["load_results", "summarize", "write_report"]
 
@@ -136,63 +135,6 @@ def _markdown(frame: pd.DataFrame, families: list[str], models: list[str], dista
     return "\n".join(lines)
 
 
-def _save_figure(fig, path: Path) -> None:
-    """Write ``fig`` as a PNG atomically, so that a killed run never leaves a truncated plot."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
-def _plots(frame: pd.DataFrame, families: list[str], models: list[str], distances: dict, folder: Path) -> list[Path]:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        warnings.warn("plots skipped: matplotlib is missing (pip install 'skcausal-meta[plot]')", stacklevel=3)
-        return []
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    width = 0.8 / len(models)
-    x = np.arange(len(families))
-    components = [k for k in next(iter(distances.get("families", {}).values()), {}) if k != "key"]
-    for metric in _metric_columns(frame):
-        caption = metric_caption(metric)
-        table = summarize(frame, metric).set_index(["family", "variant"])
-        stats = {m: table.reindex([(f, m) for f in families])[["mean", "se"]].to_numpy() for m in models}
-        fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(families) * len(models) ** 0.5), 4.5))
-        fig.subplots_adjust(bottom=0.3, top=0.9)
-        for k, m in enumerate(models):
-            ax.bar(x + (k - (len(models) - 1) / 2) * width, stats[m][:, 0], width, yerr=stats[m][:, 1],
-                   label=m, capsize=2)
-        ax.set_xticks(x, families, rotation=45, ha="right")
-        ax.set_title(f"{caption} per family, mean ± s.e.")
-        ax.legend(fontsize="small")
-        written.append(folder / f"{metric}_by_family.png")
-        _save_figure(fig, written[-1])
-        plt.close(fig)
-        if not components:
-            continue
-        n_cols = min(4, len(components))
-        n_rows = -(-len(components) // n_cols)
-        fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.2 * n_cols, 2.8 * n_rows), squeeze=False, sharey=True)
-        fig.subplots_adjust(hspace=0.45, wspace=0.1, top=0.9)
-        for ax, component in zip(axes.flat, components):
-            dist = np.array([distances["families"].get(f, {}).get(component, np.nan) for f in families])
-            for m in models:
-                ax.errorbar(dist, stats[m][:, 0], yerr=stats[m][:, 1], fmt="o", label=m, capsize=2, alpha=0.8)
-            ax.set_xlabel(component)
-        for ax in axes.flat[len(components):]:
-            ax.set_axis_off()
-        axes.flat[0].legend(fontsize="small")
-        fig.suptitle(f"{caption} against each family's distance from {distances['reference']!r}")
-        written.append(folder / f"{metric}_vs_distance.png")
-        _save_figure(fig, written[-1])
-        plt.close(fig)
-    return written
-
-
 def write_report(run_dir, plots: bool = True) -> dict:
     """Write ``results.csv``, ``report.md`` and (with ``plots``) the PNG plots of a run folder.
 
@@ -213,5 +155,6 @@ def write_report(run_dir, plots: bool = True) -> dict:
     paths = {"results": run_dir / "results.csv", "report": run_dir / "report.md"}
     atomic_write_bytes(paths["results"], frame.to_csv(index=False).encode())
     atomic_write_bytes(paths["report"], _markdown(frame, families, models, distances).encode())
-    paths["plots"] = _plots(frame, families, models, distances, run_dir / "plots") if plots else []
+    tables = {metric: summarize(frame, metric) for metric in _metric_columns(frame)}
+    paths["plots"] = write_plots(tables, families, models, distances, run_dir / "plots") if plots else []
     return paths
