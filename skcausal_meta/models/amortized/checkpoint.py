@@ -181,6 +181,15 @@ def _build(model_cls, config: dict, shapes: dict, json_path: Path) -> torch.nn.M
         return model_cls(**config)
 
 
+def _verified_payload(weights_path: Path, meta: dict) -> bytes:
+    """The bytes of ``weights_path`` after checking them against the SHA-256 its JSON records."""
+    payload = weights_path.read_bytes()
+    if hashlib.sha256(payload).hexdigest() != meta.get("sha256"):
+        raise ValueError(f"checkpoint file {str(weights_path)!r} does not have the SHA-256 its JSON records "
+                         f"({str(meta.get('sha256'))[:12]}...): the weights were altered, swapped or truncated")
+    return payload
+
+
 def load_model(path, model_cls, map_location="cpu") -> tuple[torch.nn.Module, dict]:
     """Build ``model_cls(**config)`` from ``STEM.json`` and load the verified ``STEM.safetensors``.
 
@@ -193,15 +202,12 @@ def load_model(path, model_cls, map_location="cpu") -> tuple[torch.nn.Module, di
         raise ValueError(f"checkpoint file {str(json_path)!r} holds a {meta.get('model')!r} model, "
                          f"not {model_cls.model_name!r}")
     header = _header(weights_path)
-    if (header.get("__metadata__") or {}).get("model") != model_cls.model_name:
-        raise ValueError(f"checkpoint file {str(weights_path)!r} does not hold a {model_cls.model_name!r} model")
+    found = (header.get("__metadata__") or {}).get("model")
+    if found != model_cls.model_name:
+        raise ValueError(f"checkpoint file {str(weights_path)!r} holds a {found!r} model, not {model_cls.model_name!r}")
     shapes = {k: v.get("shape") for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
     model = _build(model_cls, meta["config"], shapes, json_path)
-    payload = weights_path.read_bytes()
-    if hashlib.sha256(payload).hexdigest() != meta.get("sha256"):
-        raise ValueError(f"checkpoint file {str(weights_path)!r} does not have the SHA-256 its JSON records "
-                         f"({str(meta.get('sha256'))[:12]}...): the weights were altered, swapped or truncated")
-    tensors, _ = _read_tensors(weights_path, payload)
+    tensors, _ = _read_tensors(weights_path, _verified_payload(weights_path, meta))
     model.load_state_dict({k: v.to(model.state_dict()[k].dtype) for k, v in tensors.items()})
     return model.to(map_location).eval(), meta
 
@@ -262,7 +268,7 @@ def load_encoder(model: torch.nn.Module, path) -> dict:
                          f"{source_sizes}, not {target_sizes} as {type(model).__name__}'s; give the network "
                          "the source's sizes")
     weights_path = checkpoint_file(stem, ".safetensors")
-    tensors, _ = _read_tensors(weights_path)
+    tensors, _ = _read_tensors(weights_path, _verified_payload(weights_path, meta))
     source = {k.removeprefix("encoder."): v for k, v in tensors.items() if k.startswith("encoder.")}
     target = model.encoder.state_dict()
     optional = {"query"}
