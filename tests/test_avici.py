@@ -1,5 +1,6 @@
 """Tests of the AVICI network and AviciEstimator (tiny networks, a few seconds each)."""
 
+import hashlib
 import itertools
 import json
 
@@ -10,8 +11,8 @@ from sklearn.metrics import roc_auc_score
 
 from skcausal_meta._validation import is_dag
 from skcausal_meta.models.avici import AviciEstimator, AviciModel, project_to_dag
-from skcausal_meta.models.checkpoint_io import checkpoint_lineage, load_model, save_model
-from skcausal_meta.models.training import make_model_input
+from skcausal_meta.models.amortized.checkpoint import load_model, save_model
+from skcausal_meta.models.amortized.inputs import make_model_input
 
 TINY = dict(dim=16, n_layers=1, n_heads=2)
 
@@ -155,6 +156,7 @@ def test_meta_fit_warm_start_fine_tunes_the_checkpoint_and_leaves_it_unchanged(c
     stem, source = checkpoint
     options = dict(progress=False, batch_size=2, n_nodes=[3, 4], n_samples=16, n_interventional=4, eval_every=1,
                    n_validation_batches=1, warmup_steps=0, decay="constant", weight_decay=0.0)
+    digest = hashlib.sha256(stem.with_suffix(".safetensors").read_bytes()).hexdigest()
 
     def params(model):
         return torch.cat([p.detach().ravel() for p in model.parameters()])
@@ -162,31 +164,31 @@ def test_meta_fit_warm_start_fine_tunes_the_checkpoint_and_leaves_it_unchanged(c
     est = AviciEstimator(checkpoint=stem, device="cpu", random_state=0)
     # one step at a tiny learning rate: the weights are the checkpoint's, not a fresh initialisation
     est.meta_fit("id", steps=1, warm_start=True, lr=1e-9, out=tmp_path / "ft", **options)
+    assert est.checkpoint == stem and est.meta_checkpoint_ == tmp_path / "ft"  # the parameter is left as given
     tuned = est._network()[0]
+    assert tuned is est.meta_network_
     assert torch.allclose(params(tuned), params(source), atol=1e-6)
     assert not torch.allclose(params(_model(seed=1)), params(source), atol=1e-2)
     assert torch.equal(params(load_model(stem, AviciModel)[0]), params(source))  # the source file is unchanged
     _, meta = load_model(tmp_path / "ft", AviciModel)
-    assert meta["info"]["warm_start_from"] == str(stem) and meta["config"] == source.config
-    # the same call with more steps continues that run, whose training state keeps the source ...
+    assert meta["info"]["init_from"] == {"name": str(stem), "sha256": digest} and meta["config"] == source.config
+    # the same call with more steps continues that run (a warm start from the meta-fitted network)
     est.meta_fit("id", steps=2, warm_start=True, lr=1e-9, out=tmp_path / "ft", **options)
     info = load_model(tmp_path / "ft", AviciModel)[1]["info"]
-    assert info["steps"] == 2 and info["warm_start_from"] == str(stem)
-    # ... and without that state it would overwrite the record of where the network came from
-    with pytest.raises(ValueError, match=r"warm_start=True with out='.*ft', where the network it starts from"):
-        est.meta_fit("id", steps=3, warm_start=True, out=tmp_path / "ft", resume=False, **options)
+    assert info["steps"] == 2
     # a real step moves the weights; a second warm start continues from the meta-fitted network
     est.meta_fit("id", steps=1, warm_start=True, lr=1e-2, **options)
+    assert est.meta_checkpoint_ is None and est.checkpoint == stem
     assert not torch.allclose(params(est._network()[0]), params(tuned), atol=1e-4)
-    with pytest.raises(ValueError, match="model_config must be None with warm_start=True"):
+    with pytest.raises(ValueError, match="model_config must be None when starting from an existing network"):
         est.meta_fit("id", steps=1, warm_start=True, model_config=TINY, **options)
-    # that network was kept in memory only: a checkpoint started from it cannot name its training stream
+    # that network was kept in memory only: its checkpoint names no source file
     est.meta_fit("id", steps=1, warm_start=True, out=tmp_path / "from_memory", **options)
-    with pytest.raises(FileNotFoundError, match=r"from_memory\.json' started from a network that meta_fit kept"):
-        checkpoint_lineage(tmp_path / "from_memory")
+    info = load_model(tmp_path / "from_memory", AviciModel)[1]["info"]
+    assert not {"init_from", "init_encoder_from"} & set(info) and info["family"] == "id"
 
 
-def test_meta_fit_network_reaches_clones_and_fit_comes_first(tmp_path):
+def test_meta_fit_leaves_the_checkpoint_parameter_and_out_loads_in_a_clone(tmp_path):
     from sklearn.base import clone
     from sklearn.exceptions import NotFittedError
 
@@ -195,9 +197,17 @@ def test_meta_fit_network_reaches_clones_and_fit_comes_first(tmp_path):
                  n_nodes=[3, 4], n_samples=20, n_interventional=5, eval_every=1, n_validation_batches=1)
     with pytest.raises(NotFittedError):  # meta_history_ is set, but nothing is fitted to data yet
         est.predict_graph_posterior()
-    assert est.checkpoint == str(tmp_path / "m")
+    assert est.checkpoint is None and est.get_params()["checkpoint"] is None
+    assert est.meta_checkpoint_ == tmp_path / "m" and est.meta_network_ is not None
     X = np.random.default_rng(4).normal(size=(30, 4))
-    np.testing.assert_array_equal(clone(est).fit(X).edge_probs_, est.fit(X).edge_probs_)
+    trained = est.fit(X).edge_probs_
+    assert est.checkpoint_path_ == tmp_path / "m"
+    # a clone is built from the parameters: checkpoint=out loads the trained network ...
+    np.testing.assert_array_equal(clone(est).set_params(checkpoint=tmp_path / "m").fit(X).edge_probs_, trained)
+    # ... and without it the clone is the default estimator, not the meta-fitted one
+    default = clone(est).fit(X)
+    assert default.checkpoint_path_.name == "avici_id_large"
+    assert not np.allclose(default.edge_probs_, trained)
 
 
 def test_fit_leaves_the_global_torch_rng_alone():
@@ -225,13 +235,14 @@ def test_meta_fit_continues_a_run_and_records_the_whole_family(tmp_path):
     assert meta["info"]["steps"] == 2 and meta["config"] == AviciModel(**TINY).config
     assert meta["info"]["family"] == "my_id" and meta["info"]["family_spec"]["n_samples"] == 20
     assert est.meta_history_[0]["step"] == 2
-    with pytest.raises(ValueError, match=r"m\.train\.safetensors.*other settings for \['family'\]"):
+    with pytest.raises(ValueError, match=r"m\.train\.safetensors.*other settings for \['family_stream'\]"):
         est.meta_fit("ood_graph_ws", steps=3, out=tmp_path / "m", **options)
 
 
 def test_meta_fit_excludes_held_out_graphs(tmp_path):
     """Graphs listed in ``exclude_graphs`` are redrawn: the first batch, hence the weights, change."""
-    from skcausal_meta.models.training import DatasetStream, TrainConfig
+    from skcausal_meta.models.amortized.config import TrainConfig
+    from skcausal_meta.models.amortized.stream import DatasetStream
 
     options = dict(batch_size=2, n_nodes=[3, 3], n_samples=20, n_interventional=5, eval_every=1,
                    n_validation_batches=1, seed=3)

@@ -12,7 +12,14 @@ import torch
 
 from ..._validation import check_positive_int, check_random_state
 from ..base import BaseCausalEstimator
-from .checkpoint import checkpoint_file, checkpoint_stem, load_model, resolve_checkpoint
+from .checkpoint import (
+    checkpoint_file,
+    checkpoint_stem,
+    load_model,
+    read_training_state_configs,
+    resolve_checkpoint,
+    training_state_path,
+)
 from .config import TrainConfig
 from .inputs import make_model_input
 from .training import train
@@ -90,7 +97,8 @@ class AmortizedEstimator(BaseCausalEstimator):
             Files of held-out graphs never to train on (``.npy`` stacks or hash lists).
         **train_options
             Other :class:`~skcausal_meta.models.amortized.config.TrainConfig` fields
-            (``batch_size``, ``lr``, ...). ``seed`` defaults to one drawn from ``random_state``.
+            (``batch_size``, ``lr``, ...). ``seed`` defaults to that of the training state being
+            resumed, else to one drawn from ``random_state``.
 
         Returns
         -------
@@ -102,6 +110,13 @@ class AmortizedEstimator(BaseCausalEstimator):
         steps = check_positive_int(steps, "steps")
         if isinstance(exclude_graphs, (str, os.PathLike)):
             exclude_graphs = [exclude_graphs]
+        if not all(isinstance(p, (str, os.PathLike)) for p in exclude_graphs):
+            raise TypeError(f"exclude_graphs must be a path or a list of paths (.npy graph stacks or hash "
+                            f"files), got {type(exclude_graphs).__name__}")
+        state = None if out is None else training_state_path(out)
+        if resume and state is not None and state.is_file():  # a run to continue keeps its seed
+            saved = read_training_state_configs(state, self._network_class.model_name)[1]
+            train_options.setdefault("seed", saved["seed"])
         train_options.setdefault("seed", int(check_random_state(self.random_state).integers(2**31 - 1)))
         config = TrainConfig(steps=steps, **train_options)
         source = {}
