@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
 from skcausal_meta._validation import is_dag
+from skcausal_meta.models.amortized.checkpoint import load_model, save_model
+from skcausal_meta.models.amortized.inputs import make_model_input
 from skcausal_meta.models.bcnp import BCNP, BCNPEstimator, DAGDistribution
-from skcausal_meta.models.checkpoint_io import load_model, save_model
 from skcausal_meta.models.components.decoders import BilinearEdgeDecoder
 from skcausal_meta.models.components.permutation import sample_permutations
-from skcausal_meta.models.training import make_model_input
 
 TINY = dict(dim=16, n_layers=1, n_decoder_layers=1, n_heads=2, n_perm_samples=8)
 
@@ -358,7 +358,8 @@ def test_default_checkpoint_is_half_precision_and_beats_bcnp_id_in_distribution(
     auroc = {checkpoint: mean_auroc(checkpoint, *observational) for checkpoint in ("bcnp_id_large", "bcnp_id")}
     assert auroc["bcnp_id_large"] > auroc["bcnp_id"] + 0.05, auroc
     model, meta = load_model(BCNPEstimator(device="cpu").fit(observational[0][0]).checkpoint_path_, BCNP)
-    assert meta["info"]["stored_dtype"] == "float16" and meta["info"]["encoder_from"] == "avici_id_large"
+    # migrated from the old "encoder_from" record, which kept no digest of the source's weights
+    assert meta["info"]["stored_dtype"] == "float16" and meta["info"]["init_encoder_from"]["name"] == "avici_id_large"
     assert model.config["dim"] == 128 and next(model.parameters()).dtype == torch.float32
 
 
