@@ -58,6 +58,7 @@ __all__ = [
     "nil",
     "i_nil",
     "make_graph_scorer",
+    "GRAPH_METRICS",
     # skeleton, CPDAG and v-structure metrics, defined in skcausal_meta.cpdag_metrics
     "skeleton_auroc",
     "skeleton_auprc",
@@ -689,8 +690,11 @@ from .cpdag_metrics import (  # noqa: E402
     skeleton_auroc,
 )
 
-# name -> (metric, greater_is_better)
-_SCORABLE = {
+#: The graph metrics by name: ``name -> (function(G_true, posterior), greater_is_better)``.
+#: The one place their direction is stated: :func:`make_graph_scorer` signs scores by it and
+#: the benchmark pipeline's metric registry (:data:`skcausal_meta.pipeline.evaluate.METRICS`)
+#: reads it, so that a scorer and a report never disagree on which way is better.
+GRAPH_METRICS = {
     "e_shd": (e_shd, False),
     "e_sid": (e_sid, False),
     "edge_auroc": (edge_auroc, True),
@@ -762,14 +766,14 @@ def make_graph_scorer(metric, true_graph, *, greater_is_better=None, **kwargs):
     truth = check_adjacency(true_graph, name="true_graph")
     if callable(metric):
         sign = -1 if greater_is_better is False else 1
-    elif isinstance(metric, str) and metric in _SCORABLE:
+    elif isinstance(metric, str) and metric in GRAPH_METRICS:
         if greater_is_better is not None:
             raise ValueError(
                 f"greater_is_better must be None for the named metric {metric!r}; "
                 "it is only for callables"
             )
-        metric, greater = _SCORABLE[metric]
+        metric, greater = GRAPH_METRICS[metric]
         sign = 1 if greater else -1
     else:
-        raise ValueError(f"metric must be a callable or one of {sorted(_SCORABLE)}, got {metric!r}")
+        raise ValueError(f"metric must be a callable or one of {sorted(GRAPH_METRICS)}, got {metric!r}")
     return _GraphScorer(metric, truth, sign, kwargs)

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from skcausal_meta.metrics import GRAPH_METRICS
 from skcausal_meta.models.registry import get_estimator_class, list_estimators, register_estimator
 from skcausal_meta.pipeline import ConfigError, load_config
+from skcausal_meta.pipeline.evaluate import LOWER_IS_BETTER, METRICS, NO_DIRECTION
 from skcausal_meta.pipeline.tasks import expand_tasks
 
 REPO = Path(__file__).resolve().parents[1]
@@ -181,6 +183,23 @@ def test_shipped_benchmark_configs():
     assert {m.name for m in ood.models} == set(list_estimators())
     assert ood.data.n_datasets == 5 and ood.data.n_nodes == 10
     assert {"e_shd", "edge_auroc", "edge_auprc", "nil", "i_nil", "graph_entropy", "time"} <= set(ood.metrics)
+    assert {"skeleton_auroc", "e_cpdag_shd", "e_orientation_accuracy"} <= set(ood.metrics)
+
+
+def test_config_accepts_every_registered_metric_and_only_those():
+    assert set(GRAPH_METRICS) < set(METRICS)  # the CPDAG metrics included
+    assert load_config(with_changes(metrics=list(METRICS))).metrics == list(METRICS)
+    with pytest.raises(ConfigError, match=r"metrics\.1: Input should be .*'e_cpdag_shd'"):
+        load_config(with_changes(metrics=["e_cpdag_shd", "cpdag_shd"]))
+
+
+def test_metric_directions_come_from_one_registry():
+    # the scorers' registry decides the graph metrics' direction; the pipeline adds the others
+    assert {name for name, (_, greater) in GRAPH_METRICS.items() if not greater} == {
+        "e_shd", "e_sid", "edge_ece", "e_cpdag_shd"}
+    assert LOWER_IS_BETTER == {"e_shd", "e_sid", "edge_ece", "e_cpdag_shd", "nil", "i_nil", "time"}
+    assert NO_DIRECTION == {"graph_entropy", "edge_entropy"}
+    assert all(METRICS[name].greater_is_better is greater for name, (_, greater) in GRAPH_METRICS.items())
 
 
 def test_real_family_expands_into_seeded_splits():

@@ -35,14 +35,14 @@ from sklearn.model_selection import ParameterGrid
 from .._validation import parse_yaml
 from ..datasets import SCMFamily, get_family, list_families
 from ..models.registry import get_estimator_class, list_estimators
+from .evaluate import METRICS
 from .real import RealSizes, list_real_families, load_real, resolve_sizes
 
 __all__ = ["Config", "ConfigError", "DataConfig", "FamilyConfig", "ModelConfig", "RuntimeConfig",
            "MlflowConfig", "ReportConfig", "load_config"]
 
 DEFAULT_METRICS = ("e_shd", "edge_auroc", "edge_auprc", "nil", "i_nil", "graph_entropy", "edge_entropy", "time")
-MetricName = Literal["e_shd", "e_sid", "edge_auroc", "edge_auprc", "e_edge_f1", "edge_ece", "log_prob_true_graph",
-                     "graph_entropy", "edge_entropy", "nil", "i_nil", "time"]
+MetricName = Literal[tuple(METRICS)]  # the names of the pipeline's one metric registry
 _BACKEND_EXTRAS = {"dask": ("distributed", "dask"), "ray": ("ray", "ray")}
 
 

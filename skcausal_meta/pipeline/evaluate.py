@@ -14,17 +14,21 @@ import threading
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import metrics as M
-from .tasks import Task, TaskData
 
-__all__ = ["METRICS", "LOWER_IS_BETTER", "NO_DIRECTION", "metric_caption", "TaskResult", "run_task", "interventional_nil",
-           "exit_with_parent"]
+if TYPE_CHECKING:  # at run time config imports this module's registry, and tasks imports config
+    from .tasks import Task, TaskData
+
+__all__ = ["Metric", "METRICS", "LOWER_IS_BETTER", "NO_DIRECTION", "metric_caption", "TaskResult", "run_task",
+           "interventional_nil", "exit_with_parent"]
 
 
 def interventional_nil(estimator, X, mask) -> float:
@@ -51,32 +55,37 @@ class _Context:
     inference_s: float
 
 
-# name -> function(context) -> float
+@dataclass(frozen=True)
+class Metric:
+    """A benchmark metric: how to compute it from a task's context, and which way is better.
+
+    ``greater_is_better`` is True or False, or None for a metric that describes the posterior
+    without a better direction (the entropies). Reports caption, colour and rank by it.
+    """
+
+    compute: Callable[[_Context], float]
+    greater_is_better: bool | None
+
+
+def _graph_metric(function) -> Callable[[_Context], float]:
+    return lambda c: function(c.truth, c.posterior)
+
+
+#: The registry of the metrics a benchmark config may name, ``name -> Metric``, in report order.
+#: The graph metrics and their directions come from :data:`skcausal_meta.metrics.GRAPH_METRICS`
+#: (the scorers' registry); the metrics of the posterior itself, of held-out data and of time
+#: are added here. Config validation, reports, plots and rank tables all read this one table.
 METRICS = {
-    "e_shd": lambda c: M.e_shd(c.truth, c.posterior),
-    "e_sid": lambda c: M.e_sid(c.truth, c.posterior),
-    "edge_auroc": lambda c: M.edge_auroc(c.truth, c.posterior),
-    "edge_auprc": lambda c: M.edge_auprc(c.truth, c.posterior),
-    "e_edge_f1": lambda c: M.e_edge_f1(c.truth, c.posterior),
-    "edge_ece": lambda c: M.edge_ece(c.truth, c.posterior),
-    "log_prob_true_graph": lambda c: M.log_prob_true_graph(c.truth, c.posterior),
-    "graph_entropy": lambda c: M.graph_entropy(c.posterior),
-    "edge_entropy": lambda c: M.edge_entropy(c.posterior),
-    "skeleton_auroc": lambda c: M.skeleton_auroc(c.truth, c.posterior),
-    "skeleton_auprc": lambda c: M.skeleton_auprc(c.truth, c.posterior),
-    "e_skeleton_f1": lambda c: M.e_skeleton_f1(c.truth, c.posterior),
-    "e_orientation_accuracy": lambda c: M.e_orientation_accuracy(c.truth, c.posterior),
-    "e_cpdag_shd": lambda c: M.e_cpdag_shd(c.truth, c.posterior),
-    "e_v_structure_precision": lambda c: M.e_v_structure_precision(c.truth, c.posterior),
-    "e_v_structure_recall": lambda c: M.e_v_structure_recall(c.truth, c.posterior),
-    "nil": lambda c: -c.estimator.score(c.data.X_test, interventions=np.zeros(c.data.X_test.shape, dtype=bool)),
-    "i_nil": lambda c: interventional_nil(c.estimator, c.data.X_int, c.data.mask_int),
-    "time": lambda c: c.inference_s,
+    **{name: Metric(_graph_metric(function), greater) for name, (function, greater) in M.GRAPH_METRICS.items()},
+    "graph_entropy": Metric(lambda c: M.graph_entropy(c.posterior), None),
+    "edge_entropy": Metric(lambda c: M.edge_entropy(c.posterior), None),
+    "nil": Metric(lambda c: -c.estimator.score(c.data.X_test, interventions=np.zeros(c.data.X_test.shape, dtype=bool)),
+                  False),
+    "i_nil": Metric(lambda c: interventional_nil(c.estimator, c.data.X_int, c.data.mask_int), False),
+    "time": Metric(lambda c: c.inference_s, False),
 }
-# for report captions; entropies describe the posterior and have no better direction; every
-# other metric is better when higher
-LOWER_IS_BETTER = frozenset({"e_shd", "e_sid", "e_cpdag_shd", "edge_ece", "nil", "i_nil", "time"})
-NO_DIRECTION = frozenset({"graph_entropy", "edge_entropy"})
+LOWER_IS_BETTER = frozenset(name for name, metric in METRICS.items() if metric.greater_is_better is False)
+NO_DIRECTION = frozenset(name for name, metric in METRICS.items() if metric.greater_is_better is None)
 
 
 def metric_caption(metric: str) -> str:
@@ -159,7 +168,7 @@ def _compute_metrics(names, context: _Context):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # undefined metrics return nan with a warning
             try:
-                values[name] = float(METRICS[name](context))
+                values[name] = float(METRICS[name].compute(context))
             except Exception as exc:  # one failing metric must not lose the others
                 values[name] = float("nan")
                 errors[name] = f"{type(exc).__name__}: {exc}"
