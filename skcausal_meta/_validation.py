@@ -174,8 +174,8 @@ class _BoundedYamlLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
-            raise yaml.composer.ComposerError(
-                None, None, f"YAML aliases (*{event.anchor}) are not allowed: write the value out in full", event.start_mark)
+            problem = f"YAML aliases (*{event.anchor}) are not allowed: write the value out in full"
+            raise yaml.composer.ComposerError(None, None, problem, event.start_mark)
         self._nodes += 1
         self._depth += 1
         if self._depth > MAX_NESTING or self._nodes > MAX_YAML_NODES:

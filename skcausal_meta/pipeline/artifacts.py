@@ -8,8 +8,9 @@ Atomicity: all files are written into a hidden temporary folder beside the targe
 renamed into place (a directory rename is atomic on POSIX). A reader therefore sees either no
 folder or a complete one, and a read that straddles a replace is retried (:func:`read_artifact`);
 leftovers of a killed writer are hidden folders removed by :func:`clean_partial` (only the
-holder of the run folder's lock writes there, :mod:`~skcausal_meta.pipeline.lock`). Corruption after the fact (an edited or truncated file) is caught by the
-manifest hashes: :func:`read_artifact` then returns ``None`` and the task is rerun.
+holder of the run folder's lock writes there, :mod:`~skcausal_meta.pipeline.lock`). Corruption
+after the fact (an edited or truncated file) is caught by the manifest hashes:
+:func:`read_artifact` then returns ``None`` and the task is rerun.
 """
 
 from __future__ import annotations
