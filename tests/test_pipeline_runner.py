@@ -19,6 +19,7 @@ from skcausal_meta.datasets import list_families
 from skcausal_meta.pipeline import load_config, load_results, run_benchmark, write_report
 from skcausal_meta.pipeline.artifacts import MANIFEST, iter_artifacts, read_artifact
 from skcausal_meta.pipeline.evaluate import interventional_nil, metric_caption
+from skcausal_meta.pipeline.report import bootstrap_interval
 from skcausal_meta.pipeline.tasks import expand_tasks
 
 REPO = Path(__file__).resolve().parents[1]
@@ -84,9 +85,13 @@ def test_end_to_end_artifacts_results_report_plots(reference):
     assert "| ood_mech_mlp |" in report and "Distance of each family from `id`" in report
     distances = json.loads((run_dir / "distances.json").read_text())
     assert set(distances["families"]) == {"id", "ood_mech_mlp"}
+    sortability = json.loads((run_dir / "sortability.json").read_text())["families"]
+    assert set(sortability) == {"id", "ood_mech_mlp"}
+    assert all(len(family[name]) == 2 for family in sortability.values() for name in ("varsortability", "r2_sortability"))
+    assert "## Sortability of each family" in report and "## Ranks" in report
 
 
-def test_report_table_is_mean_and_standard_error_per_grid_point(reference):
+def test_report_table_is_mean_and_bootstrap_interval_per_grid_point(reference):
     run_dir, _ = reference
     results = pd.read_csv(run_dir / "results.csv")
     variants = ["dibs[edges_per_node=1.0]", "dibs[edges_per_node=2.0]"]
@@ -95,7 +100,9 @@ def test_report_table_is_mean_and_standard_error_per_grid_point(reference):
     for variant in variants:
         values = results[(results["family"] == "id") & (results["variant"] == variant)]["e_shd"].to_numpy()
         assert len(values) == 2
-        cells.append(f"{values.mean():.3g} ± {values.std(ddof=1) / np.sqrt(2):.2g}")
+        lo, hi = bootstrap_interval(values)
+        assert values.min() <= lo <= values.mean() <= hi <= values.max()
+        cells.append(f"{values.mean():.3g} [{lo:.3g}, {hi:.3g}]")
     section = (run_dir / "report.md").read_text().split("## e_shd")[1]
     assert f"| family | {' | '.join(variants)} |" in section
     assert f"| id | {' | '.join(cells)} |" in section

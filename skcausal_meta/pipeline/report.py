@@ -3,9 +3,12 @@
 - ``results.csv``: one row per task (model, variant, family, shift axes, data set, parameters,
   status, every metric, timings, the last line of an error); a model run with several parameter
   sets has one *variant* per set, named by the parameters that differ, e.g. ``dibs[n_steps=100]``;
-- ``report.md``: one table per metric, families x variants, ``mean ± s.e.`` over data sets
-  (standard error ``sd / sqrt(n)`` with ``ddof=1``; NaN values, e.g. an undefined AUROC, are
-  left out and the count shown), plus the failed tasks;
+- ``report.md``: one table per metric, families x variants, ``mean [lo, hi]`` over data sets
+  (a 95% percentile-bootstrap interval of the mean, :func:`bootstrap_interval`; NaN values, e.g.
+  an undefined AUROC, are left out), a rank table per metric with a direction (rank 1 is best in
+  each family; the last row is the mean rank over families), each family's var- and
+  R^2-sortability (``sortability.json``, :mod:`.sortability`) with the same intervals, the
+  family distances and the failed tasks;
 - ``plots/{metric}_{kind}.png``: per metric, bars per family, a family x variant heatmap, and,
   with the run's distances (``distances.json``), the means against each distance component and a
   degradation plot along the families ordered by distance (:mod:`.plots` describes each).
@@ -26,10 +29,14 @@ import pandas as pd
 from ..datasets.spec import atomic_write_bytes
 from .artifacts import iter_artifacts
 from .distances import read_distances
-from .evaluate import METRICS, metric_caption
+from .evaluate import METRICS, NO_DIRECTION, metric_caption
 from .plots import write_plots
+from .sortability import SORTABILITIES, read_sortability
 
-__all__ = ["load_results", "summarize", "write_report"]
+__all__ = ["load_results", "summarize", "bootstrap_interval", "rank_table", "write_report"]
+
+N_RESAMPLES = 1000
+LEVEL = 0.95
 
 
 def load_results(run_dir) -> pd.DataFrame:
@@ -71,13 +78,48 @@ def _metric_columns(frame: pd.DataFrame) -> list[str]:
     return [m for m in METRICS if m in frame.columns]
 
 
+def bootstrap_interval(values, n_resamples: int = N_RESAMPLES, level: float = LEVEL, random_state=0):
+    """Percentile-bootstrap interval ``(lo, hi)`` of the mean of ``values`` (NaN left out).
+
+    Resamples the values with replacement ``n_resamples`` times and returns the ``(1 - level) / 2``
+    and ``(1 + level) / 2`` quantiles of the resampled means: an interval over data sets that
+    needs no normality assumption, where a few data sets and bounded metrics (AUROC near 1) make
+    a t-interval leave the metric's range. Seeded (``random_state``), so a report is reproducible;
+    ``(nan, nan)`` with fewer than two values.
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if values.size < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(random_state)
+    means = values[rng.integers(0, values.size, size=(n_resamples, values.size))].mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
 def summarize(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Mean, standard error and count of ``metric`` per (family, variant) over successful tasks."""
+    """Mean, standard error (``ddof=1``), bootstrap interval (``lo``, ``hi``) and count of
+    ``metric`` per (family, variant) over successful tasks."""
     ok = frame[frame["status"] == "ok"]
     grouped = ok.groupby(["family", "variant"], sort=False)[metric]
     out = grouped.agg(mean="mean", sd=lambda v: v.std(ddof=1), n="count").reset_index()
     out["se"] = out["sd"] / np.sqrt(out["n"])
+    intervals = np.array([bootstrap_interval(values) for _, values in grouped]).reshape(-1, 2)  # same group order
+    out["lo"], out["hi"] = intervals[:, 0], intervals[:, 1]
     return out.drop(columns="sd")
+
+
+def rank_table(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Rank of each variant within each family by the mean of ``metric`` (1 is best, ties share
+    their mean rank), families x variants, from a :func:`summarize` table.
+
+    The direction is the metric's (:data:`~skcausal_meta.pipeline.evaluate.METRICS`); a variant
+    without a value in a family (all its tasks failed or undefined) gets no rank there.
+    """
+    if METRICS[metric].greater_is_better is None:
+        raise ValueError(f"metric {metric!r} has no better direction to rank by")
+    means = summary.pivot(index="family", columns="variant", values="mean")
+    return means.rank(axis=1, ascending=not METRICS[metric].greater_is_better, method="average")
 
 
 def _family_order(frame: pd.DataFrame, reference: str | None) -> list[str]:
@@ -88,33 +130,78 @@ def _family_order(frame: pd.DataFrame, reference: str | None) -> list[str]:
     return families.assign(key=key).sort_values("key")["family"].tolist()
 
 
-def _cell(mean, se, n) -> str:
+def _cell(mean, lo, hi, n) -> str:
+    """``mean [lo, hi]`` (three significant digits; just the mean without an interval)."""
     if n == 0:
         return "-"
-    mean = mean + 0.0  # -0.0 prints as "-0"
-    if n == 1 or not np.isfinite(se):
+    mean, lo, hi = mean + 0.0, lo + 0.0, hi + 0.0  # -0.0 prints as "-0"
+    if n == 1 or not (np.isfinite(lo) and np.isfinite(hi)):
         return f"{mean:.3g}"
-    return f"{mean:.3g} ± {se if se > 1e-9 * abs(mean) else 0.0:.2g}"
+    return f"{mean:.3g} [{lo:.3g}, {hi:.3g}]"
 
 
-def _markdown(frame: pd.DataFrame, families: list[str], models: list[str], distances: dict) -> str:
+def _rank_lines(tables: dict, families: list[str], models: list[str]) -> list[str]:
+    lines = ["## Ranks", "", "Per family, the variants ranked by the mean of each metric (1 is best; ties share "
+             "their mean rank); the last row is the mean rank over the families where the variant has one.", ""]
+    for metric, summary in tables.items():
+        if metric in NO_DIRECTION:
+            continue
+        ranks = rank_table(summary, metric).reindex(index=families, columns=models)
+        lines += [f"### {metric_caption(metric)}", "", "| family | " + " | ".join(models) + " |",
+                  "|---" * (len(models) + 1) + "|"]
+        for family, row in list(ranks.iterrows()) + [("**mean rank**", ranks.mean(axis=0))]:
+            lines.append(f"| {family} | " + " | ".join("-" if np.isnan(r) else f"{r:.3g}" for r in row) + " |")
+        lines.append("")
+    return lines
+
+
+def _sortability_lines(sortability: dict, families: list[str]) -> list[str]:
+    if not sortability.get("families"):
+        return []
+    lines = ["## Sortability of each family", "",
+             "Mean [95% bootstrap interval] over the run's data sets (observational rows, true graph; data sets "
+             "without edges left out). Near 1, sorting the nodes by marginal variance (varsortability) or by R^2 "
+             "finds the causal order, which `var_sortnregress` and `r2_sortnregress` exploit; 0.5 carries no "
+             "order information.", "", "| family | " + " | ".join(SORTABILITIES) + " |",
+             "|---" * (len(SORTABILITIES) + 1) + "|"]
+    for family in families:
+        values = sortability["families"].get(family)
+        if values is None:
+            continue
+        cells = []
+        for name in SORTABILITIES:
+            column = np.array([np.nan if v is None else v for v in values[name]], dtype=float)
+            n = int(np.sum(~np.isnan(column)))
+            cells.append(_cell(np.nanmean(column), *bootstrap_interval(column), n) if n else "-")
+        lines.append(f"| {family} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for family, reason in sortability.get("failed", {}).items():
+        lines += [f"No sortability for `{family}`: {reason}", ""]
+    return lines
+
+
+def _markdown(frame: pd.DataFrame, tables: dict, families: list[str], models: list[str], distances: dict,
+              sortability: dict) -> str:
     counts = frame.groupby("status").size().to_dict()
     lines = ["# Benchmark report", "", f"{len(frame)} tasks: {counts.get('ok', 0)} finished, "
-             f"{counts.get('error', 0)} failed. Cells: mean ± standard error over data sets.", ""]
+             f"{counts.get('error', 0)} failed. Cells: mean [{LEVEL:.0%} interval] over data sets, a percentile "
+             f"bootstrap of the mean ({N_RESAMPLES} resamples, seeded); a single data set shows its value only.", ""]
     real = sorted(frame.loc[frame["shift"] == "real", "family"].unique())
     if real:
         lines += [f"Real data ({', '.join(real)}): graph metrics against the consensus graph; NIL and I-NIL on "
                   "held-out rows of the data (there is no generating SCM); data sets are seeded splits of "
                   "the same rows.", ""]
-    for metric in _metric_columns(frame):
-        table = summarize(frame, metric).set_index(["family", "variant"])
+    for metric, summary in tables.items():
+        table = summary.set_index(["family", "variant"])
         lines += [f"## {metric_caption(metric)}", "", "| family | " + " | ".join(models) + " |",
                   "|---" * (len(models) + 1) + "|"]
         for family in families:
-            cells = [_cell(*table.loc[(family, m), ["mean", "se", "n"]]) if (family, m) in table.index else "-"
+            cells = [_cell(*table.loc[(family, m), ["mean", "lo", "hi", "n"]]) if (family, m) in table.index else "-"
                      for m in models]
             lines.append(f"| {family} | " + " | ".join(cells) + " |")
         lines.append("")
+    lines += _rank_lines(tables, families, models)
+    lines += _sortability_lines(sortability, families)
     if distances.get("families"):
         components = [k for k in next(iter(distances["families"].values())) if k != "key"]
         lines += [f"## Distance of each family from `{distances['reference']}`", "",
@@ -154,7 +241,8 @@ def write_report(run_dir, plots: bool = True) -> dict:
     models = list(dict.fromkeys(frame["variant"]))
     paths = {"results": run_dir / "results.csv", "report": run_dir / "report.md"}
     atomic_write_bytes(paths["results"], frame.to_csv(index=False).encode())
-    atomic_write_bytes(paths["report"], _markdown(frame, families, models, distances).encode())
     tables = {metric: summarize(frame, metric) for metric in _metric_columns(frame)}
+    atomic_write_bytes(paths["report"],
+                       _markdown(frame, tables, families, models, distances, read_sortability(run_dir)).encode())
     paths["plots"] = write_plots(tables, families, models, distances, run_dir / "plots") if plots else []
     return paths

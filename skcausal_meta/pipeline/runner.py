@@ -11,7 +11,8 @@ exits when the runner dies. The runner holds the run folder's lock (:mod:`.lock`
 a second runner on the same folder refuses (or waits). Devices are assigned round robin. A task
 that raises is recorded with its traceback (and rerun by the next invocation); the run goes on.
 ``tasks.json`` lists the run ids of the current config, so that the report leaves out artifacts of
-an earlier, different config. Finally the family distances and the report are (re)built.
+an earlier, different config. Finally the family distances, the families' sortabilities
+(:mod:`.sortability`) and the report are (re)built.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from .distances import compute_distances
 from .evaluate import TaskResult, run_task
 from .lock import run_lock
 from .report import write_report
+from .sortability import compute_sortability
 from .tasks import expand_tasks, load_task_data
 
 __all__ = ["RunSummary", "run_benchmark", "assign_devices"]
@@ -233,5 +235,6 @@ def _run_locked(config: Config, run_dir: Path, progress: bool) -> RunSummary:
                     bar.update()
         if config.report.distances:
             compute_distances(config, run_dir)
+    compute_sortability(config, run_dir)
     report = write_report(run_dir, plots=config.report.plots)
     return RunSummary(run_dir, len(tasks), len(tasks) - len(pending), len(pending), n_failed, report)
