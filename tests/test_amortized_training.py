@@ -76,3 +76,16 @@ def test_export_checkpoint_refuses_to_overwrite_its_source(tmp_path):
     stem = export_checkpoint("avici", source, tmp_path / "half", dtype="bfloat16")
     model, meta = load_model(stem, AviciModel)
     assert meta["info"]["stored_dtype"] == "bfloat16" and meta["info"]["exported_from"]["name"] == str(source)
+
+
+def test_a_resumed_run_keeps_the_source_it_started_from(tmp_path):
+    source = save_model(tmp_path / "source", AviciModel(dim=8, n_layers=1, n_heads=2))
+    config = TrainConfig(**{**TINY.__dict__, "steps": 2, "decay": "constant", "checkpoint_every": 1})
+    train("avici", "id", TrainConfig(**{**config.__dict__, "steps": 1}), tmp_path / "run", init_from=source,
+          device="cpu", progress=False)
+    recorded = load_model(tmp_path / "run", AviciModel)[1]["info"]["init_from"]
+    torch.manual_seed(5)
+    save_model(source, AviciModel(dim=8, n_layers=1, n_heads=2))  # other weights there now
+    for flags in ({}, {"init_from": source}):  # resumed without the flag, or with it
+        train("avici", "id", config, tmp_path / "run", device="cpu", progress=False, **flags)
+        assert load_model(tmp_path / "run", AviciModel)[1]["info"]["init_from"] == recorded

@@ -18,6 +18,7 @@ from .checkpoint import (
     checkpoint_stem,
     load_encoder,
     load_model,
+    read_meta,
     read_training_state_configs,
     resolve_checkpoint,
     save_model,
@@ -99,12 +100,24 @@ def train(model_name: str, family, config: TrainConfig, out=None, *, network=Non
     """
     family = get_family(family)  # a YAML file is read once
     model, info = _build(model_name, config, out, resume, network, model_config, init_from, init_encoder_from)
-    info = {"family": family.name, **info}
+    info = {"family": family.name, **info, **_recorded_source(out, resume)}
     if command is not None:
         info["command"] = command
     history = meta_train(model, family, config, out=out, resume=resume, device=device, progress=progress,
                          log_path=log_path, exclude_hashes=read_graph_hashes(exclude_graphs), info=info)
     return model, history
+
+
+def _recorded_source(out, resume: bool) -> dict:
+    """The source a run being resumed recorded when it began (its first weights came from there,
+    whatever the flags of the resuming call say)."""
+    if out is None or not resume or not training_state_path(out).is_file():
+        return {}
+    try:
+        info = read_meta(out)["info"]
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {key: info[key] for key in ("init_from", "init_encoder_from") if key in info}
 
 
 def export_checkpoint(model_name: str, source, out, dtype: str = "float16"):
