@@ -56,15 +56,17 @@ def test_compare_reports_difference_and_gaps(tmp_path, monkeypatch):
     reference.write_text("mechanism,edges,method,metric,paper,authors_repo,source\n"
                          "linear,20,bcnp,edge_auroc,,0.9,x\n"
                          "linear,20,bcnp,e_shd,12,30,x\n"
-                         "gp,60,dibs,e_shd,,50,x\n")
+                         "gp,60,dibs,e_shd,,50,x\n"
+                         "linear,20,bcnp,log_prob_true_graph,,-60,x\n")
     auroc, shd = np.array([0.7, 0.8, 0.75]), np.array([11.0, 13.0, 12.5])
     frame = pd.DataFrame({"family": "bcnp_linear_er20", "variant": "bcnp", "status": "ok", "edge_auroc": auroc,
-                          "e_shd": shd})
+                          "e_shd": shd, "log_prob_true_graph": [-70.0, -np.inf, -65.0]})
     monkeypatch.setattr(compare, "load_results", lambda run_dir: frame)
     rows = compare.compare(tmp_path, reference)
     assert rows[0]["difference"] == pytest.approx(auroc.mean() - 0.9)
     assert (rows[0]["lo"], rows[0]["hi"]) == bootstrap_interval(auroc) and rows[0]["outside"]
     assert rows[1]["reference_from"] == "paper" and rows[1]["reference"] == 12 and not rows[1]["outside"]
     assert rows[2]["n"] == 0 and not rows[2]["outside"]  # no run of that family: no claim
+    assert rows[3]["ours"] == -np.inf and not rows[3]["outside"]  # an infinite value: no interval, no claim
     table = compare.markdown(rows)
     assert "| linear | 20 | bcnp | edge_auroc | 0.75 [" in table and "| -0.15 | outside |" in table

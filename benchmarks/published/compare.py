@@ -6,7 +6,9 @@ For every (mechanism, edges, method, metric) of the reference file: our mean ove
 sets with its 95% bootstrap interval (:func:`skcausal_meta.pipeline.report.bootstrap_interval`, as
 in report.md), the reference value (the paper's where ``bcnp_table.csv`` has one, else the
 authors' repository's, the column saying which), ``ours - reference``, and ``outside`` when the
-reference lies outside our interval: a gap larger than the data-set sampling error. Families are
+reference lies outside our interval: a gap larger than the data-set sampling error (no claim
+where the interval is undefined: one data set, or an infinite value such as a log probability of
+-inf). Families are
 matched by the names of ``benchmarks/bcnp_table*.yml``: ``bcnp_{mechanism}_er{edges}``.
 """
 
@@ -39,7 +41,8 @@ def compare(run_dir, reference=REFERENCE) -> list[dict]:
             lo, hi = bootstrap_interval(ours)
             rows.append({**{k: ref[k] for k in ("mechanism", "edges", "method", "metric")}, "ours": mean, "lo": lo,
                          "hi": hi, "n": ours.size, "reference": value, "reference_from": which,
-                         "difference": mean - value, "outside": bool(ours.size > 1 and not lo <= value <= hi)})
+                         "difference": mean - value,
+                         "outside": bool(np.isfinite([lo, hi]).all() and not lo <= value <= hi)})
     return rows
 
 
