@@ -58,7 +58,6 @@ __all__ = [
     "nil",
     "i_nil",
     "make_graph_scorer",
-    "GRAPH_METRICS",
     # skeleton, CPDAG and v-structure metrics, defined in skcausal_meta.cpdag_metrics
     "skeleton_auroc",
     "skeleton_auprc",
