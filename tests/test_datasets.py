@@ -8,6 +8,7 @@ import random
 import networkx as nx
 import numpy as np
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import multivariate_normal
@@ -559,3 +560,11 @@ BAD_INPUTS = [
 def test_bad_input_to_the_data_api_is_a_value_error_naming_it(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_get_family_reads_a_yaml_file(tmp_path):
+    path = tmp_path / "mine.yml"
+    path.write_text(yaml.safe_dump({**get_family("id").to_dict(), "name": "mine"}))
+    assert get_family(str(path)).name == "mine" and get_family(path).to_dict() == get_family(str(path)).to_dict()
+    with pytest.raises(ValueError, match="nor a .yml/.yaml file"):
+        get_family(str(tmp_path / "missing.yml"))

@@ -327,7 +327,7 @@ def get_family(name) -> SCMFamily:
         return _REGISTRY[name]
     if isinstance(name, (str, os.PathLike)) and str(name).endswith((".yml", ".yaml")) and os.path.isfile(name):
         return SCMFamily.from_yaml(Path(name))
-    raise ValueError(f"unknown family {name!r}: neither a registered family {list_families()} nor a YAML file")
+    raise ValueError(f"unknown family {name!r} (nor a .yml/.yaml file); known families: {list_families()}")
 
 
 def list_families(shift: str | None = None) -> list[str]:
