@@ -19,9 +19,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from .._validation import check_positive_int, check_random_state
+from .._validation import check_positive_int, check_random_state, parse_yaml
 from ._params import draw, validate_range
 from .graphs import ErdosRenyi, GeometricRandom, GraphPrior, ScaleFree, StochasticBlock, WattsStrogatz, make_graph_prior
 from .interventions import InterventionSpec
@@ -262,10 +261,7 @@ class SCMFamily:
             raise ValueError(f"source must be a YAML file path or a YAML string, got {type(source).__name__}")
         text = Path(source).read_text() if isinstance(source, Path) or (
             isinstance(source, str) and "\n" not in source and Path(source).is_file()) else source
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ValueError(f"family definition {str(source)[:80]!r} is not valid YAML: {exc}") from exc
+        data = parse_yaml(text, f"family definition {str(source)[:80]!r}")
         if isinstance(source, str) and "\n" not in source and not isinstance(data, dict):
             raise FileNotFoundError(f"family file {source!r} does not exist (and the text is no YAML mapping)")
         return cls.from_dict(data)

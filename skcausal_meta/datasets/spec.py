@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +31,13 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .._files import atomic_write_bytes
 from .._validation import read_json
 from .families import get_family, list_families
 from .graphs import canonical_graph_hash, graphs_isomorphic
 from .scm import SCMInstance
 
-__all__ = ["DatasetSpec", "DatasetBundle", "DEFAULT_DATA_ROOT", "check_disjoint_graphs", "atomic_write_bytes"]
+__all__ = ["DatasetSpec", "DatasetBundle", "DEFAULT_DATA_ROOT", "check_disjoint_graphs"]
 
 DEFAULT_DATA_ROOT = Path(os.environ.get("SKCAUSAL_META_DATA", "datasets/data"))
 _SPLITS = ("train", "val", "test")
@@ -46,23 +46,6 @@ _MAX_TRIES_PER_DATASET = 50
 # by an older generator are regenerated. 2: 2026-11-26, commits 179a08a to a44663c (faster
 # generators, same graphs, other values).
 GENERATOR_VERSION = 2
-
-
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _sha256(path: Path) -> str:

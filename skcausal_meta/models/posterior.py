@@ -8,8 +8,8 @@ posteriors work without it.
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 import zipfile
 
 import networkx as nx
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
+from .._files import atomic_write_bytes
 from .._validation import check_adjacency_stack, check_positive_int, check_random_state, is_dag
 from ..graph_utils import dag_to_cpdag
 
@@ -373,28 +374,20 @@ class GraphPosterior:
     def save(self, path) -> None:
         """Write the posterior to ``path`` as an ``.npz`` archive, atomically.
 
-        The file is written to a temporary name in the same folder and moved into place with
-        :func:`os.replace`, so a reader never sees a half-written file. The ``log_prob``
+        Written with :func:`skcausal_meta._files.atomic_write_bytes`, so a reader never sees a
+        half-written file. The ``log_prob``
         callable is not saved.
         """
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(
-                    fh,
-                    samples=self.samples,
-                    log_weights=self.log_weights,
-                    edge_probs=self.edge_probs,
-                    explicit_edge_probs=np.array(self._explicit_edge_probs),
-                    node_names=np.array(self.node_names, dtype=str),
-                )
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            samples=self.samples,
+            log_weights=self.log_weights,
+            edge_probs=self.edge_probs,
+            explicit_edge_probs=np.array(self._explicit_edge_probs),
+            node_names=np.array(self.node_names, dtype=str),
+        )
+        atomic_write_bytes(path, buffer.getvalue())
 
     @classmethod
     def load(cls, path) -> "GraphPosterior":

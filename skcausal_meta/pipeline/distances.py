@@ -21,7 +21,7 @@ from joblib import Parallel, delayed
 
 from .._validation import read_json
 from ..datasets import family_distance, summarize_family
-from ..datasets.spec import atomic_write_bytes
+from .._files import atomic_write_bytes
 from .config import Config, FamilyConfig
 from .real import RealData, load_real, real_options, real_summary
 from .tasks import data_spec, inline_families, stable_seed

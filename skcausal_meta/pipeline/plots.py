@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..datasets.spec import atomic_write_bytes
+from .._files import atomic_write_bytes
 from .evaluate import LOWER_IS_BETTER, NO_DIRECTION, metric_caption
 
 __all__ = ["degradation_plot", "metric_heatmap", "write_plots"]

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..datasets.spec import atomic_write_bytes
+from .._files import atomic_write_bytes
 from .artifacts import iter_artifacts
 from .distances import read_distances
 from .evaluate import METRICS, NO_DIRECTION, metric_caption

@@ -30,7 +30,7 @@ import yaml
 from joblib import Parallel, delayed, parallel_config
 from joblib.parallel import get_active_backend
 
-from ..datasets.spec import atomic_write_bytes
+from .._files import atomic_write_bytes
 from .artifacts import TASKS_FILE, clean_partial, read_artifact, task_dir, write_artifact
 from .config import Config, load_config
 from .distances import compute_distances

@@ -27,7 +27,7 @@ import numpy as np
 
 from .._validation import is_dag, read_json
 from ..datasets import r2_sortability, varsortability
-from ..datasets.spec import atomic_write_bytes
+from .._files import atomic_write_bytes
 from .config import Config, FamilyConfig
 from .real import real_options
 from .tasks import data_spec, inline_families, load_task_data
