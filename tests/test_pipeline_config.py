@@ -11,7 +11,7 @@ import pytest
 from skcausal_meta.metrics import GRAPH_METRICS
 from skcausal_meta.models.registry import get_estimator_class, list_estimators, register_estimator
 from skcausal_meta.pipeline import ConfigError, load_config
-from skcausal_meta.pipeline.evaluate import LOWER_IS_BETTER, METRICS, NO_DIRECTION
+from skcausal_meta.pipeline.scoring import LOWER_IS_BETTER, METRICS, NO_DIRECTION
 from skcausal_meta.pipeline.tasks import expand_tasks
 
 REPO = Path(__file__).resolve().parents[1]

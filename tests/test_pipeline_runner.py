@@ -18,7 +18,7 @@ import yaml
 from skcausal_meta.datasets import list_families
 from skcausal_meta.pipeline import load_config, load_results, run_benchmark, write_report
 from skcausal_meta.pipeline.artifacts import MANIFEST, iter_artifacts, read_artifact
-from skcausal_meta.pipeline.evaluate import interventional_nil, metric_caption
+from skcausal_meta.pipeline.scoring import interventional_nil, metric_caption
 from skcausal_meta.pipeline.report import bootstrap_interval
 from skcausal_meta.pipeline.tasks import expand_tasks
 

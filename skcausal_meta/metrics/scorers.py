@@ -16,7 +16,7 @@ __all__ = ["GRAPH_METRICS", "make_graph_scorer"]
 
 #: The graph metrics by name: ``name -> (function(G_true, posterior), greater_is_better)``.
 #: The one place their direction is stated: :func:`make_graph_scorer` signs scores by it and
-#: the benchmark pipeline's metric registry (:data:`skcausal_meta.pipeline.evaluate.METRICS`)
+#: the benchmark pipeline's metric registry (:data:`skcausal_meta.pipeline.scoring.METRICS`)
 #: reads it, so that a scorer and a report never disagree on which way is better.
 GRAPH_METRICS = {
     "e_shd": (e_shd, False),

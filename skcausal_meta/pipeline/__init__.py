@@ -1,6 +1,6 @@
 """Benchmark pipeline: one YAML config -> tasks -> parallel, resumable runs -> tables and plots.
 
-``config`` (pydantic schema), ``tasks`` (grid expansion and task data), ``evaluate`` (what a
+``config`` (pydantic schema), ``tasks`` (grid expansion and task data), ``scoring`` (the metric registry), ``evaluate`` (what a
 worker does), ``artifacts`` (atomic, hash-checked task folders), ``runner`` (orchestration),
 ``distances`` (family distances for the report), ``report`` (CSV, Markdown, PNG), ``lock`` (one
 runner per run folder) and ``tracking`` (optional MLflow). See DESIGN section 7.

@@ -136,6 +136,31 @@ def clean_partial(run_dir) -> int:
     return len(leftovers)
 
 
+def _current_run_ids(run_dir: Path) -> set | None:
+    """The run ids of the run's ``tasks.json``, or None when the folder has none."""
+    if not (run_dir / TASKS_FILE).is_file():
+        return None
+    try:
+        return set(read_json(run_dir / TASKS_FILE))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{str(run_dir / TASKS_FILE)!r} is not a JSON list of run ids: {exc}") from exc
+
+
+def _of_current_run(folders: list, current: set, run_dir: Path) -> list:
+    """The task folders of the run ids ``current``, warning (at :func:`iter_artifacts`' caller)
+    about folders of other run ids and about run ids without a folder."""
+    stale = [f for f in folders if f.name not in current]
+    if stale:
+        warnings.warn(f"{len(stale)} artifacts in {run_dir} belong to an earlier config and are left out "
+                      f"(e.g. {stale[0]})", stacklevel=3)
+    folders = [f for f in folders if f.name in current]
+    absent = sorted(current - {f.name for f in folders})
+    if absent:
+        warnings.warn(f"{len(absent)} of the {len(current)} tasks of {run_dir} have no artifact (not run yet, "
+                      f"or deleted; e.g. {absent[0]}); rerun the benchmark to make them", stacklevel=3)
+    return folders
+
+
 def iter_artifacts(run_dir):
     """Yield ``(folder, record)`` for every valid task folder of a run, in sorted order.
 
@@ -144,24 +169,10 @@ def iter_artifacts(run_dir):
     (not run yet, or deleted) are named in a warning.
     """
     run_dir = Path(run_dir)
-    root = run_dir / ARTIFACTS
-    current = None
-    if (run_dir / TASKS_FILE).is_file():
-        try:
-            current = set(read_json(run_dir / TASKS_FILE))
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"{str(run_dir / TASKS_FILE)!r} is not a JSON list of run ids: {exc}") from exc
-    folders = [f for f in sorted(root.glob("*/*")) if f.is_dir() and not f.name.startswith(".")]
+    folders = [f for f in sorted((run_dir / ARTIFACTS).glob("*/*")) if f.is_dir() and not f.name.startswith(".")]
+    current = _current_run_ids(run_dir)
     if current is not None:
-        stale = [f for f in folders if f.name not in current]
-        if stale:
-            warnings.warn(f"{len(stale)} artifacts in {run_dir} belong to an earlier config and are left out "
-                          f"(e.g. {stale[0]})", stacklevel=2)
-        folders = [f for f in folders if f.name in current]
-        absent = sorted(current - {f.name for f in folders})
-        if absent:
-            warnings.warn(f"{len(absent)} of the {len(current)} tasks of {run_dir} have no artifact (not run yet, "
-                          f"or deleted; e.g. {absent[0]}); rerun the benchmark to make them", stacklevel=2)
+        folders = _of_current_run(folders, current, run_dir)
     for folder in folders:
         record = read_artifact(folder)
         if record is not None:

@@ -35,7 +35,7 @@ from sklearn.model_selection import ParameterGrid
 from .._validation import parse_yaml
 from ..datasets import SCMFamily, get_family, list_families
 from ..models.registry import get_estimator_class, list_estimators
-from .evaluate import METRICS
+from .scoring import METRICS
 from .real import RealSizes, list_real_families, load_real, resolve_sizes
 
 __all__ = ["Config", "ConfigError", "DataConfig", "FamilyConfig", "ModelConfig", "RuntimeConfig",
@@ -105,31 +105,38 @@ class FamilyConfig(_Strict):
     @model_validator(mode="after")
     def _known_or_defined(self):
         if self.is_real:
-            if self.name in list_families():
-                raise ValueError(f"family name {self.name!r} is both a real data set and a registered SCM "
-                                 "family; register the SCM family under another name")
-            given = [k for k in ("definition", "n_nodes") if getattr(self, k) is not None]
-            if given:
-                raise ValueError(f"family {self.name!r} is a real data set with fixed nodes; it takes no {given}")
-            load_real(self.name, self.options)  # checks the option names and values
-            return self
+            self._check_real()
+        else:
+            self._check_scm()
+        return self
+
+    def _check_real(self) -> None:
+        """A real data set: not also an SCM family's name, no SCM fields, valid options."""
+        if self.name in list_families():
+            raise ValueError(f"family name {self.name!r} is both a real data set and a registered SCM "
+                             "family; register the SCM family under another name")
+        given = [k for k in ("definition", "n_nodes") if getattr(self, k) is not None]
+        if given:
+            raise ValueError(f"family {self.name!r} is a real data set with fixed nodes; it takes no {given}")
+        load_real(self.name, self.options)  # checks the option names and values
+
+    def _check_scm(self) -> None:
+        """An SCM family: registered, or defined inline without clashing with a registered one."""
         if self.options is not None:
             raise ValueError(f"'options' apply only to real families {list_real_families()}, not to {self.name!r}")
         if self.definition is not None and self.definition.get("name", self.name) != self.name:
             raise ValueError(f"the definition of family {self.name!r} must not have another 'name' "
                              f"(got {self.definition['name']!r}); the entry's name is the family's")
-        if self.definition is not None:
-            self.definition = {k: v for k, v in self.definition.items() if k != "name"}
         if self.definition is None:
             if self.name not in list_families():
                 raise ValueError(f"unknown family {self.name!r}; registered families: {list_families()}, "
                                  f"real families: {list_real_families()} (or give an inline 'definition')")
-            return self
+            return
+        self.definition = {k: v for k, v in self.definition.items() if k != "name"}
         family = SCMFamily.from_dict({"name": self.name, **self.definition})
         if self.name in list_families() and get_family(self.name).to_dict() != family.to_dict():
             raise ValueError(f"family {self.name!r} is already registered with another definition; "
                              "choose a new name for the inline family")
-        return self
 
     def family(self) -> SCMFamily:
         """The SCM family (registered, or built from the inline definition); not for a real family."""
@@ -273,25 +280,37 @@ class Config(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self):
+        self._check_unique_names()
+        self._check_real_sizes()
+        self._check_reference()
+        self._check_grid_not_empty()
+        return self
+
+    def _check_unique_names(self) -> None:
         for what, names in (("family", [f.name for f in self.families]), ("model label", [m.key for m in self.models])):
             repeated = sorted({n for n in names if names.count(n) > 1})
             if repeated:
                 raise ValueError(f"{what} names must be unique, got {repeated} more than once")
+
+    def _check_real_sizes(self) -> None:
         for k, entry in enumerate(self.families):
             if entry.is_real:
                 try:
                     self.real_sizes(entry)
                 except ValueError as exc:
                     raise ValueError(f"families.{k} ({entry.name}): {exc}") from None
+
+    def _check_reference(self) -> None:
         known = list_families() + [f.name for f in self.families]
         if self.report.reference not in known:
             raise ValueError(f"report.reference {self.report.reference!r} is not a family; known families: {known}")
+
+    def _check_grid_not_empty(self) -> None:
         n_sets = sum(len(m.parameter_sets()) for m in self.models)
         if not self.families or n_sets == 0 or not self.metrics:
             raise ValueError(
                 f"the grid expands to zero tasks ({len(self.families)} families x {self.data.n_datasets} data sets x "
                 f"{n_sets} model parameter sets, {len(self.metrics)} metrics); every list needs an entry")
-        return self
 
     def real_sizes(self, entry: FamilyConfig) -> RealSizes:
         """Row counts of each split of the real family ``entry`` (its training-size overrides,

@@ -109,23 +109,36 @@ def compute_distances(config: Config, run_dir) -> dict:
         ref_settings = _settings(config, reference)
     keys = {name: hashlib.sha256(json.dumps([ref_settings, s], sort_keys=True, default=str).encode()).hexdigest()
             for name, s in settings.items()}
-    previous = read_distances(run_dir)
-    cached = previous.get("families", {}) if previous.get("reference") == reference.name else {}
-    families = {name: cached[name] for name in entries if cached.get(name, {}).get("key") == keys[name]}
+    families = _cached(read_distances(run_dir), reference.name, keys)
     missing = [name for name in entries if name not in families]
     failed = {}
     if missing:
-        jobs = [(_source(reference), ref_settings, 4)] + [(_source(entries[n]), settings[n], 3) for n in missing]
-        ref_summary, *summaries = Parallel()(delayed(_summary)(*job) for job in jobs)
-        for name, summary in zip(missing, summaries):
-            if isinstance(ref_summary, str):
-                failed[name] = f"no reference: {ref_summary}"
-            elif isinstance(summary, str):
-                failed[name] = summary
-            else:
-                families[name] = {"key": keys[name], **family_distance(ref_summary, summary)}
+        computed, failed = _distances_of(reference, ref_settings, {n: (entries[n], settings[n]) for n in missing})
+        families.update({name: {"key": keys[name], **distance} for name, distance in computed.items()})
     result = {"reference": reference.name, "families": {name: families[name] for name in entries if name in families}}
     if failed:
         result["failed"] = failed
     atomic_write_bytes(Path(run_dir) / DISTANCES_FILE, json.dumps(result, indent=1).encode())
     return result
+
+
+def _cached(previous: dict, reference: str, keys: dict) -> dict:
+    """The entries of a previous result that still hold: same reference, same settings' key."""
+    cached = previous.get("families", {}) if previous.get("reference") == reference else {}
+    return {name: cached[name] for name in keys if cached.get(name, {}).get("key") == keys[name]}
+
+
+def _distances_of(reference: FamilyConfig, ref_settings: dict, todo: dict) -> tuple[dict, dict]:
+    """Distances of the families ``todo`` (``name -> (entry, settings)``) from the reference,
+    summarised in parallel; ``(distances, failed)``, a failure being the reason as a string."""
+    jobs = [(_source(reference), ref_settings, 4)] + [(_source(entry), s, 3) for entry, s in todo.values()]
+    ref_summary, *summaries = Parallel()(delayed(_summary)(*job) for job in jobs)
+    distances, failed = {}, {}
+    for name, summary in zip(todo, summaries):
+        if isinstance(ref_summary, str):
+            failed[name] = f"no reference: {ref_summary}"
+        elif isinstance(summary, str):
+            failed[name] = summary
+        else:
+            distances[name] = family_distance(ref_summary, summary)
+    return distances, failed

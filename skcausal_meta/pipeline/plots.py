@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from .._files import atomic_write_bytes
-from .evaluate import LOWER_IS_BETTER, NO_DIRECTION, metric_caption
+from .scoring import LOWER_IS_BETTER, NO_DIRECTION, metric_caption
 
 __all__ = ["degradation_plot", "metric_heatmap", "write_plots"]
 

@@ -20,7 +20,7 @@ Likelihood metrics
     There is no SCM to draw held-out rows from, so the held-out rows of the split take its place
     in the same formulas: NIL is ``-estimator.score`` on the held-out observational rows, and
     I-NIL the mean over distinct intervention target sets of ``-estimator.score`` on the
-    held-out interventional rows with their mask (:func:`~.evaluate.interventional_nil`). For
+    held-out interventional rows with their mask (:func:`~.scoring.interventional_nil`). For
     Sachs, reagents with the same target share one group (G06976 and PMA both mark PKC).
 Graph metrics
     are scored against the data set's consensus graph (for Sachs the option ``graph``, see

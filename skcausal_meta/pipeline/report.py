@@ -29,7 +29,7 @@ import pandas as pd
 from .._files import atomic_write_bytes
 from .artifacts import iter_artifacts
 from .distances import read_distances
-from .evaluate import METRICS, NO_DIRECTION, metric_caption
+from .scoring import METRICS, NO_DIRECTION, metric_caption
 from .plots import write_plots
 from .sortability import SORTABILITIES, read_sortability
 
@@ -113,7 +113,7 @@ def rank_table(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Rank of each variant within each family by the mean of ``metric`` (1 is best, ties share
     their mean rank), families x variants, from a :func:`summarize` table.
 
-    The direction is the metric's (:data:`~skcausal_meta.pipeline.evaluate.METRICS`); a variant
+    The direction is the metric's (:data:`~skcausal_meta.pipeline.scoring.METRICS`); a variant
     without a value in a family (all its tasks failed or undefined) gets no rank there.
     """
     if METRICS[metric].greater_is_better is None:

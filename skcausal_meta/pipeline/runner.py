@@ -195,8 +195,6 @@ def run_benchmark(config, output_dir=None, progress: bool = True, wait: bool = F
 
 def _run_locked(config: Config, run_dir: Path, progress: bool) -> RunSummary:
     """:func:`run_benchmark` once the run folder's lock is held."""
-    from tqdm.auto import tqdm
-
     dumped = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
     atomic_write_bytes(run_dir / "config.yaml", dumped.encode())
     clean_partial(run_dir)
@@ -205,36 +203,49 @@ def _run_locked(config: Config, run_dir: Path, progress: bool) -> RunSummary:
     atomic_write_bytes(run_dir / TASKS_FILE, json.dumps(sorted(t.run_id for t in tasks), indent=0).encode())
     pending = [task for task in tasks if not _is_finished(task, run_dir)]
     pending = assign_devices(pending, _devices(config))
-    tracker = None
-    if config.mlflow is not None:
-        from .tracking import MlflowTracker
-
-        tracker = MlflowTracker(config.mlflow, run_dir, default_experiment=config.name)
-        pending_ids = {task.run_id for task in pending}
-        for task in tracker.missing([t for t in tasks if t.run_id not in pending_ids]):  # killed before logging
-            folder = task_dir(run_dir, task.model, task.run_id)
-            record = read_artifact(folder)
-            task = replace(task, params=record["config"]["params"])  # with the device it ran on
-            tracker.log(task, TaskResult(task.run_id, record["metrics"]["status"], metrics=record["metrics"]["metrics"],
-                                         timings=record["timings"]), folder)
-
-    n_failed = 0
+    tracker = _tracker(config, run_dir, tasks, pending)
     with _backend(config):
-        if pending:
-            work, data_errors = _pending_work(config, pending)
-            by_id = {task.run_id: task for task in pending}
-            with tqdm(total=len(pending), desc=config.name, disable=not progress) as bar:
-                for result in itertools.chain(data_errors, _results(work)):
-                    task = by_id[result.run_id]
-                    folder = task_dir(run_dir, task.model, task.run_id)
-                    write_artifact(folder, _artifact_files(task, result))
-                    if tracker is not None:
-                        tracker.log(task, result, folder)
-                    n_failed += result.status != "ok"
-                    bar.set_postfix(failed=n_failed)
-                    bar.update()
+        n_failed = _run_pending(config, run_dir, pending, tracker, progress) if pending else 0
         if config.report.distances:
             compute_distances(config, run_dir)
     compute_sortability(config, run_dir)
     report = write_report(run_dir, plots=config.report.plots)
     return RunSummary(run_dir, len(tasks), len(tasks) - len(pending), len(pending), n_failed, report)
+
+
+def _tracker(config: Config, run_dir: Path, tasks, pending):
+    """The MLflow tracker of the run (None without an ``mlflow`` section), after logging the
+    finished tasks it misses (a run killed between writing an artifact and logging it)."""
+    if config.mlflow is None:
+        return None
+    from .tracking import MlflowTracker
+
+    tracker = MlflowTracker(config.mlflow, run_dir, default_experiment=config.name)
+    pending_ids = {task.run_id for task in pending}
+    for task in tracker.missing([t for t in tasks if t.run_id not in pending_ids]):
+        folder = task_dir(run_dir, task.model, task.run_id)
+        record = read_artifact(folder)
+        task = replace(task, params=record["config"]["params"])  # with the device it ran on
+        tracker.log(task, TaskResult(task.run_id, record["metrics"]["status"], metrics=record["metrics"]["metrics"],
+                                     timings=record["timings"]), folder)
+    return tracker
+
+
+def _run_pending(config: Config, run_dir: Path, pending, tracker, progress: bool) -> int:
+    """Run the pending tasks, writing (and logging) each result as it comes; the failures' count."""
+    from tqdm.auto import tqdm
+
+    n_failed = 0
+    work, data_errors = _pending_work(config, pending)
+    by_id = {task.run_id: task for task in pending}
+    with tqdm(total=len(pending), desc=config.name, disable=not progress) as bar:
+        for result in itertools.chain(data_errors, _results(work)):
+            task = by_id[result.run_id]
+            folder = task_dir(run_dir, task.model, task.run_id)
+            write_artifact(folder, _artifact_files(task, result))
+            if tracker is not None:
+                tracker.log(task, result, folder)
+            n_failed += result.status != "ok"
+            bar.set_postfix(failed=n_failed)
+            bar.update()
+    return n_failed
