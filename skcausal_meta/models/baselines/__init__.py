@@ -9,12 +9,8 @@ single statistic or the sortability of simulated data already gives.
 from .classical import GESEstimator, PCEstimator
 from .cpdag import pdag_from_causallearn, sample_consistent_extension
 from .reference import EmptyGraphEstimator, RandomDAGEstimator
-from .trivial import (
-    CorrelationEstimator,
-    PartialCorrelationEstimator,
-    R2SortnRegressEstimator,
-    VarSortnRegressEstimator,
-)
+from .dependence import CorrelationEstimator, PartialCorrelationEstimator
+from .sortnregress import R2SortnRegressEstimator, VarSortnRegressEstimator
 
 __all__ = [
     "PCEstimator",
