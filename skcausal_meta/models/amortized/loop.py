@@ -133,6 +133,11 @@ def _check_before_training(model, config: TrainConfig, out, log_path) -> None:
         raise ValueError(f"n_nodes={list(config.n_nodes)} reaches beyond the network's max_nodes={max_nodes}")
 
 
+def _due(step: int, every: int, steps: int) -> bool:
+    """Whether the 0-based ``step`` ends a period of ``every`` steps or the run."""
+    return (step + 1) % every == 0 or step + 1 == steps
+
+
 def _log(log_path, record: dict) -> None:
     if log_path is not None:
         with open(log_path, "a") as fh:
@@ -186,9 +191,8 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     info = {"family_spec": family_spec, **(info or {}), "train_config": asdict(config),
             "excluded_graphs": settings["excluded_graphs"]}
     state_path = None if out is None else training_state_path(out)
-    start = 0
-    if state_path is not None and resume and state_path.is_file():
-        start = _resume(state_path, model, optimizer, config, settings)
+    resuming = state_path is not None and resume and state_path.is_file()
+    start = _resume(state_path, model, optimizer, config, settings) if resuming else 0
     _check_before_training(model, config, out, log_path)
     stream = DatasetStream(family, config, TRAIN, exclude_hashes)
     validation = [DatasetStream(family, config, VALIDATION, exclude_hashes)[i]
@@ -200,17 +204,16 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     for step, (x, graphs) in zip(range(start, config.steps), loader):
         stats = train_step(model, optimizer, x.to(device), graphs.to(device), step, config, device)
         running.append(stats["loss"])
-        done = step + 1
-        if done % config.eval_every == 0 or done == config.steps:
+        if _due(step, config.eval_every, config.steps):
             auroc = validation_auroc(model, validation, device)
-            history.append({"step": done, "loss": float(np.mean(running)), "val_auroc": auroc,
+            history.append({"step": step + 1, "loss": float(np.mean(running)), "val_auroc": auroc,
                             "lr": learning_rate(step, config), "elapsed_s": time.perf_counter() - t0,
                             **{k: v for k, v in stats.items() if k != "loss"}})
             _log(log_path, history[-1])
             running = []
-        if out is not None and (done % config.checkpoint_every == 0 or done == config.steps):
-            save_training_state(state_path, model, optimizer, done, settings)
-            save_model(out, model, {**info, "steps": done})
+        if out is not None and _due(step, config.checkpoint_every, config.steps):
+            save_training_state(state_path, model, optimizer, step + 1, settings)
+            save_model(out, model, {**info, "steps": step + 1})
         bar.update(1)
         bar.set_postfix(loss=f"{stats['loss']:.4f}", val_auroc=f"{auroc:.3f}")
     bar.close()

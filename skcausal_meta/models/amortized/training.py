@@ -43,13 +43,17 @@ def network_class(name: str):
     return getattr(import_module(module), cls)
 
 
-def _build(model_name, config, out, resume, network, model_config, init_from, init_encoder_from):
-    """The network to train and the ``info`` naming its source."""
+def _check_sources(network, model_config, init_from, init_encoder_from) -> None:
     if sum(x is not None for x in (network, init_from, init_encoder_from)) > 1:
         raise ValueError("give at most one of network, init_from and init_encoder_from")
     if (network is not None or init_from is not None) and model_config is not None:
         raise ValueError(f"model_config must be None when starting from an existing network (it keeps its "
                          f"configuration), got {model_config!r}")
+
+
+def _build(model_name, config, out, resume, network, model_config, init_from, init_encoder_from):
+    """The network to train and the ``info`` naming its source."""
+    _check_sources(network, model_config, init_from, init_encoder_from)
     cls = network_class(model_name)
     if network is not None:
         return copy.deepcopy(network), {}
