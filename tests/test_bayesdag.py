@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from skcausal_meta.metrics import e_shd
 from skcausal_meta.models.devices import torch_generator
 from skcausal_meta.models.bayesdag import BayesDAGEstimator
-from skcausal_meta.models.bayesdag.sampler import BayesDAGSampler, _SGHMC, anm_log_likelihood, refit_nodes
+from skcausal_meta.models.bayesdag.anm import anm_log_likelihood, refit_nodes, toggle_gains
+from skcausal_meta.models.bayesdag.sampler import BayesDAGSampler
+from skcausal_meta.models.bayesdag.sghmc import SGHMC
 
 torch.set_num_threads(1)
 
@@ -71,7 +73,7 @@ def test_sghmc_samples_a_gaussian():
     gen = torch.Generator().manual_seed(0)
     s = torch.tensor([0.5, 2.0], dtype=torch.float64)
     x = torch.zeros(400, 2, dtype=torch.float64)
-    sgh = _SGHMC([x], lr=0.02, friction=0.2, generator=gen)
+    sgh = SGHMC([x], lr=0.02, friction=0.2, generator=gen)
     draws = []
     for t in range(3000):
         sgh.step([x / s**2])
@@ -132,10 +134,9 @@ def test_toggle_gains_equal_brute_force_differences(mechanism):
     sampler = BayesDAGSampler(
         X, torch.zeros(30, 4, dtype=torch.bool), mechanism, (4, 3), 3, 1.0, 1e-3, 1e-3, 0.1, gen
     )
-    sampler.toggle_chunk_elements = 50
     allowed = sampler.order_mask(torch.randn(3, 4, generator=gen, dtype=torch.float64))
     G = torch.bernoulli(torch.full((3, 4, 4), 0.5, dtype=torch.float64), generator=gen) * allowed
-    gains = sampler._toggle_gains(G, allowed, X, sampler.mask, 2.0)
+    gains = toggle_gains(mechanism, G, allowed, sampler.theta, sampler.log_scale, X, sampler.mask, 2.0, 50)
     expected = torch.zeros_like(gains)
     for c, i, j in torch.nonzero(allowed).tolist():
         theta = [t[c : c + 1].detach() for t in sampler.theta]

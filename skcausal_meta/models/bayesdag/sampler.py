@@ -47,108 +47,14 @@ the full-data term). ``p ~ N(0, 0.1^2)`` and ``theta ~ N(0, 1)`` as in the autho
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 
 from ..components.permutation import hungarian, log_sinkhorn, straight_through
-from ..likelihoods import _masked_gaussian_log_density, mlp_input_layer, mlp_output_layers
+from .anm import anm_log_likelihood, init_mlp, refit_nodes, toggle_gains
+from .sghmc import SGHMC, check_bounded
 
 __all__ = ["BayesDAGSampler", "anm_log_likelihood", "refit_nodes", "stack_draws"]
-
-
-def _input_layer(mechanism, G, theta, X):
-    """The part of the mechanisms that is linear in ``G``: ``(..., d_target, n, h)``.
-
-    For ``"linear"`` it is the mean itself (``h = 1``); for ``"nonlinear"`` the first layer's
-    pre-activations of every node's MLP.
-    """
-    if mechanism == "linear":
-        return (X @ (G * theta[0])).transpose(-1, -2).unsqueeze(-1)
-    return mlp_input_layer(G, theta[0], theta[len(theta) // 2], X)
-
-
-def _output_layers(mechanism, theta, pre):
-    """Means ``(..., n, d)`` from :func:`_input_layer`'s output."""
-    if mechanism == "linear":
-        return pre.squeeze(-1).transpose(-1, -2)
-    n_layers = len(theta) // 2
-    return mlp_output_layers(theta[:n_layers], theta[n_layers:], pre)
-
-
-def anm_log_density(mechanism, G, theta, log_scale, X, mask):
-    """Per-row, per-node ``log p(x_j | pa_j, theta)``, ``(C, n, d)``; noise variance ``exp(2 log_scale)``.
-
-    ``theta`` is ``[W]`` for ``"linear"`` (``x_j = sum_i G_ij W_ij x_i + eps_j``) and the MLP
-    layer weights then biases (equal numbers) for ``"nonlinear"`` (``x_j = f_j(G[:, j] * x) +
-    eps_j``, the node-wise MLPs of :func:`~skcausal_meta.models.likelihoods.mlp_forward`).
-    """
-    mean = _output_layers(mechanism, theta, _input_layer(mechanism, G, theta, X))
-    return _masked_gaussian_log_density(X, mean, torch.exp(2 * log_scale).unsqueeze(-2), mask)
-
-
-def anm_log_likelihood(mechanism, G, theta, log_scale, X, mask):
-    """Per-row ``log p(x | G, theta)`` of shape ``(C, n)`` (see :func:`anm_log_density`)."""
-    return anm_log_density(mechanism, G, theta, log_scale, X, mask).sum(-1)
-
-
-# A value this many prior standard deviations from 0 has prior log density below -5e5: no data
-# set outweighs that, so it is the trace of steps too large, not of sampling.
-DIVERGED_PRIOR_SDS = 1e3
-
-
-def _check_bounded(what, tensors, prior_std=None):
-    """Raise ``FloatingPointError`` naming ``what`` if any tensor holds a non-finite value, or
-    (given ``prior_std``) a value more than :data:`DIVERGED_PRIOR_SDS` prior standard deviations
-    from 0."""
-    for x in tensors:
-        largest = float(x.detach().abs().max())
-        if not largest < float("inf"):
-            raise FloatingPointError(f"{what} became non-finite")
-        if prior_std is not None and largest > DIVERGED_PRIOR_SDS * prior_std:
-            raise FloatingPointError(f"{what} reached |value| = {largest:.3g}, more than {DIVERGED_PRIOR_SDS:g} "
-                                     f"prior standard deviations ({prior_std:g}) from 0")
-
-
-class _SGHMC:
-    """Preconditioned SG-HMC on a list of tensors (each with leading chain dimension).
-
-    ``M^{-1} = 1 / (sqrt(v) + eps)`` with ``v`` a running mean of squared gradients; ``eps = 1``
-    bounds the preconditioner (and so the injected noise) where a gradient vanishes, e.g. for
-    the weights of a dead ReLU unit, which would otherwise be kicked by noise of size
-    ``sqrt(lr / eps_small)``.
-    """
-
-    def __init__(self, params, lr, friction, generator, beta=0.99, eps=1.0):
-        self.params, self.lr, self.friction = params, lr, friction
-        self.generator, self.beta, self.eps = generator, beta, eps
-        self.momentum = [torch.zeros_like(x) for x in params]
-        self.square = [torch.zeros_like(x) for x in params]
-        self.t = 0
-
-    @torch.no_grad()
-    def step(self, grads):
-        """One update given ``grads`` = gradients of the energy ``U`` (not of the log density)."""
-        self.t += 1
-        correction = 1 - self.beta**self.t
-        for x, g, r, v in zip(self.params, grads, self.momentum, self.square):
-            v.mul_(self.beta).add_((1 - self.beta) * g**2)
-            precond = 1.0 / (torch.sqrt(v / correction) + self.eps)
-            noise = torch.randn(x.shape, generator=self.generator, dtype=x.dtype, device=x.device)
-            r.mul_(1 - self.friction).add_(-self.lr * precond * g)
-            r.add_(torch.sqrt(2 * self.friction * self.lr * precond) * noise)
-            x.add_(r)
-
-
-def _init_mlp(widths, generator, dtype, device, leading=()):
-    """Weights ``N(0, 1/fan_in)`` and zero biases of an MLP with the given widths."""
-    weights, biases = [], []
-    for a, b in zip(widths[:-1], widths[1:]):
-        w = torch.randn((*leading, a, b), generator=generator, dtype=dtype, device=device) / math.sqrt(a)
-        weights.append(w)
-        biases.append(torch.zeros((*leading, b), dtype=dtype, device=device))
-    return weights, biases
 
 
 class BayesDAGSampler:
@@ -191,17 +97,17 @@ class BayesDAGSampler:
         if mechanism == "linear":
             self.theta = [0.1 * torch.randn((n_chains, d, d), generator=generator, **opts)]
         else:
-            weights, biases = _init_mlp([d, *hidden, 1], generator, X.dtype, X.device, (n_chains, d))
+            weights, biases = init_mlp([d, *hidden, 1], generator, X.dtype, X.device, (n_chains, d))
             self.theta = weights + biases
         # variational network p -> W logits, shared across chains; and log noise scales per chain
-        w, b = _init_mlp([d, 48, 48, d * d], generator, X.dtype, X.device)
+        w, b = init_mlp([d, 48, 48, d * d], generator, X.dtype, X.device)
         self.phi = w + b
         self.phi[-1] += self.w_init_logit
         self.log_scale = torch.zeros((n_chains, d), **opts)
         for x in (self.p, *self.theta, *self.phi, self.log_scale):
             x.requires_grad_(True)
-        self.p_sampler = _SGHMC([self.p], p_lr, friction, generator)
-        self.theta_sampler = _SGHMC(self.theta, lr, friction, generator)
+        self.p_sampler = SGHMC([self.p], p_lr, friction, generator)
+        self.theta_sampler = SGHMC(self.theta, lr, friction, generator)
         self.adam = torch.optim.Adam([*self.phi, self.log_scale], lr=0.005)
         idx = torch.arange(d, device=X.device)
         self.lower = (idx[:, None] > idx[None, :]).to(X.dtype)
@@ -268,7 +174,7 @@ class BayesDAGSampler:
         ------
         FloatingPointError
             If a parameter becomes non-finite, or ``p`` or ``theta`` runs off beyond
-            :data:`DIVERGED_PRIOR_SDS` prior standard deviations.
+            :data:`~skcausal_meta.models.bayesdag.sghmc.DIVERGED_PRIOR_SDS` prior standard deviations.
         """
         theta = [t.detach() for t in self.theta]
         G = self._sample_w(self.edge_logits(self.p)) * self.order_mask(self.p)
@@ -279,7 +185,7 @@ class BayesDAGSampler:
         )
         (grad_p,) = torch.autograd.grad(energy, [self.p])
         self.p_sampler.step([grad_p])
-        _check_bounded("the node potentials p", [self.p], self.p_std)
+        check_bounded("the node potentials p", [self.p], self.p_std)
 
         p = self.p.detach()
         allowed, logits = self.order_mask(p), self.edge_logits(p)
@@ -289,7 +195,8 @@ class BayesDAGSampler:
         theta_prior = sum(0.5 * (t**2).sum() for t in self.theta)
         grads = torch.autograd.grad(-log_lik.sum() + theta_prior, [*self.theta, self.log_scale])
         # natural-gradient target of q(W | p)'s logits (module docstring); forbidden edges: 0
-        gain = self._toggle_gains(G, allowed, X, mask, scale)
+        gain = toggle_gains(self.mechanism, G, allowed, self.theta, self.log_scale, X, mask, scale,
+                            self.toggle_chunk_elements)
         target = (gain - self.lambda_sparse).clamp(-self.w_logit_clip, self.w_logit_clip) * allowed
         off = 1.0 - torch.eye(G.shape[-1], dtype=G.dtype, device=G.device)
         phi_grads = torch.autograd.grad(0.5 * ((logits - target) ** 2 * off).sum(), self.phi)
@@ -297,42 +204,9 @@ class BayesDAGSampler:
         for x, g in zip([*self.phi, self.log_scale], [*phi_grads, grads[-1]]):
             x.grad = g
         self.adam.step()
-        _check_bounded("the mechanism parameters", self.theta, prior_std=1.0)
-        _check_bounded("the noise scales or edge network", [self.log_scale, *self.phi])
+        check_bounded("the mechanism parameters", self.theta, prior_std=1.0)
+        check_bounded("the noise scales or edge network", [self.log_scale, *self.phi])
         return float(log_lik.detach().sum(-1).mean()) / self.X.shape[0]
-
-    @torch.no_grad()
-    def _toggle_gains(self, G, allowed, X, mask, scale):
-        """``Delta_ij = log p(D | W_ij = 1) - log p(D | W_ij = 0)`` for every allowed edge, ``(C, d, d)``.
-
-        Everything else (the other edges, ``theta``, the noise scales) is held. Toggling ``i -> j``
-        changes only node ``j``'s first-layer input by ``x_i * w_ij``, so each source ``i`` costs
-        one pass through the later layers for all targets at once; sources are taken in chunks
-        that bound the memory.
-        """
-        theta = [t.detach() for t in self.theta]
-        log_scale = self.log_scale.detach()
-        noise_var = torch.exp(2 * log_scale).unsqueeze(-2)  # (C, 1, d)
-        pre = _input_layer(self.mechanism, G, theta, X)  # (C, d_target, m, h)
-        mean = _output_layers(self.mechanism, theta, pre)
-        base = scale * _masked_gaussian_log_density(X, mean, noise_var, mask).sum(-2)
-        w_in = theta[0].transpose(-1, -2).unsqueeze(-1) if self.mechanism == "linear" else theta[0]
-        sign = (1 - 2 * G) * allowed  # +1 adds an allowed absent edge, -1 removes a present one
-        C, d, m, h = pre.shape
-        chunk = max(1, self.toggle_chunk_elements // (C * d * m * h))
-        later = [t.unsqueeze(1) for t in theta]
-        gains = []
-        for start in range(0, d, chunk):
-            src = slice(start, min(start + chunk, d))
-            step = (
-                sign[:, src, :, None, None]
-                * X[:, src].T[None, :, None, :, None]
-                * w_in[:, :, src].transpose(1, 2).unsqueeze(-2)
-            )  # (C, k, d_target, m, h)
-            mean = _output_layers(self.mechanism, later, pre.unsqueeze(1) + step)
-            density = _masked_gaussian_log_density(X, mean, noise_var.unsqueeze(1), mask)
-            gains.append(scale * density.sum(-2) - base.unsqueeze(1))
-        return torch.cat(gains, dim=1) * (1 - 2 * G)
 
     def swap_move(self):
         """Metropolis-Hastings swap of two adjacent nodes in every chain's order; returns the
@@ -346,7 +220,7 @@ class BayesDAGSampler:
         marginalised: with the other parents those of a graph drawn from ``q(W | p)``,
         ``s(a < b) = logsumexp(l_a + l_b, l_a + l_{b|a} - lambda)`` and ``s(b < a) =
         logsumexp(l_a + l_b, l_{a|b} + l_b - lambda)``, where each ``l`` is a profile log
-        likelihood after the same refit (:func:`refit_nodes`, from one common start, so that
+        likelihood after the same refit (:func:`~skcausal_meta.models.bayesdag.anm.refit_nodes`, from one common start, so that
         mechanisms already fitted to the current order do not favour it). The swap is accepted
         with probability ``min(1, exp(s(b < a) - s(a < b)))``; an accepted chain takes the
         refitted mechanisms and noise scales of ``a`` and ``b``, that of ``a`` with the input
@@ -402,80 +276,6 @@ class BayesDAGSampler:
         """Current graphs (``W`` drawn from ``q_phi(W | p)``), parameters and noise scales."""
         G = self._sample_graphs().round().to(torch.int8)
         return G, [t.detach().clone() for t in self.theta], self.log_scale.detach().clone()
-
-
-def refit_nodes(mechanism, hidden, X, mask, parents, nodes, generator, fit_rows=None, n_steps=50, lr=0.05, ridge=1e-6):
-    """Fit the mechanisms of some nodes given their parents; return parameters and profile log likelihoods.
-
-    A building block of :meth:`BayesDAGSampler.swap_move`: every regression of ``X[:, node]`` on
-    ``X[:, parents]`` starts from the same parameters (drawn once and shared along the first
-    axis, so that the configurations compared there get equal treatment), and the noise
-    variance is its maximum-likelihood value, the mean squared residual.
-
-    Parameters
-    ----------
-    mechanism : {"nonlinear", "linear"}
-    hidden : tuple of int
-    X, mask : torch.Tensor
-        Data ``(n, d)`` and intervention mask; rows where a node is intervened on are left out of
-        its fit and its log likelihood.
-    parents : torch.Tensor of shape (K, ...batch, d)
-        Parent indicators of each regression.
-    nodes : torch.Tensor of shape (K, ...batch), int
-        The node each regression predicts.
-    generator : torch.Generator
-    fit_rows : torch.Tensor or None, default=None
-        Indices of the rows the parameters are fitted on (``None``: all); the noise variance and
-        the log likelihood use every row.
-    n_steps, lr : int, float
-        Adam steps and step size of the nonlinear fit; the linear fit is a least-squares solve
-        (with a ``ridge`` on the diagonal, so that absent parents get weight 0).
-
-    Returns
-    -------
-    theta : list of torch.Tensor
-        Per regression, the node's slice of the sampler's ``theta``: ``[w (..., d)]`` for
-        ``"linear"``; the MLP weights then biases, each ``(..., *shape)``, for ``"nonlinear"``.
-    log_lik : torch.Tensor of shape (K, ...batch)
-        ``sum_rows log N(x_node | f(x_parents), sigma^2)`` at the fitted ``f`` and ``sigma``.
-    log_scale : torch.Tensor of shape (K, ...batch)
-        ``log sigma``.
-    """
-    batch, d = parents.shape[:-1], parents.shape[-1]
-    G = parents.reshape(-1, d, 1).to(X.dtype)
-    y = X.T[nodes.reshape(-1)]  # (R, n)
-    keep = (~mask.T[nodes.reshape(-1)]).to(X.dtype)
-    rows = slice(None) if fit_rows is None else fit_rows
-    X_fit, y_fit, keep_fit = X[rows], y[:, rows], keep[:, rows]
-    if mechanism == "linear":
-        Xp = X_fit * G.transpose(-1, -2) * keep_fit.unsqueeze(-1)  # (R, m, d)
-        gram = Xp.transpose(-1, -2) @ Xp + ridge * torch.eye(d, dtype=X.dtype, device=X.device)
-        theta = [torch.linalg.solve(gram, Xp.transpose(-1, -2) @ y_fit.unsqueeze(-1))]  # (R, d, 1)
-    else:
-        # one start per regression of the first configuration, repeated along the first axis
-        weights, biases = _init_mlp([d, *hidden, 1], generator, X.dtype, X.device, (*batch[1:], 1))
-        theta = [
-            t.expand(batch[0], *t.shape).reshape(-1, *t.shape[len(batch) - 1 :]).clone().requires_grad_(True)
-            for t in weights + biases
-        ]
-        adam = torch.optim.Adam(theta, lr=lr)
-        with torch.enable_grad():
-            for _ in range(n_steps):
-                mean = _output_layers(mechanism, theta, _input_layer(mechanism, G, theta, X_fit))[..., 0]
-                loss = ((y_fit - mean) ** 2 * keep_fit).sum(-1).div(keep_fit.sum(-1).clamp(min=1)).sum()
-                adam.zero_grad()
-                loss.backward()
-                adam.step()
-    with torch.no_grad():
-        mean = _output_layers(mechanism, theta, _input_layer(mechanism, G, theta, X))[..., 0]
-        n_rows = keep.sum(-1).clamp(min=1)
-        var = (((y - mean) ** 2 * keep).sum(-1) / n_rows).clamp(min=1e-8)
-        log_lik = -0.5 * n_rows * (torch.log(2 * math.pi * var) + 1)
-    if mechanism == "linear":
-        theta = [theta[0][..., 0].reshape(*batch, d)]
-    else:
-        theta = [t.detach()[:, 0].reshape(*batch, *t.shape[2:]) for t in theta]
-    return theta, log_lik.reshape(batch), (0.5 * torch.log(var)).reshape(batch)
 
 
 def stack_draws(draws):

@@ -1,0 +1,172 @@
+"""The additive-noise model BayesDAG samples, in torch and batched over chains.
+
+``x_j = f_j(G[:, j] * x) + eps_j`` with Gaussian noise, ``f_j`` linear or a node-wise MLP. This
+module holds what the sampler asks of that model: per-node log densities, the change of the
+log likelihood when one edge is toggled (the ``W`` block's gradient), fresh parameters, and
+short refits of single nodes given their parents (the order swaps).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..likelihoods import _masked_gaussian_log_density, mlp_input_layer, mlp_output_layers
+
+__all__ = ["anm_log_density", "anm_log_likelihood", "init_mlp", "refit_nodes", "toggle_gains"]
+
+
+def _input_layer(mechanism, G, theta, X):
+    """The part of the mechanisms that is linear in ``G``: ``(..., d_target, n, h)``.
+
+    For ``"linear"`` it is the mean itself (``h = 1``); for ``"nonlinear"`` the first layer's
+    pre-activations of every node's MLP.
+    """
+    if mechanism == "linear":
+        return (X @ (G * theta[0])).transpose(-1, -2).unsqueeze(-1)
+    return mlp_input_layer(G, theta[0], theta[len(theta) // 2], X)
+
+
+def _output_layers(mechanism, theta, pre):
+    """Means ``(..., n, d)`` from :func:`_input_layer`'s output."""
+    if mechanism == "linear":
+        return pre.squeeze(-1).transpose(-1, -2)
+    n_layers = len(theta) // 2
+    return mlp_output_layers(theta[:n_layers], theta[n_layers:], pre)
+
+
+def anm_log_density(mechanism, G, theta, log_scale, X, mask):
+    """Per-row, per-node ``log p(x_j | pa_j, theta)``, ``(C, n, d)``; noise variance ``exp(2 log_scale)``.
+
+    ``theta`` is ``[W]`` for ``"linear"`` (``x_j = sum_i G_ij W_ij x_i + eps_j``) and the MLP
+    layer weights then biases (equal numbers) for ``"nonlinear"`` (``x_j = f_j(G[:, j] * x) +
+    eps_j``, the node-wise MLPs of :func:`~skcausal_meta.models.likelihoods.mlp_forward`).
+    """
+    mean = _output_layers(mechanism, theta, _input_layer(mechanism, G, theta, X))
+    return _masked_gaussian_log_density(X, mean, torch.exp(2 * log_scale).unsqueeze(-2), mask)
+
+
+def anm_log_likelihood(mechanism, G, theta, log_scale, X, mask):
+    """Per-row ``log p(x | G, theta)`` of shape ``(C, n)`` (see :func:`anm_log_density`)."""
+    return anm_log_density(mechanism, G, theta, log_scale, X, mask).sum(-1)
+
+
+
+
+def init_mlp(widths, generator, dtype, device, leading=()):
+    """Weights ``N(0, 1/fan_in)`` and zero biases of an MLP with the given widths."""
+    weights, biases = [], []
+    for a, b in zip(widths[:-1], widths[1:]):
+        w = torch.randn((*leading, a, b), generator=generator, dtype=dtype, device=device) / math.sqrt(a)
+        weights.append(w)
+        biases.append(torch.zeros((*leading, b), dtype=dtype, device=device))
+    return weights, biases
+
+
+@torch.no_grad()
+def toggle_gains(mechanism, G, allowed, theta, log_scale, X, mask, scale, chunk_elements):
+    """``Delta_ij = log p(D | W_ij = 1) - log p(D | W_ij = 0)`` for every allowed edge, ``(C, d, d)``.
+
+    Everything else (the other edges, ``theta``, the noise scales ``exp(log_scale)``) is held. Toggling ``i -> j``
+    changes only node ``j``'s first-layer input by ``x_i * w_ij``, so each source ``i`` costs
+    one pass through the later layers for all targets at once; sources are taken in chunks
+    of at most ``chunk_elements`` tensor elements, which bounds the memory.
+    """
+    theta = [t.detach() for t in theta]
+    log_scale = log_scale.detach()
+    noise_var = torch.exp(2 * log_scale).unsqueeze(-2)  # (C, 1, d)
+    pre = _input_layer(mechanism, G, theta, X)  # (C, d_target, m, h)
+    mean = _output_layers(mechanism, theta, pre)
+    base = scale * _masked_gaussian_log_density(X, mean, noise_var, mask).sum(-2)
+    w_in = theta[0].transpose(-1, -2).unsqueeze(-1) if mechanism == "linear" else theta[0]
+    sign = (1 - 2 * G) * allowed  # +1 adds an allowed absent edge, -1 removes a present one
+    C, d, m, h = pre.shape
+    chunk = max(1, chunk_elements // (C * d * m * h))
+    later = [t.unsqueeze(1) for t in theta]
+    gains = []
+    for start in range(0, d, chunk):
+        src = slice(start, min(start + chunk, d))
+        step = (
+            sign[:, src, :, None, None]
+            * X[:, src].T[None, :, None, :, None]
+            * w_in[:, :, src].transpose(1, 2).unsqueeze(-2)
+        )  # (C, k, d_target, m, h)
+        mean = _output_layers(mechanism, later, pre.unsqueeze(1) + step)
+        density = _masked_gaussian_log_density(X, mean, noise_var.unsqueeze(1), mask)
+        gains.append(scale * density.sum(-2) - base.unsqueeze(1))
+    return torch.cat(gains, dim=1) * (1 - 2 * G)
+
+
+def refit_nodes(mechanism, hidden, X, mask, parents, nodes, generator, fit_rows=None, n_steps=50, lr=0.05, ridge=1e-6):
+    """Fit the mechanisms of some nodes given their parents; return parameters and profile log likelihoods.
+
+    A building block of :meth:`BayesDAGSampler.swap_move`: every regression of ``X[:, node]`` on
+    ``X[:, parents]`` starts from the same parameters (drawn once and shared along the first
+    axis, so that the configurations compared there get equal treatment), and the noise
+    variance is its maximum-likelihood value, the mean squared residual.
+
+    Parameters
+    ----------
+    mechanism : {"nonlinear", "linear"}
+    hidden : tuple of int
+    X, mask : torch.Tensor
+        Data ``(n, d)`` and intervention mask; rows where a node is intervened on are left out of
+        its fit and its log likelihood.
+    parents : torch.Tensor of shape (K, ...batch, d)
+        Parent indicators of each regression.
+    nodes : torch.Tensor of shape (K, ...batch), int
+        The node each regression predicts.
+    generator : torch.Generator
+    fit_rows : torch.Tensor or None, default=None
+        Indices of the rows the parameters are fitted on (``None``: all); the noise variance and
+        the log likelihood use every row.
+    n_steps, lr : int, float
+        Adam steps and step size of the nonlinear fit; the linear fit is a least-squares solve
+        (with a ``ridge`` on the diagonal, so that absent parents get weight 0).
+
+    Returns
+    -------
+    theta : list of torch.Tensor
+        Per regression, the node's slice of the sampler's ``theta``: ``[w (..., d)]`` for
+        ``"linear"``; the MLP weights then biases, each ``(..., *shape)``, for ``"nonlinear"``.
+    log_lik : torch.Tensor of shape (K, ...batch)
+        ``sum_rows log N(x_node | f(x_parents), sigma^2)`` at the fitted ``f`` and ``sigma``.
+    log_scale : torch.Tensor of shape (K, ...batch)
+        ``log sigma``.
+    """
+    batch, d = parents.shape[:-1], parents.shape[-1]
+    G = parents.reshape(-1, d, 1).to(X.dtype)
+    y = X.T[nodes.reshape(-1)]  # (R, n)
+    keep = (~mask.T[nodes.reshape(-1)]).to(X.dtype)
+    rows = slice(None) if fit_rows is None else fit_rows
+    X_fit, y_fit, keep_fit = X[rows], y[:, rows], keep[:, rows]
+    if mechanism == "linear":
+        Xp = X_fit * G.transpose(-1, -2) * keep_fit.unsqueeze(-1)  # (R, m, d)
+        gram = Xp.transpose(-1, -2) @ Xp + ridge * torch.eye(d, dtype=X.dtype, device=X.device)
+        theta = [torch.linalg.solve(gram, Xp.transpose(-1, -2) @ y_fit.unsqueeze(-1))]  # (R, d, 1)
+    else:
+        # one start per regression of the first configuration, repeated along the first axis
+        weights, biases = init_mlp([d, *hidden, 1], generator, X.dtype, X.device, (*batch[1:], 1))
+        theta = [
+            t.expand(batch[0], *t.shape).reshape(-1, *t.shape[len(batch) - 1 :]).clone().requires_grad_(True)
+            for t in weights + biases
+        ]
+        adam = torch.optim.Adam(theta, lr=lr)
+        with torch.enable_grad():
+            for _ in range(n_steps):
+                mean = _output_layers(mechanism, theta, _input_layer(mechanism, G, theta, X_fit))[..., 0]
+                loss = ((y_fit - mean) ** 2 * keep_fit).sum(-1).div(keep_fit.sum(-1).clamp(min=1)).sum()
+                adam.zero_grad()
+                loss.backward()
+                adam.step()
+    with torch.no_grad():
+        mean = _output_layers(mechanism, theta, _input_layer(mechanism, G, theta, X))[..., 0]
+        n_rows = keep.sum(-1).clamp(min=1)
+        var = (((y - mean) ** 2 * keep).sum(-1) / n_rows).clamp(min=1e-8)
+        log_lik = -0.5 * n_rows * (torch.log(2 * math.pi * var) + 1)
+    if mechanism == "linear":
+        theta = [theta[0][..., 0].reshape(*batch, d)]
+    else:
+        theta = [t.detach()[:, 0].reshape(*batch, *t.shape[2:]) for t in theta]
+    return theta, log_lik.reshape(batch), (0.5 * torch.log(var)).reshape(batch)
