@@ -38,7 +38,8 @@ from skcausal_meta.datasets import (
 from skcausal_meta.datasets._params import draw_signed
 from skcausal_meta.datasets.distances import mmd2, summarize_datasets, summarize_family
 from skcausal_meta.datasets.families import SHIFT_AXES
-from skcausal_meta.datasets.graphs import _numpy_sum, _watts_strogatz, _weighted_choice_without_replacement
+from skcausal_meta.datasets.graphs import _watts_strogatz
+from skcausal_meta.datasets.scale_free import _numpy_sum, _weighted_choice_without_replacement
 
 FAMILIES = list_families()
 SMALL = dict(n_datasets=2, n_samples=40, n_interventional=12)
