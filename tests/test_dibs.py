@@ -13,11 +13,8 @@ from scipy.stats import multivariate_t, norm
 from skcausal_meta._validation import is_dag
 from skcausal_meta.models.dibs import DibsEstimator
 from skcausal_meta.models.dibs.models import log_graph_prior
-from skcausal_meta.models.likelihoods import (
-    BGe,
-    linear_gaussian_log_likelihood,
-    mlp_forward,
-)
+from skcausal_meta.models.bge import BGe
+from skcausal_meta.models.likelihoods import linear_gaussian_log_likelihood, mlp_forward
 
 torch.set_num_threads(1)
 
