@@ -23,7 +23,8 @@ from .graphs import ErdosRenyi, GraphPrior, make_graph_prior
 from .interventions import InterventionSpec
 from .mechanisms import Linear, Mechanism, Mixture, make_mechanism
 from .noise import Gaussian, Noise, make_noise
-from .scm import NodeModel, SCMInstance
+from .node_model import NodeModel
+from .scm import SCMInstance
 
 __all__ = ["SCMFamily", "SHIFT_AXES"]
 

@@ -5,63 +5,28 @@ identity except for post-nonlinear mechanisms. Sampling first draws the unscaled
 node (one call per noise kind), then walks the nodes in topological order, vectorised over
 rows; the log density is exact (additive noise, and post-nonlinear through
 the change of variables) and uses the truncated factorisation under perfect interventions.
+Each node's model is a :class:`~skcausal_meta.datasets.node_model.NodeModel` (re-exported here).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._validation import check_adjacency, check_positive_int, check_random_state
 from .interventions import Interventions
-from .mechanisms import MECHANISMS, Constant, Mechanism
-from .noise import NOISES, Noise
+from .mechanisms import Constant
+from .node_model import NodeModel
 
 __all__ = ["NodeModel", "SCMInstance"]
-
-
-@dataclass
-class NodeModel:
-    """Concrete model of one node: a mechanism and a noise, each with drawn parameters."""
-
-    mechanism: Mechanism
-    mechanism_params: dict
-    noise: Noise | None
-    noise_params: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        """JSON-serialisable form (arrays become nested lists)."""
-        return {
-            "mechanism": self.mechanism.kind,
-            "mechanism_params": _to_json(self.mechanism_params),
-            "noise": None if self.noise is None else self.noise.kind,
-            "noise_params": _to_json(self.noise_params),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "NodeModel":
-        """Inverse of :meth:`to_dict`. Only the drawn parameters matter once a node exists, so
-        default specifications of its mechanism and noise kinds suffice."""
-        noise = None if data["noise"] is None else NOISES[data["noise"]]()
-        return cls(MECHANISMS[data["mechanism"]](), _from_json(data["mechanism_params"]), noise,
-                   _from_json(data["noise_params"]))
 
 
 @functools.lru_cache(maxsize=64)
 def _default_names(d: int) -> tuple[str, ...]:
     """``("X0", ..., "X{d-1}")``, made once per size (instances are drawn by the thousand)."""
     return tuple(f"X{j}" for j in range(d))
-
-
-def _to_json(params: dict) -> dict:
-    return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in params.items()}
-
-
-def _from_json(params: dict) -> dict:
-    return {k: np.asarray(v, dtype=float) if isinstance(v, list) else v for k, v in params.items()}
 
 
 class SCMInstance:
