@@ -11,6 +11,15 @@ map it to ``u_i`` and ``v_j``, both L2-normalised, and the edge logit is
 with a learned temperature ``tau`` and bias ``b``; the diagonal is masked (no self loops). The
 posterior is a product of independent Bernoulli edges, so sampled graphs may be cyclic.
 
+With ``statistics`` the network also computes pair statistics of the data set
+(:mod:`~skcausal_meta.models.components.statistics`) and adds them, per head, to the logits of
+every attention over variables; with ``edge_head="factorised"`` a
+:class:`~skcausal_meta.models.components.decoders.PairHead` on ``[h_i, h_j, s_ij]`` replaces the
+dot product: ``p(i -> j) = sigmoid(a_ij) sigmoid(o_ij)`` with a symmetric adjacency logit and an
+antisymmetric orientation logit, trained by a skeleton BCE over all pairs plus an orientation BCE
+over the true edges (classical statistics find the skeleton, which the paper network learns only
+from very large budgets; the split lets skeleton and orientation be learned and scored apart).
+
 Training minimises the mean edge-wise binary cross-entropy (off-diagonal entries) plus
 ``lambda * rho(P)``, where ``rho`` is the spectral radius of the edge-probability matrix ``P``
 (power iteration, zero iff ``P`` is acyclic). ``lambda`` is a dual variable updated by dual ascent
@@ -19,12 +28,8 @@ the penalty every ``dual_every`` steps once ``dual_burnin`` steps have passed, s
 tightens only after the network has learnt to predict edges. The defaults follow the AVICI authors'
 training script (step 1e-4 every 500 steps, moving-average rate 1e-4; theirs ramps the step up
 linearly over the first 50,000 steps, here it starts after them, and the average starts at 0), so
-runs shorter than the burn-in train without the penalty. A schedule 500 times faster, used for
-the first shipped checkpoint ``avici_id_v1`` (1e-2 every 100 steps after 1000; ``lambda`` 0.48
-after 10,000 steps), made its posterior predict about a sixth of the true edges (6 expected edges
-against 40 at d = 20); ``avici_id``, retrained with these defaults, expects 37 and has the same
-held-out AUROC and a true-graph log-likelihood 12 to 63 nats higher (``docs/training.md``).
-``lambda`` and the moving average are buffers, saved with the weights.
+runs shorter than the burn-in train without the penalty (a faster schedule made an early
+checkpoint predict a sixth of the true edges; ``docs/training_log.md``). ``lambda`` and the moving average are buffers, saved with the weights.
 """
 
 from __future__ import annotations
