@@ -13,7 +13,7 @@ from .model import BCNP
 
 __all__ = ["BCNPEstimator"]
 
-DEFAULT_CHECKPOINT = "bcnp_id_large"
+DEFAULT_CHECKPOINT = "bcnp_stats"
 
 
 class BCNPEstimator(AmortizedEstimator):
@@ -28,10 +28,10 @@ class BCNPEstimator(AmortizedEstimator):
     Parameters
     ----------
     checkpoint : str, path-like or None, default=None
-        Network weights: ``None`` loads the shipped ``"bcnp_id_large"`` (meta-trained on the
-        ``id`` family, its encoder started from the AVICI network ``avici_id_large``; the smaller
-        ``"bcnp_id"`` was trained on a GPU from scratch, ``"bcnp_id_cpu"`` on a CPU), another
-        shipped name, or the path of a checkpoint written by :meth:`meta_fit` or
+        Network weights: ``None`` for the shipped default ``"bcnp_stats"`` (a statistics-informed
+        network trained on the ``broad`` family, its encoder started from ``avici_stats``; see
+        ``docs/training.md``), another shipped name (the paper networks ``"bcnp_id_large"`` and
+        ``"bcnp_id"``), or the path of a checkpoint written by :meth:`meta_fit` or
         ``python -m skcausal_meta.train`` (``STEM``, ``STEM.json`` or ``STEM.safetensors``).
         After :meth:`meta_fit`, the network it trained is used instead.
     n_samples : int, default=100
