@@ -206,7 +206,7 @@ def test_meta_fit_leaves_the_checkpoint_parameter_and_out_loads_in_a_clone(tmp_p
     np.testing.assert_array_equal(clone(est).set_params(checkpoint=tmp_path / "m").fit(X).edge_probs_, trained)
     # ... and without it the clone is the default estimator, not the meta-fitted one
     default = clone(est).fit(X)
-    assert default.checkpoint_path_.name == "avici_stats"
+    assert default.checkpoint_path_.name == "avici_id_large"
     assert not np.allclose(default.edge_probs_, trained)
 
 
@@ -294,7 +294,7 @@ def test_shipped_checkpoints_reject_the_other_model_and_too_many_variables():
     with pytest.raises(ValueError, match="bcnp_id.json.*'bcnp'.*not 'avici'"):
         AviciEstimator(checkpoint="bcnp_id", device="cpu").fit(X)
     wide = np.random.default_rng(7).normal(size=(5, 101))
-    with pytest.raises(ValueError, match="101 variables.*avici_stats.*max_nodes=100"):
+    with pytest.raises(ValueError, match="101 variables.*avici_id.*max_nodes=100"):
         AviciEstimator(device="cpu").fit(wide)
 
 

@@ -190,7 +190,7 @@ def test_readme_first_look_prints_the_numbers_it_quotes():
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(code, "README.md", "exec"), {})
-    assert out.getvalue().splitlines() == quoted and len(quoted) == 3
+    assert out.getvalue().splitlines() == quoted and len(quoted) == 4
 
 
 def test_api_reference_lists_every_public_name():

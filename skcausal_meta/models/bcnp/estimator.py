@@ -13,7 +13,7 @@ from .model import BCNP
 
 __all__ = ["BCNPEstimator"]
 
-DEFAULT_CHECKPOINT = "bcnp_stats"
+DEFAULT_CHECKPOINT = "bcnp_id_large"
 
 
 class BCNPEstimator(AmortizedEstimator):
@@ -28,12 +28,12 @@ class BCNPEstimator(AmortizedEstimator):
     Parameters
     ----------
     checkpoint : str, path-like or None, default=None
-        Network weights: ``None`` for the shipped default ``"bcnp_stats"`` (a statistics-informed
-        network trained on the ``broad`` family, its encoder started from ``avici_stats``; see
-        ``docs/training.md``), another shipped name (the paper networks ``"bcnp_id_large"`` and
-        ``"bcnp_id"``), or the path of a checkpoint written by :meth:`meta_fit` or
-        ``python -m skcausal_meta.train`` (``STEM``, ``STEM.json`` or ``STEM.safetensors``).
-        After :meth:`meta_fit`, the network it trained is used instead.
+        Network weights: ``None`` for the shipped ``"bcnp_id_large"`` (the paper network, trained
+        on ``id``, its encoder from ``avici_id_large``), another shipped name (``"bcnp_stats"``: a
+        statistics-informed network trained on the ``broad`` family, its encoder from
+        ``avici_stats``, see ``docs/training.md``; ``"bcnp_id"``), or the path of a checkpoint
+        written by :meth:`meta_fit` or ``python -m skcausal_meta.train`` (``STEM``, ``STEM.json``
+        or ``STEM.safetensors``). After :meth:`meta_fit`, the network it trained is used instead.
     n_samples : int, default=100
         Number of graphs in :meth:`predict_graph_posterior` when it is called without one.
     n_mc_samples : int, default=256
