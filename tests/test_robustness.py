@@ -386,3 +386,51 @@ def test_ray_backend_runs_the_tiny_config(tmp_path):
     assert (summary.n_run, summary.n_failed, reference.n_failed) == (3, 0, 0)
     columns = ["run_id", "e_shd", "nil"]
     assert load_results(tmp_path / "ray")[columns].equals(load_results(tmp_path / "loky")[columns])
+
+
+CHECKPOINT_FUZZ_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+import numpy as np
+from skcausal_meta.models.amortized.checkpoint import load_model, save_model
+from skcausal_meta.models.avici import AviciModel
+
+folder = Path(sys.argv[1])
+good = save_model(folder / "good", AviciModel(dim=8, n_layers=1, n_heads=2))
+weights, meta = (folder / "good.safetensors").read_bytes(), json.loads((folder / "good.json").read_text())
+rng = np.random.default_rng(0)
+header = int.from_bytes(weights[:8], "little")
+cases = [(rng.bytes(int(rng.integers(0, 4096))), None) for _ in range(150)]  # random weights files
+cases += [(None, rng.bytes(int(rng.integers(0, 4096)))) for _ in range(150)]  # random JSON files
+cases += [(weights[:k], None) for k in (0, 7, 8, 100, header + 8, len(weights) - 1)]  # truncations
+cases += [((2**62).to_bytes(8, "little") + weights[8:], None),  # a header length beyond any file
+          ((header).to_bytes(8, "little") + b"[" * header + weights[8 + header:], None),  # nested header
+          (None, ("[" * 100_000).encode()), (None, json.dumps({**meta, "config": {**meta["config"], "n_layers": 10**6}}).encode()),
+          (None, json.dumps({**meta, "config": {**meta["config"], "dim": 10**7}}).encode()),
+          (None, json.dumps({**meta, "config": "x" * 10**6}).encode()), (None, b"\\xff\\xfe")]
+outcomes, start = {}, time.perf_counter()
+for k, (weights_bytes, json_bytes) in enumerate(cases):
+    stem = folder / f"case{k}"
+    (folder / f"case{k}.safetensors").write_bytes(weights if weights_bytes is None else weights_bytes)
+    (folder / f"case{k}.json").write_bytes(json.dumps(meta).encode() if json_bytes is None else json_bytes)
+    try:
+        load_model(stem, AviciModel)
+        outcome = "loaded"
+    except (ValueError, FileNotFoundError) as exc:
+        outcome = type(exc).__name__ if str(folder) in str(exc) else "unnamed " + type(exc).__name__
+    outcomes[outcome] = outcomes.get(outcome, 0) + 1
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"outcomes": outcomes, "seconds": time.perf_counter() - start, "peak_mb": peak_mb, "cases": len(cases)}))
+"""
+
+
+def test_fuzzed_checkpoint_loader_fails_cleanly_in_bounded_time_and_memory(tmp_path):
+    """Random and adversarial weights and JSON files (truncated, huge or nested headers, hostile
+    depths and widths): every one is refused with an error naming the file, within 30 s and 1 GB."""
+    result = subprocess.run([sys.executable, "-c", CHECKPOINT_FUZZ_CHILD, str(tmp_path)], cwd=REPO, timeout=300,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.splitlines()[-1])
+    print("checkpoint fuzz:", report)
+    assert set(report["outcomes"]) <= {"ValueError", "FileNotFoundError"}, report
+    assert report["seconds"] < 30 and report["peak_mb"] < 1024

@@ -24,6 +24,7 @@ from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 
 from ..._files import atomic_write_bytes
+from ..._validation import parse_json, read_json
 
 __all__ = ["FORMAT", "SHIPPED_DIR", "list_shipped_checkpoints", "resolve_checkpoint", "checkpoint_stem",
            "checkpoint_file", "training_state_path", "checkpoint_record", "save_model", "load_model",
@@ -103,10 +104,10 @@ def _header(path: Path) -> dict:
             size = int.from_bytes(fh.read(8), "little")
             if not 0 < size <= min(_MAX_HEADER, os.fstat(fh.fileno()).st_size - 8):
                 raise ValueError(f"a header of {size} bytes (not a safetensors file?)")
-            header = json.loads(fh.read(size))
+            header = parse_json(fh.read(size).decode(), "the header")
         if not isinstance(header, dict):
             raise ValueError("the header is not a JSON object")
-    except (OSError, ValueError, RecursionError) as exc:
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
         raise ValueError(f"checkpoint file {str(path)!r} is not a readable safetensors file: {exc}") from None
     return header
 
@@ -144,8 +145,8 @@ def read_meta(stem) -> dict:
     if not json_path.is_file():
         raise FileNotFoundError(f"checkpoint file {str(json_path)!r} does not exist")
     try:
-        meta = json.loads(json_path.read_text())
-    except (ValueError, RecursionError) as exc:
+        meta = read_json(json_path)
+    except ValueError as exc:
         raise ValueError(f"checkpoint file {str(json_path)!r} is not valid JSON: {exc}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"checkpoint file {str(json_path)!r} is not a {FORMAT} checkpoint")
