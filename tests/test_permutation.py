@@ -12,6 +12,7 @@ from hypothesis.extra.numpy import arrays
 from skcausal_meta.models.components.permutation import (
     hungarian,
     log_sinkhorn,
+    rank_permutation,
     sample_gumbel,
     sample_permutations,
     sinkhorn,
@@ -185,3 +186,34 @@ def test_fixed_noise_sample_is_equivariant_to_relabelling_rows(d, seed):
     hard_p, soft_p = sample_permutations(log_alpha[perm], gumbel=gumbel[:, perm])
     torch.testing.assert_close(hard_p, hard[:, perm])
     torch.testing.assert_close(soft_p, soft[:, perm])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 7).flatmap(lambda d: st.lists(
+    st.lists(st.integers(-500, 500), min_size=d, max_size=d, unique=True), min_size=3, max_size=3)))
+def test_rank_permutation_is_the_hungarian_assignment_of_rank_one_scores(values):
+    """For scores v_i o_j with o increasing, sorting gives the optimal assignment (distinct v)."""
+    v = torch.tensor(values, dtype=torch.float64) / 100
+    o = torch.arange(1, v.shape[-1] + 1, dtype=v.dtype) * 10.0
+    torch.testing.assert_close(rank_permutation(v), hungarian(v.unsqueeze(-1) * o), rtol=0, atol=0)
+
+
+def test_log_sinkhorn_gradient_equals_autograd_through_the_rounds():
+    """The hand-written backward pass against autograd through the plain rounds (float64)."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 2, 6, 6, generator=gen, dtype=torch.float64, requires_grad=True)
+    weights = torch.randn(3, 2, 6, 6, generator=gen, dtype=torch.float64)
+
+    def plain(y, n_iters):
+        for _ in range(n_iters):
+            y = y - torch.logsumexp(y, dim=-1, keepdim=True)
+            y = y - torch.logsumexp(y, dim=-2, keepdim=True)
+        return y
+
+    for n_iters in (1, 7):
+        ours = log_sinkhorn(x, n_iters)
+        torch.testing.assert_close(ours, plain(x, n_iters))
+        (expected,) = torch.autograd.grad((plain(x, n_iters).exp() * weights).sum(), x)
+        (got,) = torch.autograd.grad((ours.exp() * weights).sum(), x)
+        torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-12)
+        assert float(got.abs().max()) > 1e-3

@@ -135,6 +135,17 @@ class BaseCausalEstimator(BaseEstimator):
 
         return resolve_device(self.device)
 
+    def _cpu_threads(self, work):
+        """Context of a torch fit: ``n_threads`` intra-op threads (by default 1 when ``work``, the
+        elements of the fit's largest routine tensor, is small) and glibc keeping freed buffers
+        (:func:`~skcausal_meta.models.devices.reuse_freed_memory`)."""
+        from .devices import intra_op_threads, reuse_freed_memory, torch_threads
+
+        if self.n_threads is not None:
+            check_positive_int(self.n_threads, "n_threads")
+        reuse_freed_memory()
+        return torch_threads(intra_op_threads(self.n_threads, work))
+
     def _validate(self, X, interventions, reset: bool):
         X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_min_features=2 if reset else 1)
         if reset:

@@ -28,12 +28,12 @@ def _input_layer(mechanism, G, theta, X):
     return mlp_input_layer(G, theta[0], theta[len(theta) // 2], X)
 
 
-def _output_layers(mechanism, theta, pre):
-    """Means ``(..., n, d)`` from :func:`_input_layer`'s output."""
+def _output_layers(mechanism, theta, pre, overwrite=False):
+    """Means ``(..., n, d)`` from :func:`_input_layer`'s output (``overwrite``: ``pre`` is scratch)."""
     if mechanism == "linear":
         return pre.squeeze(-1).transpose(-1, -2)
     n_layers = len(theta) // 2
-    return mlp_output_layers(theta[:n_layers], theta[n_layers:], pre)
+    return mlp_output_layers(theta[:n_layers], theta[n_layers:], pre, overwrite)
 
 
 def anm_log_density(mechanism, G, theta, log_scale, X, mask):
@@ -68,34 +68,35 @@ def init_mlp(widths, generator, dtype, device, leading=()):
 def toggle_gains(mechanism, G, allowed, theta, log_scale, X, mask, scale, chunk_elements):
     """``Delta_ij = log p(D | W_ij = 1) - log p(D | W_ij = 0)`` for every allowed edge, ``(C, d, d)``.
 
-    Everything else (the other edges, ``theta``, the noise scales ``exp(log_scale)``) is held. Toggling ``i -> j``
-    changes only node ``j``'s first-layer input by ``x_i * w_ij``, so each source ``i`` costs
-    one pass through the later layers for all targets at once; sources are taken in chunks
-    of at most ``chunk_elements`` tensor elements, which bounds the memory.
+    Everything else (the other edges, ``theta``, the noise scales ``exp(log_scale)``) is held;
+    forbidden entries are 0. Toggling ``i -> j`` changes only node ``j``'s first-layer input by
+    ``x_i * w_ij``, so each allowed pair costs one pass of node ``j``'s later layers over the
+    rows. The pairs are taken in chunks of at most ``chunk_elements`` tensor elements, which
+    bounds the memory and, kept small, holds the temporaries in cache.
     """
     theta = [t.detach() for t in theta]
-    log_scale = log_scale.detach()
-    noise_var = torch.exp(2 * log_scale).unsqueeze(-2)  # (C, 1, d)
+    noise_var = torch.exp(2 * log_scale.detach())  # (C, d)
     pre = _input_layer(mechanism, G, theta, X)  # (C, d_target, m, h)
     mean = _output_layers(mechanism, theta, pre)
-    base = scale * _masked_gaussian_log_density(X, mean, noise_var, mask).sum(-2)
-    w_in = theta[0].transpose(-1, -2).unsqueeze(-1) if mechanism == "linear" else theta[0]
-    sign = (1 - 2 * G) * allowed  # +1 adds an allowed absent edge, -1 removes a present one
+    base = scale * _masked_gaussian_log_density(X, mean, noise_var.unsqueeze(-2), mask).sum(-2)  # (C, d)
+    w_in = theta[0].transpose(-1, -2).unsqueeze(-1) if mechanism == "linear" else theta[0]  # (C, j, i, h)
+    chain, source, target = torch.nonzero(allowed, as_tuple=True)
     C, d, m, h = pre.shape
-    chunk = max(1, chunk_elements // (C * d * m * h))
-    later = [t.unsqueeze(1) for t in theta]
-    gains = []
-    for start in range(0, d, chunk):
-        src = slice(start, min(start + chunk, d))
-        step = (
-            sign[:, src, :, None, None]
-            * X[:, src].T[None, :, None, :, None]
-            * w_in[:, :, src].transpose(1, 2).unsqueeze(-2)
-        )  # (C, k, d_target, m, h)
-        mean = _output_layers(mechanism, later, pre.unsqueeze(1) + step)
-        density = _masked_gaussian_log_density(X, mean, noise_var.unsqueeze(1), mask)
-        gains.append(scale * density.sum(-2) - base.unsqueeze(1))
-    return torch.cat(gains, dim=1) * (1 - 2 * G)
+    shift = (1 - 2 * G[chain, source, target, None]) * X.T[source]  # (P, m): +-x_i, adding or removing
+    weight, node = w_in[chain, target, source], chain * d + target  # (P, h), index into (C * d)
+    pre, gains = pre.reshape(C * d, m, h), torch.zeros_like(G)
+    chunk = max(1, min(len(chain), chunk_elements // (m * h)))
+    scratch = torch.empty((chunk, m, h), dtype=X.dtype, device=X.device)
+    for start in range(0, len(chain), chunk):
+        pairs = slice(start, start + chunk)
+        c, i, j = chain[pairs], source[pairs], target[pairs]
+        first = torch.index_select(pre, 0, node[pairs], out=scratch[: len(c)])
+        first.addcmul_(shift[pairs, :, None], weight[pairs, None, :])  # node j's first layer, edge toggled
+        later = [t[c, j].unsqueeze(1) for t in theta]  # node j's parameters, one node axis
+        mean = _output_layers(mechanism, later, first.unsqueeze(1), overwrite=True)[..., 0]  # (P, m)
+        density = _masked_gaussian_log_density(X[:, j].T, mean, noise_var[c, j, None], mask[:, j].T)
+        gains[c, i, j] = scale * density.sum(-1) - base[c, j]
+    return gains * (1 - 2 * G)
 
 
 def refit_nodes(mechanism, hidden, X, mask, parents, nodes, generator, fit_rows=None, n_steps=50, lr=0.05, ridge=1e-6):
@@ -152,7 +153,7 @@ def refit_nodes(mechanism, hidden, X, mask, parents, nodes, generator, fit_rows=
             t.expand(batch[0], *t.shape).reshape(-1, *t.shape[len(batch) - 1 :]).clone().requires_grad_(True)
             for t in weights + biases
         ]
-        adam = torch.optim.Adam(theta, lr=lr)
+        adam = torch.optim.Adam(theta, lr=lr, fused=True)
         with torch.enable_grad():
             for _ in range(n_steps):
                 mean = _output_layers(mechanism, theta, _input_layer(mechanism, G, theta, X_fit))[..., 0]

@@ -11,6 +11,8 @@ backward pass. This module provides the pieces, all batched over leading dimensi
 * :func:`hungarian` - the permutation matrix that maximises ``sum_i scores[i, sigma(i)]``
   (``scipy.optimize.linear_sum_assignment``). Applied to Gumbel-perturbed scores it draws an
   exact sample from the Gumbel-matching distribution.
+* :func:`rank_permutation` - the same assignment for the rank-one scores ``v o^T`` with an
+  increasing ``o``, by sorting ``v`` (the rearrangement inequality), without the solver.
 * :func:`straight_through` - ``hard`` in the forward pass, the gradient of ``soft`` backward.
 * :func:`sample_permutations` - all of the above: ``K`` Gumbel-Sinkhorn samples per matrix,
   rounded by the Hungarian algorithm, with the straight-through gradient.
@@ -30,6 +32,7 @@ __all__ = [
     "sinkhorn",
     "sample_gumbel",
     "hungarian",
+    "rank_permutation",
     "straight_through",
     "sample_permutations",
 ]
@@ -67,10 +70,42 @@ def log_sinkhorn(log_alpha: torch.Tensor, n_iters: int = 20) -> torch.Tensor:
     _check_square(log_alpha)
     if isinstance(n_iters, bool) or not isinstance(n_iters, int) or n_iters < 1:
         raise ValueError(f"n_iters must be an integer >= 1, got {n_iters!r}")
+    return _LogSinkhorn.apply(log_alpha, n_iters)
+
+
+def _normalise(log_alpha, n_iters, keep=None):
+    """``n_iters`` row-then-column rounds; appends every half-round's output to ``keep``."""
     for _ in range(n_iters):
-        log_alpha = log_alpha - torch.logsumexp(log_alpha, dim=-1, keepdim=True)
-        log_alpha = log_alpha - torch.logsumexp(log_alpha, dim=-2, keepdim=True)
+        for dim in (-1, -2):
+            log_alpha = log_alpha - torch.logsumexp(log_alpha, dim=dim, keepdim=True)
+            if keep is not None:
+                keep.append(log_alpha)
     return log_alpha
+
+
+class _LogSinkhorn(torch.autograd.Function):
+    """The rounds of :func:`log_sinkhorn` with a hand-written backward pass.
+
+    After normalising ``x`` along ``dim``, ``exp(y)`` is the softmax of ``x`` along ``dim``, so
+    the vector-Jacobian product of the half-round is ``g - exp(y) * sum_dim(g)``: the backward
+    pass needs only the saved half-round outputs and runs about twice as fast as autograd through
+    the ``2 n_iters`` logsumexp nodes (the same gradient up to rounding).
+    """
+
+    @staticmethod
+    def forward(ctx, log_alpha, n_iters):
+        outputs = []
+        result = _normalise(log_alpha, n_iters, outputs)
+        ctx.save_for_backward(*outputs)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        outputs = ctx.saved_tensors
+        for k in range(len(outputs) - 1, -1, -1):
+            dim = -1 if k % 2 == 0 else -2
+            grad = grad - outputs[k].exp() * grad.sum(dim, keepdim=True)
+        return grad, None
 
 
 def sinkhorn(log_alpha: torch.Tensor, temperature: float = 1.0, n_iters: int = 20) -> torch.Tensor:
@@ -136,6 +171,35 @@ def hungarian(scores: torch.Tensor) -> torch.Tensor:
         _, cols = linear_sum_assignment(matrix, maximize=True)
         out[b, rows, cols] = 1.0
     return torch.from_numpy(out).to(dtype=scores.dtype, device=scores.device).reshape(scores.shape)
+
+
+def rank_permutation(values: torch.Tensor) -> torch.Tensor:
+    """Permutation matrices ``out[..., i, rank(values_i)] = 1``, ranks ascending, batched.
+
+    For scores ``values_i * o_j`` with ``o`` strictly increasing, the assignment that maximises
+    ``sum_i values_i o_sigma(i)`` puts the largest value on the largest ``o`` (the
+    rearrangement inequality), so this equals :func:`hungarian` of those scores wherever the
+    values are distinct, at the cost of one sort instead of a solver call per matrix.
+
+    Parameters
+    ----------
+    values : torch.Tensor of shape (..., d)
+
+    Returns
+    -------
+    torch.Tensor of shape (..., d, d)
+        0/1 matrices of ``values``' dtype and device, not connected to the autograd graph.
+
+    Examples
+    --------
+    >>> import torch
+    >>> rank_permutation(torch.tensor([0.3, -1.0, 2.0]))
+    tensor([[0., 1., 0.],
+            [1., 0., 0.],
+            [0., 0., 1.]])
+    """
+    ranks = values.detach().argsort(dim=-1).argsort(dim=-1)
+    return torch.nn.functional.one_hot(ranks, values.shape[-1]).to(values.dtype)
 
 
 class _StraightThrough(torch.autograd.Function):

@@ -13,10 +13,10 @@ from ..base import BaseCausalEstimator
 from ..devices import torch_generator
 from ..posterior import GraphPosterior
 from .models import GRAPH_PRIORS, log_graph_prior, make_likelihood_model
-from .presets import PRESETS
+from .presets import PRESETS, estimated_fit_seconds
 from .svgd import hard_graphs, run_svgd
 
-__all__ = ["DibsEstimator", "estimated_fit_seconds"]
+__all__ = ["DibsEstimator"]
 
 _POSITIVE_FLOATS = (
     "alpha_linear", "tau", "kernel_bandwidth", "theta_bandwidth", "learning_rate", "obs_noise",
@@ -28,17 +28,6 @@ _INFERENCE_DTYPE = torch.float32
 
 _POSITIVE_INTS = ("n_particles", "n_steps", "n_grad_mc_samples", "n_acyclicity_mc_samples")
 _LONG_FIT_SECONDS = 30 * 60
-
-
-def estimated_fit_seconds(cfg: dict, d: int) -> float:
-    """Rough CPU time of a DiBS fit on one thread: ``5e-7 s * particles * steps * MC graphs * d^2``.
-
-    Each step scores ``n_grad_mc_samples + n_acyclicity_mc_samples`` graphs of ``d^2`` edges
-    per particle; the constant is fitted to d = 50 with the marginal preset's defaults, which ran
-    about 67 minutes (smaller ``d`` run relatively slower, their fixed costs dominating).
-    """
-    graphs = cfg["n_grad_mc_samples"] + cfg["n_acyclicity_mc_samples"]
-    return 5e-7 * cfg["n_particles"] * cfg["n_steps"] * graphs * d**2
 
 
 class DibsEstimator(BaseCausalEstimator):
@@ -91,6 +80,11 @@ class DibsEstimator(BaseCausalEstimator):
         out (dibs-lib's ``expected_shd``); when every particle is cyclic, all get equal weights
         with a warning. (As in the paper's code; dibs-lib 1.3.3's ``get_mixture``
         leaves out ``p(G)`` and weights duplicate particles separately.)
+    n_threads : int or None, default=None
+        Torch intra-op threads during ``fit``; ``None`` uses one thread when the tensors are
+        small (``n_particles * n_grad_mc_samples * d^2``, times ``n`` for the joint presets below about 4 million elements), where a second thread gains little on
+        quiet cores and costs many times over on busy ones, and torch's setting otherwise.
+        The previous setting is restored after ``fit``.
     standardize : bool, default=True
         z-score the columns before inference (see :class:`BaseCausalEstimator`).
     verbose : bool or int, default=False
@@ -110,7 +104,7 @@ class DibsEstimator(BaseCausalEstimator):
     Notes
     -----
     Fitting on the CPU warns when it is estimated to take over 30 minutes (see
-    :func:`estimated_fit_seconds`); a fit whose particles run off (a step size far too large)
+    :func:`~skcausal_meta.models.dibs.presets.estimated_fit_seconds`); a fit whose particles run off (a step size far too large)
     raises ``FloatingPointError`` naming the step and ``learning_rate``.
 
     :meth:`score` uses the model's own likelihood: the exact BGe posterior predictive density
@@ -140,6 +134,7 @@ class DibsEstimator(BaseCausalEstimator):
         graph_prior="er",
         edges_per_node=2.0,
         posterior="mixture",
+        n_threads=None,
         standardize=True,
         verbose=False,
         device="auto",
@@ -164,6 +159,7 @@ class DibsEstimator(BaseCausalEstimator):
         self.graph_prior = graph_prior
         self.edges_per_node = edges_per_node
         self.posterior = posterior
+        self.n_threads = n_threads
         self.standardize = standardize
         self.verbose = verbose
         self.device = device
@@ -210,8 +206,13 @@ class DibsEstimator(BaseCausalEstimator):
         )
 
     def _fit(self, X, mask):
+        cfg = self._config(X.shape[1])
+        work = cfg["n_particles"] * cfg["n_grad_mc_samples"] * X.shape[1] ** 2
+        with self._cpu_threads(work if cfg["likelihood"] == "bge" else work * X.shape[0]):
+            self._run(X, mask, cfg)
+
+    def _run(self, X, mask, cfg):
         d = X.shape[1]
-        cfg = self._config(d)
         device = self._device()
         verbose = check_verbose(self.verbose)
         seconds = estimated_fit_seconds(cfg, d)

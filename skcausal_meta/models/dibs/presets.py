@@ -45,3 +45,14 @@ PRESETS = {
         grad_estimator="reparam",
     ),
 }
+
+
+def estimated_fit_seconds(cfg: dict, d: int) -> float:
+    """Rough CPU time of a DiBS fit on one thread: ``5e-7 s * particles * steps * MC graphs * d^2``.
+
+    Each step scores ``n_grad_mc_samples + n_acyclicity_mc_samples`` graphs of ``d^2`` edges
+    per particle; the constant is fitted to d = 50 with the marginal preset's defaults, which ran
+    about 67 minutes (smaller ``d`` run relatively slower, their fixed costs dominating).
+    """
+    graphs = cfg["n_grad_mc_samples"] + cfg["n_acyclicity_mc_samples"]
+    return 5e-7 * cfg["n_particles"] * cfg["n_steps"] * graphs * d**2

@@ -1,0 +1,69 @@
+"""Tests of the CPU thread policy and allocator setting of the torch estimators."""
+
+import numpy as np
+import pytest
+import torch
+
+from skcausal_meta import BayesDAGEstimator, DibsEstimator
+from skcausal_meta.models.devices import SMALL_WORK, intra_op_threads, reuse_freed_memory, torch_threads
+from skcausal_meta.models.likelihoods import mlp_output_layers
+
+
+def test_intra_op_threads_policy():
+    assert intra_op_threads(None, SMALL_WORK - 1) == 1
+    assert intra_op_threads(None, SMALL_WORK) == torch.get_num_threads()
+    assert intra_op_threads(3, 10) == 3
+
+
+def test_torch_threads_restores_the_previous_count_after_an_error():
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError), torch_threads(1):
+        assert torch.get_num_threads() == 1
+        raise RuntimeError("inside")
+    assert torch.get_num_threads() == before
+
+
+def test_reuse_freed_memory_is_idempotent():
+    first = reuse_freed_memory()
+    assert isinstance(first, bool) and reuse_freed_memory() == first
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: BayesDAGEstimator(n_chains=2, n_steps=20, thinning=5, random_state=0, **kw),
+    lambda **kw: DibsEstimator(n_particles=3, n_steps=5, random_state=0, **kw),
+])
+def test_fit_uses_one_thread_on_small_work_and_restores_the_setting(make, monkeypatch):
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    seen, set_threads = [], torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (seen.append(n), set_threads(n)))
+    before = torch.get_num_threads()
+    a = make().fit(X)
+    assert seen[0] == 1 and torch.get_num_threads() == before
+    seen.clear()
+    b = make(n_threads=2).fit(X)
+    assert seen[0] == 2 and torch.get_num_threads() == before
+    np.testing.assert_array_equal(a.graphs_, b.graphs_)  # the thread count does not change the result here
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2"])
+def test_bad_n_threads_is_refused_by_name(bad):
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    with pytest.raises((ValueError, TypeError), match="n_threads"):
+        BayesDAGEstimator(n_steps=20, thinning=5, n_threads=bad).fit(X)
+
+
+@pytest.mark.parametrize("widths", [(4, 1), (4, 3, 1), (2, 5)])
+def test_mlp_output_layers_fast_paths_equal_the_matrix_products(widths):
+    """The multiply-and-sum path for width-1 outputs and the in-place path give the reference means."""
+    gen = torch.Generator().manual_seed(0)
+    hidden = torch.randn(2, 3, 7, widths[0], generator=gen, dtype=torch.float64)
+    shapes = list(zip(widths[:-1], widths[1:]))
+    weights = [None] + [torch.randn(2, 3, a, b, generator=gen, dtype=torch.float64) for a, b in shapes]
+    biases = [None] + [torch.randn(2, 3, b, generator=gen, dtype=torch.float64) for _, b in shapes]
+    reference = hidden
+    for W, b in zip(weights[1:], biases[1:]):
+        reference = torch.relu(reference) @ W + b.unsqueeze(-2)
+    reference = reference.squeeze(-1).transpose(-1, -2)
+    torch.testing.assert_close(mlp_output_layers(weights, biases, hidden), reference)
+    copy = hidden.clone()
+    torch.testing.assert_close(mlp_output_layers(weights, biases, copy, overwrite=True), reference)
