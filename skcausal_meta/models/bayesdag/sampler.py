@@ -135,11 +135,7 @@ class BayesDAGSampler:
     def _sinkhorn(self, log_alpha):
         """Doubly stochastic ``S(exp(log_alpha))``, iterated to ``sinkhorn_tol`` (at most
         ``sinkhorn_max_iters`` rounds); differentiable through the rounds it ran."""
-        for _ in range(self.sinkhorn_max_iters // self.sinkhorn_chunk):
-            log_alpha = log_sinkhorn(log_alpha, n_iters=self.sinkhorn_chunk)
-            if float((log_alpha.detach().exp().sum(-1) - 1).abs().max()) < self.sinkhorn_tol:
-                break
-        return log_alpha.exp()
+        return log_sinkhorn(log_alpha, self.sinkhorn_max_iters, self.sinkhorn_tol, self.sinkhorn_chunk).exp()
 
     def _sample_w(self, logits):
         u = torch.rand(logits.shape, generator=self.generator, dtype=logits.dtype, device=logits.device)
