@@ -59,6 +59,10 @@ class AviciEstimator(AmortizedEstimator):
         grows as ``n d^2 + d n^2``.
     standardize : bool, default=True
         Z-score ``X`` before inference (the network input is z-scored either way).
+    n_threads : int or None, default=None
+        Torch intra-op threads of the forward pass (restored afterwards); ``None`` uses torch's
+        setting, lowered to the cores idle at the call
+        (:func:`~skcausal_meta.models.devices.intra_op_threads`).
     device : "auto", str or torch.device, default="auto"
     random_state : int, numpy Generator or None, default=None
         Seeds graph sampling and the weight initialisation of :meth:`meta_fit`.
@@ -77,16 +81,17 @@ class AviciEstimator(AmortizedEstimator):
     _default_checkpoint = DEFAULT_CHECKPOINT
 
     def __init__(self, checkpoint=None, *, n_samples=1000, max_nodes=100, standardize=True,
-                 device="auto", random_state=None):
+                 n_threads=None, device="auto", random_state=None):
         self.checkpoint = checkpoint
         self.n_samples = n_samples
         self.max_nodes = max_nodes
         self.standardize = standardize
+        self.n_threads = n_threads
         self.device = device
         self.random_state = random_state
 
     # ------------------------------------------------------------------ hooks
-    def _fit(self, X, mask):
+    def _fit_network(self, X, mask):
         n_samples = check_positive_int(self.n_samples, "n_samples")
         max_nodes = check_positive_int(self.max_nodes, "max_nodes", minimum=2)
         model, self.checkpoint_path_ = self._network()

@@ -40,6 +40,10 @@ class BCNPEstimator(AmortizedEstimator):
         Permutation draws for the Monte-Carlo edge marginals and ``log_prob`` of the posterior.
     standardize : bool, default=True
         z-score the columns before the forward pass (the network always sees z-scored data).
+    n_threads : int or None, default=None
+        Torch intra-op threads of the forward pass (restored afterwards); ``None`` uses torch's
+        setting, lowered to the cores idle at the call
+        (:func:`~skcausal_meta.models.devices.intra_op_threads`).
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the permutation and edge draws of the posterior and the weight initialisation
@@ -69,16 +73,17 @@ class BCNPEstimator(AmortizedEstimator):
     _default_checkpoint = DEFAULT_CHECKPOINT
 
     def __init__(self, checkpoint=None, n_samples=100, n_mc_samples=256, standardize=True,
-                 device="auto", random_state=None):
+                 n_threads=None, device="auto", random_state=None):
         self.checkpoint = checkpoint
         self.n_samples = n_samples
         self.n_mc_samples = n_mc_samples
         self.standardize = standardize
+        self.n_threads = n_threads
         self.device = device
         self.random_state = random_state
 
     # ------------------------------------------------------------------ hooks
-    def _fit(self, X, mask):
+    def _fit_network(self, X, mask):
         check_positive_int(self.n_samples, "n_samples")
         check_positive_int(self.n_mc_samples, "n_mc_samples")
         device = self._device()
