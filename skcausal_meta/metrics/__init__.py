@@ -51,6 +51,7 @@ __all__ = [
     "log_prob_true_graph",
     "nil",
     "i_nil",
+    "GRAPH_METRICS",
     "make_graph_scorer",
     "skeleton_auroc",
     "skeleton_auprc",
