@@ -150,9 +150,9 @@ def training_speed(model_name: str, steps: int, device: str = "cpu", checkpoint:
     from skcausal_meta.models.amortized.loop import train_step
     from skcausal_meta.models.amortized.optim import make_optimizer
     from skcausal_meta.models.amortized.stream import DatasetStream
-    from skcausal_meta.train import model_class
+    from skcausal_meta.models.amortized.training import network_class
 
-    cls = model_class(model_name)
+    cls = network_class(model_name)
     stem = _checkpoint_stem(model_name, checkpoint)
     _, meta = load_model(stem, cls)
     config = TrainConfig(**{**meta["info"]["train_config"], "steps": steps + 1})
@@ -160,7 +160,9 @@ def training_speed(model_name: str, steps: int, device: str = "cpu", checkpoint:
     device = torch.device(device)
     model = cls(**meta["config"]).to(device).train()
     optimizer = make_optimizer(model.parameters(), config)
-    stream = DatasetStream(meta["info"]["family"], config)
+    family = meta["info"]["family"]
+    local = os.path.join(os.path.dirname(os.path.abspath(__file__)), "families", f"{family}.yml")
+    stream = DatasetStream(local if isinstance(family, str) and os.path.exists(local) else family, config)
     wall_s = data_cpu_s = step_cpu_s = 0.0
     sizes = []
     for step in range(steps + 1):  # step 0 is the untimed warm-up

@@ -103,7 +103,7 @@ class AxialBlock(nn.Module):
         self.attn = AxialMultiHeadAttention(dim, n_heads, dropout, key_size)
         self.norm_ffn = nn.LayerNorm(dim)
         self.ffn = nn.Sequential(
-            nn.Linear(dim, widening_factor * dim), nn.ReLU(), nn.Linear(widening_factor * dim, dim)
+            nn.Linear(dim, widening_factor * dim), nn.ReLU(inplace=True), nn.Linear(widening_factor * dim, dim)
         )
         self.drop = nn.Dropout(dropout)
 
