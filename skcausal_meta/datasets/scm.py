@@ -40,6 +40,33 @@ class SCMInstance:
         One model per node, in node order.
     node_names : list of str, optional
         Names of the nodes (``X0, X1, ...`` by default).
+
+    Examples
+    --------
+    Instances are usually drawn from a family:
+
+    >>> import numpy as np
+    >>> from skcausal_meta import SCMInstance, get_family
+    >>> scm = get_family("id").sample_instance(random_state=0, n_nodes=3)
+    >>> scm.node_names, scm.graph.shape
+    (['X0', 'X1', 'X2'], (3, 3))
+    >>> X = scm.sample(100, random_state=0)
+    >>> X.shape, scm.log_prob(X).shape
+    ((100, 3), (100,))
+
+    Interventions, per call or as a new SCM in which the node is fixed:
+
+    >>> scm.sample(5, interventions={"X0": 2.0}, random_state=0)[:, 0]
+    array([2., 2., 2., 2., 2.])
+    >>> fixed = scm.do({0: 2.0})
+    >>> bool((fixed.sample(5, random_state=0)[:, 0] == 2.0).all())
+    True
+
+    The plain-data record rebuilds the same SCM:
+
+    >>> again = SCMInstance.from_dict(scm.to_dict())
+    >>> bool(np.allclose(again.sample(5, random_state=1), scm.sample(5, random_state=1)))
+    True
     """
 
     def __init__(self, graph, nodes: list[NodeModel], node_names=None):
