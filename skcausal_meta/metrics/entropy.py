@@ -107,6 +107,19 @@ def edge_entropy(prediction, weights=None) -> float:
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcausal_meta.metrics import edge_entropy
+    >>> round(edge_entropy(np.full((3, 3), 0.5)), 3)  # log 2
+    0.693
+    >>> G = np.array([[0, 1, 0], [0, 0, 1], [0, 0, 0]])
+    >>> edge_entropy(G)  # one graph: no uncertainty
+    0.0
+    >>> samples = np.stack([G, [[0, 0, 1], [1, 0, 1], [0, 0, 0]]])  # 3 of 6 edges at 1/2
+    >>> round(edge_entropy(samples), 3)
+    0.347
     """
     probs = _edge_marginals(prediction, weights)
     if probs.shape[0] < 2:
