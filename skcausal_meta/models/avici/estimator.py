@@ -75,6 +75,23 @@ class AviciEstimator(AmortizedEstimator):
         Stem of the checkpoint used (or the ``out`` of :meth:`meta_fit`; None for an in-memory network).
     n_features_in_ : int
     feature_names_in_ : ndarray of str, only for DataFrame input
+
+    Examples
+    --------
+    The shipped network needs no training; ``fit`` is one forward pass:
+
+    >>> import numpy as np
+    >>> from skcausal_meta import AviciEstimator, make_scm_family
+    >>> X, interventions, graphs = make_scm_family("id", n_datasets=1, n_nodes=4, n_samples=50,
+    ...                                           random_state=0)
+    >>> est = AviciEstimator(n_samples=100, random_state=0).fit(X[0], interventions=interventions[0])
+    >>> est.checkpoint_path_.name, est.edge_probs_.shape
+    ('avici_id_large', (4, 4))
+    >>> posterior = est.predict_graph_posterior()
+    >>> posterior.samples.shape, posterior.has_log_prob
+    ((100, 4, 4), True)
+    >>> bool(np.allclose(posterior.edge_probs, est.edge_probs_))
+    True
     """
 
     _network_class = AviciModel

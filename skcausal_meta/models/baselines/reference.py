@@ -32,6 +32,17 @@ class EmptyGraphEstimator(EmpiricalGraphEstimator):
     ----------
     graphs_ : ndarray of shape (1, d, d)
         The empty graph.
+
+    Examples
+    --------
+    >>> from skcausal_meta import EmptyGraphEstimator, make_scm_family
+    >>> from skcausal_meta.metrics import e_shd
+    >>> X, _, graphs = make_scm_family("id", n_datasets=1, n_nodes=4, n_samples=50, random_state=0)
+    >>> est = EmptyGraphEstimator().fit(X[0])
+    >>> est.graph_
+    GraphEstimate(graph, n_nodes=4, directed=0, undirected=0)
+    >>> e_shd(graphs[0], est.predict_graph_posterior()), int(graphs[0].sum())  # SHD = true edges
+    (3.0, 3)
     """
 
     def __init__(self, *, standardize=True, device="auto", random_state=None):
@@ -68,6 +79,15 @@ class RandomDAGEstimator(EmpiricalGraphEstimator):
     ----------
     graphs_ : ndarray of shape (n_graphs, d, d)
         The sampled DAGs (equal weights).
+
+    Examples
+    --------
+    >>> from skcausal_meta import RandomDAGEstimator, make_scm_family
+    >>> X, _, _ = make_scm_family("id", n_datasets=1, n_nodes=4, n_samples=50, random_state=0)
+    >>> est = RandomDAGEstimator(edges_per_node=1.5, n_graphs=10, random_state=0).fit(X[0])
+    >>> posterior = est.predict_graph_posterior()
+    >>> posterior.samples.shape, bool(posterior.is_dag.all())
+    ((10, 4, 4), True)
     """
 
     def __init__(self, edges_per_node=1.0, n_graphs=100, *, standardize=True, device="auto", random_state=None):

@@ -62,11 +62,17 @@ class BCNPEstimator(AmortizedEstimator):
 
     Examples
     --------
-    >>> from skcausal_meta.models.bcnp import BCNPEstimator
-    >>> est = BCNPEstimator(random_state=0).fit(X)              # doctest: +SKIP
-    >>> posterior = est.predict_graph_posterior(n_samples=200)   # doctest: +SKIP
-    >>> posterior.is_dag.all()                                   # doctest: +SKIP
-    True
+    The shipped network needs no training; ``fit`` is one forward pass:
+
+    >>> from skcausal_meta import BCNPEstimator, make_scm_family
+    >>> X, interventions, graphs = make_scm_family("id", n_datasets=1, n_nodes=4, n_samples=50,
+    ...                                           random_state=0)
+    >>> est = BCNPEstimator(random_state=0).fit(X[0], interventions=interventions[0])
+    >>> est.checkpoint_path_.name
+    'bcnp_id_large'
+    >>> posterior = est.predict_graph_posterior(n_samples=200)
+    >>> posterior.samples.shape, bool(posterior.is_dag.all())
+    ((200, 4, 4), True)
     """
 
     _network_class = BCNP
