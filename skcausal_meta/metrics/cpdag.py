@@ -19,6 +19,8 @@ cyclic.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from skcausal_meta.graph_utils import _cpdag, _v_structure_tensor
@@ -26,6 +28,11 @@ from skcausal_meta.graph_utils import _cpdag, _v_structure_tensor
 from ._docs import fill_doc
 from ._inputs import _graph_samples, _true_graph, _undefined
 from .structural import _shd_stack
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from skcausal_meta.models.posterior import GraphPosterior
 
 __all__ = [
     "e_orientation_accuracy",
@@ -46,7 +53,9 @@ def _distinct_samples(G_true, prediction, weights):
 
 
 @fill_doc
-def e_orientation_accuracy(G_true, prediction, weights=None) -> float:
+def e_orientation_accuracy(
+    G_true: ArrayLike, prediction: GraphPosterior | ArrayLike, weights: ArrayLike | None = None
+) -> float:
     """Expected fraction of correctly found adjacencies whose CPDAG mark is right.
 
     For each sample, take the pairs adjacent in both the true skeleton and the sample's skeleton;
@@ -97,7 +106,9 @@ def e_orientation_accuracy(G_true, prediction, weights=None) -> float:
 
 
 @fill_doc
-def e_cpdag_shd(G_true, prediction, weights=None) -> float:
+def e_cpdag_shd(
+    G_true: ArrayLike, prediction: GraphPosterior | ArrayLike, weights: ArrayLike | None = None
+) -> float:
     """Expected structural Hamming distance between CPDAGs, ``sum_k w_k SHD(C(G_k), C(G_true))``.
 
     ``C(G)`` is the CPDAG of ``G`` (:func:`~skcausal_meta.graph_utils.dag_to_cpdag`). Per
@@ -141,7 +152,9 @@ def _v_structure_counts(G_true, prediction, weights):
 
 
 @fill_doc
-def e_v_structure_precision(G_true, prediction, weights=None) -> float:
+def e_v_structure_precision(
+    G_true: ArrayLike, prediction: GraphPosterior | ArrayLike, weights: ArrayLike | None = None
+) -> float:
     """Expected precision of the sampled graphs' v-structures against the true ones.
 
     A v-structure is a triple ``i -> k <- j`` with ``i`` and ``j`` not adjacent
@@ -175,7 +188,9 @@ def e_v_structure_precision(G_true, prediction, weights=None) -> float:
 
 
 @fill_doc
-def e_v_structure_recall(G_true, prediction, weights=None) -> float:
+def e_v_structure_recall(
+    G_true: ArrayLike, prediction: GraphPosterior | ArrayLike, weights: ArrayLike | None = None
+) -> float:
     """Expected recall of the true v-structures by the sampled graphs.
 
     Per sample, recall is the fraction of the true graph's v-structures (see

@@ -3,6 +3,8 @@ log-probability of the true graph."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
 from scipy.special import xlogy
 
@@ -11,11 +13,18 @@ from skcausal_meta._validation import check_adjacency, check_positive_int
 from ._docs import fill_doc
 from ._inputs import _auprc, _auroc, _graph_samples, _is_posterior, _marginal_inputs, _off_diagonal, _true_graph
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from skcausal_meta.models.posterior import GraphPosterior
+
 __all__ = ["edge_auroc", "edge_auprc", "e_edge_f1", "edge_ece", "log_prob_true_graph"]
 
 
 @fill_doc
-def edge_auroc(G_true, prediction, weights=None) -> float:
+def edge_auroc(
+    G_true: ArrayLike, prediction: GraphPosterior | ArrayLike, weights: ArrayLike | None = None
+) -> float:
     """Area under the ROC curve of the edge marginals against the true edges (off-diagonal).
 
     Equal to ``sklearn.metrics.roc_auc_score`` on the off-diagonal entries. Undefined when the
@@ -47,7 +56,9 @@ def edge_auroc(G_true, prediction, weights=None) -> float:
 
 
 @fill_doc
-def edge_auprc(G_true, prediction, weights=None) -> float:
+def edge_auprc(
+    G_true: ArrayLike, prediction: GraphPosterior | ArrayLike, weights: ArrayLike | None = None
+) -> float:
     """Area under the precision-recall curve (average precision) of the edge marginals.
 
     Equal to ``sklearn.metrics.average_precision_score`` on the off-diagonal entries. Undefined
@@ -77,7 +88,9 @@ def edge_auprc(G_true, prediction, weights=None) -> float:
 
 
 @fill_doc
-def e_edge_f1(G_true, prediction, weights=None) -> float:
+def e_edge_f1(
+    G_true: ArrayLike, prediction: GraphPosterior | ArrayLike, weights: ArrayLike | None = None
+) -> float:
     """Expected edge F1 score, ``sum_k w_k F1(G_k, G_true)`` over off-diagonal directed edges.
 
     ``F1 = 2 TP / (2 TP + FP + FN)``; a sample with no edge scores 1 against a true graph with no
@@ -119,7 +132,9 @@ def _f1_scores(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
 
 
 @fill_doc
-def edge_ece(G_true, prediction, weights=None, n_bins: int = 10) -> float:
+def edge_ece(
+    G_true: ArrayLike, prediction: GraphPosterior | ArrayLike, weights: ArrayLike | None = None, n_bins: int = 10
+) -> float:
     """Expected calibration error of the edge marginals, with equal-width bins on [0, 1].
 
     ``ECE = sum_b (n_b / n) |mean(G_true in b) - mean(p in b)|`` over the off-diagonal entries;
@@ -157,7 +172,12 @@ def edge_ece(G_true, prediction, weights=None, n_bins: int = 10) -> float:
 
 
 @fill_doc
-def log_prob_true_graph(G_true, prediction, weights=None, return_source: bool = False):
+def log_prob_true_graph(
+    G_true: ArrayLike,
+    prediction: GraphPosterior | ArrayLike,
+    weights: ArrayLike | None = None,
+    return_source: bool = False,
+) -> float | tuple[float, Literal["exact", "marginals"]]:
     """Log-probability the prediction assigns to the true graph.
 
     Exact when ``prediction`` has a ``log_prob(G)`` method (a ``GraphPosterior`` whose model

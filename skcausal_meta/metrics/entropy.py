@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
 from scipy.special import xlogy
 
 from ._docs import fill_doc
 from ._inputs import _edge_marginals, _graph_samples, _is_posterior, _off_diagonal
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from skcausal_meta.models.posterior import GraphPosterior
+
 __all__ = ["graph_entropy", "edge_entropy"]
 
 
 @fill_doc
-def graph_entropy(prediction, weights=None, return_source: bool = False):
+def graph_entropy(
+    prediction: GraphPosterior | ArrayLike, weights: ArrayLike | None = None, return_source: bool = False
+) -> float | tuple[float, Literal["independent_edges", "plugin", "plugin_cap"]]:
     """Entropy (nats) of the posterior over graphs: exact for independent edges, else plug-in.
 
     * ``"independent_edges"`` (exact): when ``prediction`` is a posterior whose ``log_prob`` is
@@ -94,7 +103,7 @@ def _has_independent_edges(prediction, samples, n_checked: int = 3) -> bool:
 
 
 @fill_doc
-def edge_entropy(prediction, weights=None) -> float:
+def edge_entropy(prediction: GraphPosterior | ArrayLike, weights: ArrayLike | None = None) -> float:
     """Mean binary entropy (nats) of the off-diagonal edge marginals.
 
     ``mean_{i != j} -[p_ij log p_ij + (1 - p_ij) log(1 - p_ij)]``; 0 for a point mass, ``log 2``

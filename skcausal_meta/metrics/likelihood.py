@@ -3,6 +3,8 @@ interventional rows."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.utils import check_array
@@ -10,6 +12,11 @@ from sklearn.utils import check_array
 from skcausal_meta._validation import check_interventions
 
 from ._inputs import _check_weights
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike
 
 __all__ = ["nil", "i_nil"]
 
@@ -29,7 +36,9 @@ def _per_row_nll(log_likelihood, args, n_rows: int, weights) -> np.ndarray:
         return -logsumexp(ll, axis=0, b=w[:, None])
 
 
-def nil(log_likelihood, X_test, weights=None) -> float:
+def nil(
+    log_likelihood: ArrayLike | Callable[[np.ndarray], ArrayLike], X_test: ArrayLike, weights: ArrayLike | None = None
+) -> float:
     """Negative log-likelihood (NIL) of the posterior predictive on held-out observational rows.
 
     ``NIL = -(1/N) sum_n log sum_k w_k p(x_n | G_k, theta_k)``: the per-row posterior-predictive
@@ -83,7 +92,12 @@ def nil(log_likelihood, X_test, weights=None) -> float:
     return float(np.mean(_per_row_nll(log_likelihood, (X,), X.shape[0], weights)))
 
 
-def i_nil(log_likelihood, X_int, interventions, weights=None) -> float:
+def i_nil(
+    log_likelihood: ArrayLike | Callable[[np.ndarray, np.ndarray], ArrayLike],
+    X_int: ArrayLike,
+    interventions: ArrayLike,
+    weights: ArrayLike | None = None,
+) -> float:
     """Interventional NIL: the NIL on interventional rows, averaged over intervention targets.
 
     ``log_likelihood(X, interventions)`` must drop the intervened nodes' terms (the truncated

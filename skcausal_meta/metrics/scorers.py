@@ -14,6 +14,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from sklearn.pipeline import Pipeline
 
 from skcausal_meta._validation import check_adjacency
@@ -22,6 +24,11 @@ from .cpdag import e_cpdag_shd, e_orientation_accuracy, e_v_structure_precision,
 from .edges import e_edge_f1, edge_auprc, edge_auroc, edge_ece, log_prob_true_graph
 from .skeleton import e_skeleton_f1, skeleton_auprc, skeleton_auroc
 from .structural import e_sid, e_shd
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike
 
 __all__ = ["GRAPH_METRICS", "make_graph_scorer"]
 
@@ -71,7 +78,13 @@ class _GraphScorer:
         return f"make_graph_scorer({name}, sign={self.sign:+d})"
 
 
-def make_graph_scorer(metric, true_graph, *, greater_is_better=None, **kwargs):
+def make_graph_scorer(
+    metric: str | Callable[..., float],
+    true_graph: ArrayLike,
+    *,
+    greater_is_better: bool | None = None,
+    **kwargs: Any,
+) -> _GraphScorer:
     """Make a scikit-learn scorer that compares an estimator's graph posterior with a true graph.
 
     The scorer, ``scorer(estimator, X, y=None)``, ignores ``X`` and ``y`` and returns

@@ -8,11 +8,18 @@ scores the sampled graphs' skeletons.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ._docs import fill_doc
 from ._inputs import _auprc, _auroc, _edge_marginals, _graph_samples, _true_graph
 from .edges import _f1_scores
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from skcausal_meta.models.posterior import GraphPosterior
 
 __all__ = ["skeleton_auroc", "skeleton_auprc", "e_skeleton_f1"]
 
@@ -29,7 +36,9 @@ def _skeleton_inputs(G_true, prediction, weights):
 
 
 @fill_doc
-def skeleton_auroc(G_true, prediction, weights=None) -> float:
+def skeleton_auroc(
+    G_true: ArrayLike, prediction: GraphPosterior | ArrayLike, weights: ArrayLike | None = None
+) -> float:
     """Area under the ROC curve of the pair scores ``p_ij + p_ji`` against the true skeleton.
 
     Each unordered pair ``i < j`` is one example, positive when the true graph has an edge
@@ -64,7 +73,9 @@ def skeleton_auroc(G_true, prediction, weights=None) -> float:
 
 
 @fill_doc
-def skeleton_auprc(G_true, prediction, weights=None) -> float:
+def skeleton_auprc(
+    G_true: ArrayLike, prediction: GraphPosterior | ArrayLike, weights: ArrayLike | None = None
+) -> float:
     """Average precision of the pair scores ``p_ij + p_ji`` against the true skeleton.
 
     The pairs are scored as in :func:`skeleton_auroc`. Undefined (``nan`` with an
@@ -97,7 +108,9 @@ def skeleton_auprc(G_true, prediction, weights=None) -> float:
 
 
 @fill_doc
-def e_skeleton_f1(G_true, prediction, weights=None) -> float:
+def e_skeleton_f1(
+    G_true: ArrayLike, prediction: GraphPosterior | ArrayLike, weights: ArrayLike | None = None
+) -> float:
     """Expected F1 score of the sampled skeletons, ``sum_k w_k F1(skel(G_k), skel(G_true))``.
 
     Over unordered pairs ``i < j``, ``F1 = 2 TP / (2 TP + FP + FN)``; a reversed edge is a true

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from skcausal_meta._validation import check_adjacency, is_dag
 
 from ._docs import fill_doc
 from ._inputs import _graph_samples, _true_graph
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from skcausal_meta.models.posterior import GraphPosterior
 
 __all__ = ["shd", "e_shd", "sid", "e_sid"]
 
@@ -26,7 +33,7 @@ def _shd_stack(truth: np.ndarray, samples: np.ndarray, reversal_cost: int) -> np
     return (per_pair * upper).sum(axis=(1, 2))
 
 
-def shd(G_true, G_pred, reversal_cost: int = 1) -> int:
+def shd(G_true: ArrayLike, G_pred: ArrayLike, reversal_cost: int = 1) -> int:
     """Structural Hamming distance between two graphs.
 
     Counted per unordered node pair ``{i, j}``: a pair whose edges differ (a missing edge, an
@@ -62,7 +69,12 @@ def shd(G_true, G_pred, reversal_cost: int = 1) -> int:
 
 
 @fill_doc
-def e_shd(G_true, prediction, weights=None, reversal_cost: int = 1) -> float:
+def e_shd(
+    G_true: ArrayLike,
+    prediction: GraphPosterior | ArrayLike,
+    weights: ArrayLike | None = None,
+    reversal_cost: int = 1,
+) -> float:
     """Expected structural Hamming distance, ``sum_k w_k SHD(G_k, G_true)``.
 
     Parameters
@@ -95,7 +107,7 @@ def e_shd(G_true, prediction, weights=None, reversal_cost: int = 1) -> float:
     return float(w @ _shd_stack(truth, samples, reversal_cost))
 
 
-def sid(G_true, G_pred) -> int:
+def sid(G_true: ArrayLike, G_pred: ArrayLike) -> int:
     """Structural intervention distance (Peters & Buehlmann, 2015), computed by ``gadjid``.
 
     The number of ordered pairs ``(i, j)`` whose interventional distribution
@@ -136,7 +148,9 @@ def _gadjid_sid(truth: np.ndarray, pred: np.ndarray) -> int:
 
 
 @fill_doc
-def e_sid(G_true, prediction, weights=None) -> float:
+def e_sid(
+    G_true: ArrayLike, prediction: GraphPosterior | ArrayLike, weights: ArrayLike | None = None
+) -> float:
     """Expected structural intervention distance, ``sum_k w_k SID(G_true, G_k)``.
 
     Every sampled graph must be a DAG (SID is not defined for cyclic graphs). Repeated samples are
