@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.special import logsumexp
@@ -42,6 +43,13 @@ from .._validation import (
     check_positive_int,
     check_random_state,
 )
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from numpy.typing import ArrayLike
+
+    from .._typing import RandomStateLike
 
 __all__ = ["BaseCausalEstimator", "CausalTags"]
 
@@ -207,7 +215,7 @@ class BaseCausalEstimator(BaseEstimator):
         return None if names is None else list(names)
 
     # ------------------------------------------------------------------ public API
-    def fit(self, X, y=None, interventions=None):
+    def fit(self, X: ArrayLike, y: None = None, interventions: ArrayLike | None = None) -> Self:
         """Infer a posterior over causal graphs from data.
 
         Parameters
@@ -254,7 +262,7 @@ class BaseCausalEstimator(BaseEstimator):
         self._fit(Z, mask)
         self.graph_ = self.predict_graph_posterior().threshold(0.5)
 
-    def predict_graph_posterior(self, n_samples=None) -> GraphPosterior:
+    def predict_graph_posterior(self, n_samples: int | None = None) -> GraphPosterior:
         """The posterior over graphs.
 
         Parameters
@@ -273,13 +281,19 @@ class BaseCausalEstimator(BaseEstimator):
         posterior = self._posterior(n_samples, check_random_state(self.random_state))
         return posterior.with_node_names(self._node_names() or posterior.node_names)
 
-    def sample_graphs(self, n, random_state=None) -> np.ndarray:
+    def sample_graphs(self, n: int, random_state: RandomStateLike = None) -> np.ndarray:
         """Draw ``n`` graphs from the posterior; returns an int8 array ``(n, d, d)``."""
         check_is_fitted(self)
         n = check_positive_int(n, "n")
         return self._sample_graphs(n, check_random_state(random_state))
 
-    def score(self, X, y=None, interventions=None, sample_weight=None) -> float:
+    def score(
+        self,
+        X: ArrayLike,
+        y: None = None,
+        interventions: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> float:
         """Mean held-out log predictive density per row (higher is better).
 
         ``(1/n) sum_r log sum_k w_k p(x_r | G_k, theta_k)`` with the model's own likelihood,
@@ -333,6 +347,6 @@ class BaseCausalEstimator(BaseEstimator):
         log_jacobian = np.where(mask, 0.0, np.log(self.scale_)).sum(axis=1)
         return float(np.average(per_row - log_jacobian, weights=sample_weight))
 
-    def infer_mechanism_posterior(self):
+    def infer_mechanism_posterior(self) -> dict[str, Any]:
         """Posterior over mechanism parameters, for models that define one."""
         raise NotImplementedError(f"{type(self).__name__} does not infer mechanism parameters")

@@ -115,7 +115,7 @@ class PointEstimates:
     ``n_samples`` and ``n_nodes`` of the posterior.
     """
 
-    def threshold(self, p=0.5) -> GraphEstimate:
+    def threshold(self, p: float = 0.5) -> GraphEstimate:
         """The graph of the edges whose marginal probability exceeds ``p``.
 
         With ``p=0.5`` this is the median probability graph: it minimises the posterior expected
@@ -142,7 +142,7 @@ class PointEstimates:
             raise ValueError(f"p must be a number in [0, 1), got {p!r}")
         return GraphEstimate((self.edge_probs > p).astype(np.int8), self.node_names)
 
-    def mode(self, acyclic=False) -> GraphEstimate:
+    def mode(self, acyclic: bool = False) -> GraphEstimate:
         """The most probable sampled graph: the largest summed weight over identical samples.
 
         Deterministic: ties (within floating-point rounding) go to the graph whose flattened
@@ -183,7 +183,7 @@ class PointEstimates:
         return GraphEstimate(unique[best].reshape(self.n_nodes, self.n_nodes), self.node_names,
                              probability=mass[best])
 
-    def map_graph(self, acyclic=False) -> GraphEstimate:
+    def map_graph(self, acyclic: bool = False) -> GraphEstimate:
         """The maximum a posteriori sampled graph: the same as :meth:`mode`.
 
         Examples

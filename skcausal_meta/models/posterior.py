@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
@@ -20,6 +22,11 @@ from scipy.special import logsumexp
 from .._files import atomic_write_bytes
 from .._validation import check_adjacency_stack, check_positive_int, check_random_state, is_dag
 from .estimates import GraphEstimate, PointEstimates
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from .._typing import PathLike, RandomStateLike
 
 __all__ = ["GraphEstimate", "GraphPosterior"]
 
@@ -100,7 +107,14 @@ class GraphPosterior(PointEstimates):
     True
     """
 
-    def __init__(self, samples, log_weights=None, edge_probs=None, node_names=None, log_prob=None):
+    def __init__(
+        self,
+        samples: ArrayLike,
+        log_weights: ArrayLike | None = None,
+        edge_probs: ArrayLike | None = None,
+        node_names: Sequence[str] | None = None,
+        log_prob: Callable[[np.ndarray], float] | None = None,
+    ) -> None:
         self.samples = check_adjacency_stack(samples, name="samples")
         n_samples, d = self.samples.shape[0], self.samples.shape[1]
         self.log_weights = _normalise_log_weights(log_weights, n_samples)
@@ -146,7 +160,7 @@ class GraphPosterior(PointEstimates):
         """True when the model supplied an exact graph log probability."""
         return self._log_prob is not None
 
-    def with_node_names(self, node_names) -> "GraphPosterior":
+    def with_node_names(self, node_names: Sequence[str]) -> "GraphPosterior":
         """A copy of this posterior with other node names."""
         return GraphPosterior(
             self.samples,
@@ -168,7 +182,7 @@ class GraphPosterior(PointEstimates):
         p = p[p > 0]
         return float(-(p * np.log(p)).sum())
 
-    def log_prob(self, graph) -> float:
+    def log_prob(self, graph: ArrayLike) -> float:
         """Exact log probability of ``graph`` under the model, where the model defines one.
 
         Raises
@@ -183,7 +197,7 @@ class GraphPosterior(PointEstimates):
             )
         return float(self._log_prob(np.asarray(graph)))
 
-    def sample(self, n, random_state=None) -> np.ndarray:
+    def sample(self, n: int, random_state: RandomStateLike = None) -> np.ndarray:
         """Draw ``n`` graphs with replacement according to the weights; returns ``(n, d, d)`` int8."""
         n = check_positive_int(n, "n")
         rng = check_random_state(random_state)
@@ -205,7 +219,7 @@ class GraphPosterior(PointEstimates):
         )
         return graph
 
-    def save(self, path) -> None:
+    def save(self, path: PathLike) -> None:
         """Write the posterior to ``path`` as an ``.npz`` archive, atomically.
 
         Written with :func:`skcausal_meta._files.atomic_write_bytes`, so a reader never sees a
@@ -224,7 +238,7 @@ class GraphPosterior(PointEstimates):
         atomic_write_bytes(path, buffer.getvalue())
 
     @classmethod
-    def load(cls, path) -> "GraphPosterior":
+    def load(cls, path: PathLike) -> "GraphPosterior":
         """Read a posterior written by :meth:`save` (no pickle is ever loaded).
 
         Raises

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -23,6 +25,12 @@ from .checkpoint import (
 from .config import TrainConfig
 from .inputs import make_model_input
 from .training import train
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from ..._typing import PathLike
+    from ...datasets.family import SCMFamily
 
 __all__ = ["AmortizedEstimator"]
 
@@ -74,8 +82,20 @@ class AmortizedEstimator(BaseCausalEstimator):
             raise ValueError(f"X has {d} variables but {source} is used for at most {max_nodes} "
                              f"(max_nodes={max_nodes}){hint}")
 
-    def meta_fit(self, family, steps=1000, *, model_config=None, warm_start=False, out=None, resume=True,
-                 progress=True, log_path=None, exclude_graphs=(), **train_options):
+    def meta_fit(
+        self,
+        family: str | SCMFamily,
+        steps: int = 1000,
+        *,
+        model_config: dict[str, Any] | None = None,
+        warm_start: bool = False,
+        out: PathLike | None = None,
+        resume: bool = True,
+        progress: bool = True,
+        log_path: PathLike | None = None,
+        exclude_graphs: PathLike | Sequence[PathLike] = (),
+        **train_options: Any,
+    ) -> Self:
         """Meta-train a network of this estimator's model on data sets streamed from an SCM family.
 
         The same function as ``python -m skcausal_meta.train`` runs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import networkx as nx
 import numpy as np
 import torch
@@ -10,6 +12,9 @@ from ..._validation import check_adjacency, check_positive_int
 from ..amortized import AmortizedEstimator
 from ..posterior import GraphPosterior
 from .model import AviciModel
+
+if TYPE_CHECKING:
+    from ..._typing import PathLike, RandomStateLike
 
 __all__ = ["AviciEstimator", "project_to_dag"]
 
@@ -97,8 +102,17 @@ class AviciEstimator(AmortizedEstimator):
     _network_class = AviciModel
     _default_checkpoint = DEFAULT_CHECKPOINT
 
-    def __init__(self, checkpoint=None, *, n_samples=1000, max_nodes=100, standardize=True,
-                 n_threads=None, device="auto", random_state=None):
+    def __init__(
+        self,
+        checkpoint: PathLike | None = None,
+        *,
+        n_samples: int = 1000,
+        max_nodes: int = 100,
+        standardize: bool = True,
+        n_threads: int | None = None,
+        device: str | torch.device = "auto",
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.checkpoint = checkpoint
         self.n_samples = n_samples
         self.max_nodes = max_nodes

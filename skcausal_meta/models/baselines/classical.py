@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import importlib
 import numbers
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from ..._validation import check_positive_int, check_random_state
 from ._empirical import EmpiricalGraphEstimator
 from .cpdag import pdag_from_causallearn, sample_consistent_extension
+
+if TYPE_CHECKING:
+    from ..._typing import RandomStateLike
 
 __all__ = ["PCEstimator", "GESEstimator"]
 
@@ -129,8 +133,17 @@ class PCEstimator(_CausalLearnEstimator):
     (6, 4, 4)
     """
 
-    def __init__(self, alpha=0.05, indep_test="fisherz", *, n_bootstrap=0, n_extensions=10, standardize=True,
-                 device="auto", random_state=None):
+    def __init__(
+        self,
+        alpha: float = 0.05,
+        indep_test: Literal["fisherz", "chisq", "gsq", "kci"] = "fisherz",
+        *,
+        n_bootstrap: int = 0,
+        n_extensions: int = 10,
+        standardize: bool = True,
+        device: str = "auto",
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.alpha = alpha
         self.indep_test = indep_test
         self.n_bootstrap = n_bootstrap
@@ -211,8 +224,17 @@ class GESEstimator(_CausalLearnEstimator):
     True
     """
 
-    def __init__(self, score_func="local_score_BIC", max_parents=None, *, n_bootstrap=0, n_extensions=10,
-                 standardize=True, device="auto", random_state=None):
+    def __init__(
+        self,
+        score_func: Literal["local_score_BIC", "local_score_BIC_from_cov"] = "local_score_BIC",
+        max_parents: int | None = None,
+        *,
+        n_bootstrap: int = 0,
+        n_extensions: int = 10,
+        standardize: bool = True,
+        device: str = "auto",
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.score_func = score_func
         self.max_parents = max_parents
         self.n_bootstrap = n_bootstrap

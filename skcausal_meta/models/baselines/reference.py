@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..._validation import check_positive_int, check_random_state
 from ...datasets.graphs import ErdosRenyi
 from ._empirical import EmpiricalGraphEstimator
+
+if TYPE_CHECKING:
+    from ..._typing import RandomStateLike
 
 __all__ = ["EmptyGraphEstimator", "RandomDAGEstimator"]
 
@@ -45,7 +49,13 @@ class EmptyGraphEstimator(EmpiricalGraphEstimator):
     (3.0, 3)
     """
 
-    def __init__(self, *, standardize=True, device="auto", random_state=None):
+    def __init__(
+        self,
+        *,
+        standardize: bool = True,
+        device: str = "auto",
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.standardize = standardize
         self.device = device
         self.random_state = random_state
@@ -90,7 +100,15 @@ class RandomDAGEstimator(EmpiricalGraphEstimator):
     ((10, 4, 4), True)
     """
 
-    def __init__(self, edges_per_node=1.0, n_graphs=100, *, standardize=True, device="auto", random_state=None):
+    def __init__(
+        self,
+        edges_per_node: float = 1.0,
+        n_graphs: int = 100,
+        *,
+        standardize: bool = True,
+        device: str = "auto",
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.edges_per_node = edges_per_node
         self.n_graphs = n_graphs
         self.standardize = standardize

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
@@ -13,6 +14,9 @@ from ..base import BaseCausalEstimator
 from ..devices import torch_generator
 from ..posterior import GraphPosterior
 from .sampler import BayesDAGSampler, anm_log_likelihood, stack_draws
+
+if TYPE_CHECKING:
+    from ..._typing import RandomStateLike
 
 __all__ = ["BayesDAGEstimator"]
 
@@ -126,25 +130,25 @@ class BayesDAGEstimator(BaseCausalEstimator):
 
     def __init__(
         self,
-        mechanism="nonlinear",
+        mechanism: Literal["nonlinear", "linear"] = "nonlinear",
         *,
-        hidden_layers=(16,),
-        n_chains=10,
-        n_steps=2000,
-        burn_in=0.5,
-        thinning=50,
-        lambda_sparse=None,
-        batch_size=256,
-        learning_rate=3e-3,
-        p_learning_rate=1e-4,
-        friction=0.1,
-        swap_every=10,
-        n_threads=None,
-        standardize=True,
-        verbose=False,
-        device="auto",
-        random_state=None,
-    ):
+        hidden_layers: tuple[int, ...] = (16,),
+        n_chains: int = 10,
+        n_steps: int = 2000,
+        burn_in: float = 0.5,
+        thinning: int = 50,
+        lambda_sparse: float | None = None,
+        batch_size: int | None = 256,
+        learning_rate: float = 3e-3,
+        p_learning_rate: float = 1e-4,
+        friction: float = 0.1,
+        swap_every: int | None = 10,
+        n_threads: int | None = None,
+        standardize: bool = True,
+        verbose: bool | int = False,
+        device: str = "auto",
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.mechanism = mechanism
         self.hidden_layers = hidden_layers
         self.n_chains = n_chains
@@ -243,7 +247,7 @@ class BayesDAGEstimator(BaseCausalEstimator):
         n = self.graphs_.shape[0]
         return log_lik.cpu().numpy(), np.full(n, -np.log(n))
 
-    def infer_mechanism_posterior(self):
+    def infer_mechanism_posterior(self) -> dict[str, Any]:
         """Mechanism samples aligned with ``graphs_``.
 
         Returns

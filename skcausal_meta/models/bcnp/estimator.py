@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 
@@ -10,6 +12,9 @@ from ..amortized import AmortizedEstimator
 from ..devices import torch_generator
 from ..posterior import GraphPosterior
 from .model import BCNP
+
+if TYPE_CHECKING:
+    from ..._typing import PathLike, RandomStateLike
 
 __all__ = ["BCNPEstimator"]
 
@@ -78,8 +83,16 @@ class BCNPEstimator(AmortizedEstimator):
     _network_class = BCNP
     _default_checkpoint = DEFAULT_CHECKPOINT
 
-    def __init__(self, checkpoint=None, n_samples=100, n_mc_samples=256, standardize=True,
-                 n_threads=None, device="auto", random_state=None):
+    def __init__(
+        self,
+        checkpoint: PathLike | None = None,
+        n_samples: int = 100,
+        n_mc_samples: int = 256,
+        standardize: bool = True,
+        n_threads: int | None = None,
+        device: str | torch.device = "auto",
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.checkpoint = checkpoint
         self.n_samples = n_samples
         self.n_mc_samples = n_mc_samples

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
@@ -15,6 +16,9 @@ from ..posterior import GraphPosterior
 from .models import GRAPH_PRIORS, log_graph_prior, make_likelihood_model
 from .presets import PRESETS, estimated_fit_seconds
 from .svgd import hard_graphs, run_svgd
+
+if TYPE_CHECKING:
+    from ..._typing import RandomStateLike
 
 __all__ = ["DibsEstimator"]
 
@@ -132,32 +136,32 @@ class DibsEstimator(BaseCausalEstimator):
 
     def __init__(
         self,
-        preset="marginal",
+        preset: Literal["marginal", "joint-linear", "joint-nonlinear"] = "marginal",
         *,
-        n_particles=None,
-        n_steps=None,
-        latent_dim=None,
-        alpha_linear=None,
-        beta_linear=None,
-        tau=None,
-        n_grad_mc_samples=None,
-        n_acyclicity_mc_samples=None,
-        grad_estimator=None,
-        kernel_bandwidth=None,
-        theta_bandwidth=None,
-        learning_rate=None,
-        obs_noise=None,
-        param_prior_std=None,
-        hidden_layers=None,
-        graph_prior="er",
-        edges_per_node=2.0,
-        posterior="mixture",
-        n_threads=None,
-        standardize=True,
-        verbose=False,
-        device="auto",
-        random_state=None,
-    ):
+        n_particles: int | None = None,
+        n_steps: int | None = None,
+        latent_dim: int | None = None,
+        alpha_linear: float | None = None,
+        beta_linear: float | None = None,
+        tau: float | None = None,
+        n_grad_mc_samples: int | None = None,
+        n_acyclicity_mc_samples: int | None = None,
+        grad_estimator: Literal["score", "reparam"] | None = None,
+        kernel_bandwidth: float | None = None,
+        theta_bandwidth: float | None = None,
+        learning_rate: float | None = None,
+        obs_noise: float | None = None,
+        param_prior_std: float | None = None,
+        hidden_layers: tuple[int, ...] | None = None,
+        graph_prior: Literal["er", "sf"] = "er",
+        edges_per_node: float = 2.0,
+        posterior: Literal["mixture", "empirical"] = "mixture",
+        n_threads: int | None = None,
+        standardize: bool = True,
+        verbose: bool | int = False,
+        device: str = "auto",
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.preset = preset
         self.n_particles = n_particles
         self.n_steps = n_steps
@@ -295,7 +299,7 @@ class DibsEstimator(BaseCausalEstimator):
             )
         return log_lik.cpu().numpy(), self.log_weights_
 
-    def infer_mechanism_posterior(self):
+    def infer_mechanism_posterior(self) -> dict[str, Any]:
         """Mechanism parameters of the posterior samples (joint presets only).
 
         Returns
