@@ -27,19 +27,7 @@ SKIP_PARAMS = {"self", "cls"}
 # Qualified names ("module:Class.method" / "module:function") still without complete annotations.
 # Empty once the whole public API is annotated; the test fails if this list is out of date in
 # either direction, so that it always states exactly how far the annotations go.
-KNOWN_MISSING: set[str] = {
-    "skcausal_meta.datasets.families:get_family",
-    "skcausal_meta.datasets.families:make_scm_family",
-    "skcausal_meta.datasets.families:register_family",
-    "skcausal_meta.datasets.family:SCMFamily.from_yaml",
-    "skcausal_meta.datasets.family:SCMFamily.iter_datasets",
-    "skcausal_meta.datasets.family:SCMFamily.sample_dataset",
-    "skcausal_meta.datasets.family:SCMFamily.sample_instance",
-    "skcausal_meta.datasets.real:load_sachs",
-    "skcausal_meta.datasets.scm:SCMInstance.__init__",
-    "skcausal_meta.datasets.scm:SCMInstance.log_prob",
-    "skcausal_meta.datasets.scm:SCMInstance.sample",
-}
+KNOWN_MISSING: set[str] = set()
 
 
 def _public_objects():

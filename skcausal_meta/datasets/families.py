@@ -12,12 +12,17 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._validation import check_positive_int
 from .builtin_families import builtin_families
 from .family import SHIFT_AXES, SCMFamily
+
+if TYPE_CHECKING:
+    from .._typing import PathLike, RandomStateLike
+    from .scm import SCMInstance
 
 __all__ = [
     "SCMFamily",
@@ -44,7 +49,7 @@ def _as_family(family) -> SCMFamily:
     return family
 
 
-def register_family(family, overwrite: bool = False) -> SCMFamily:
+def register_family(family: SCMFamily | dict[str, Any] | PathLike, overwrite: bool = False) -> SCMFamily:
     """Add a family (an :class:`SCMFamily`, a dict, or a YAML path/string) to the registry.
 
     Examples
@@ -90,7 +95,7 @@ def registered_families(*families):
                 _REGISTRY[name] = family
 
 
-def get_family(name) -> SCMFamily:
+def get_family(name: str | PathLike | SCMFamily) -> SCMFamily:
     """The registered family ``name``, or the one a ``.yml``/``.yaml`` file at the path ``name``
     defines (an :class:`SCMFamily` is returned as is).
 
@@ -135,13 +140,16 @@ def list_families(shift: str | None = None) -> list[str]:
 
 # ---------------------------------------------------------------------- data sets
 def make_scm_family(
-    family,
+    family: str | SCMFamily,
     n_datasets: int = 10,
     n_nodes: int | None = None,
     n_samples: int | None = None,
     n_interventional: int | None = None,
-    random_state=None,
+    random_state: RandomStateLike = None,
     return_scm: bool = False,
+) -> (
+    tuple[np.ndarray, np.ndarray, np.ndarray]
+    | tuple[np.ndarray, np.ndarray, np.ndarray, list[SCMInstance]]
 ):
     """Draw ``n_datasets`` SCMs from a family and sample one data set from each.
 

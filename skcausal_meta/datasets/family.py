@@ -14,6 +14,7 @@ import itertools
 import numbers
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,11 @@ from .mechanisms import Linear, Mechanism, Mixture, make_mechanism
 from .noise import Gaussian, Noise, make_noise
 from .node_model import NodeModel
 from .scm import SCMInstance
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .._typing import RandomStateLike
 
 __all__ = ["SCMFamily", "SHIFT_AXES"]
 
@@ -149,7 +155,7 @@ class SCMFamily:
             raise ValueError(f"shift axes {sorted(unknown)} unknown; allowed: {SHIFT_AXES}")
 
     # ------------------------------------------------------------------ instances
-    def sample_instance(self, random_state=None, n_nodes: int | None = None) -> SCMInstance:
+    def sample_instance(self, random_state: RandomStateLike = None, n_nodes: int | None = None) -> SCMInstance:
         """Draw one SCM; the same ``random_state`` always gives the same instance.
 
         Standardised mechanisms are calibrated on a pilot sample drawn from the instance's own
@@ -178,8 +184,14 @@ class SCMFamily:
             scm._forward(_PILOT_ROWS, None, rng, calibrate=True)
         return scm
 
-    def sample_dataset(self, scm: SCMInstance, n_samples: int, n_interventional: int, random_state=None,
-                       out: np.ndarray | None = None):
+    def sample_dataset(
+        self,
+        scm: SCMInstance,
+        n_samples: int,
+        n_interventional: int,
+        random_state: RandomStateLike = None,
+        out: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Observational rows followed by interventional rows from ``scm``.
 
         Returns ``X (n, d)`` and the mask ``(n, d)`` the estimator sees (all False when the
@@ -195,8 +207,13 @@ class SCMFamily:
         X = scm.sample(n_samples + n_interventional, iv, random_state=rng, out=out)
         return X, (np.zeros_like(iv.mask) if self.interventions.unknown_targets else iv.mask)
 
-    def iter_datasets(self, random_state=None, n_nodes: int | None = None, n_samples: int | None = None,
-                      n_interventional: int | None = None):
+    def iter_datasets(
+        self,
+        random_state: RandomStateLike = None,
+        n_nodes: int | None = None,
+        n_samples: int | None = None,
+        n_interventional: int | None = None,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, SCMInstance]]:
         """An endless stream of ``(X, mask, scm)`` data sets sharing one number of nodes.
 
         Item ``i`` depends only on ``random_state`` and ``i`` (each item has its own seed
@@ -256,7 +273,7 @@ class SCMFamily:
         return cls(**copy.deepcopy(data))
 
     @classmethod
-    def from_yaml(cls, source) -> "SCMFamily":
+    def from_yaml(cls, source: str | Path) -> "SCMFamily":
         """Build a family from a YAML file path or a YAML string."""
         if not isinstance(source, (str, Path)):
             raise ValueError(f"source must be a YAML file path or a YAML string, got {type(source).__name__}")

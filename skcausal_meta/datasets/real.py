@@ -10,6 +10,7 @@ package data under ``datasets/data/sachs/`` (see the README there for their prov
 from __future__ import annotations
 
 from importlib import resources
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -74,7 +75,15 @@ def _intervention_mask() -> np.ndarray:
     return np.concatenate(rows)
 
 
-def load_sachs(graph="17", observational_only=False, log_transform=False, return_conditions=False):
+def load_sachs(
+    graph: Literal["17", "18", "20"] = "17",
+    observational_only: bool = False,
+    log_transform: bool = False,
+    return_conditions: bool = False,
+) -> (
+    tuple[pd.DataFrame, np.ndarray, np.ndarray]
+    | tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]
+):
     """Load the Sachs et al. (2005) data, its intervention mask and a consensus graph.
 
     Parameters

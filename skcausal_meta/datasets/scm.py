@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,13 @@ from .._validation import check_adjacency, check_positive_int, check_random_stat
 from .interventions import Interventions
 from .mechanisms import Constant
 from .node_model import NodeModel
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike
+
+    from .._typing import RandomStateLike
 
 __all__ = ["NodeModel", "SCMInstance"]
 
@@ -69,7 +77,7 @@ class SCMInstance:
     True
     """
 
-    def __init__(self, graph, nodes: list[NodeModel], node_names=None):
+    def __init__(self, graph: ArrayLike, nodes: list[NodeModel], node_names: Sequence[str] | None = None) -> None:
         self._setup(check_adjacency(graph, "graph", require_dag=True), nodes, node_names)
 
     @classmethod
@@ -119,7 +127,13 @@ class SCMInstance:
         return np.asarray(order)
 
     # ------------------------------------------------------------------ sampling
-    def sample(self, n: int, interventions=None, random_state=None, out: np.ndarray | None = None) -> np.ndarray:
+    def sample(
+        self,
+        n: int,
+        interventions: Interventions | dict[int | str, float] | None = None,
+        random_state: RandomStateLike = None,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Draw ``n`` rows.
 
         Parameters
@@ -234,7 +248,7 @@ class SCMInstance:
         return int(node)
 
     # ------------------------------------------------------------------ density
-    def log_prob(self, X, interventions=None) -> np.ndarray:
+    def log_prob(self, X: ArrayLike, interventions: Interventions | ArrayLike | None = None) -> np.ndarray:
         """Exact log density of each row, ``(n,)``.
 
         Under perfect interventions (a bare mask, or :class:`Interventions` of kind
