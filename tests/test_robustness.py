@@ -168,6 +168,21 @@ def test_progress_bars_only_when_verbose(capsys):
         assert re.search(r"(DiBS|BayesDAG): 100%.*[34]/[34]", capsys.readouterr().err)
 
 
+def test_bootstrap_progress_of_pc_and_ges_only_when_verbose(capsys):
+    pytest.importorskip("causallearn", reason="PC and GES need the baselines extra (causal-learn)")
+    from skcausal_meta import GESEstimator, PCEstimator
+
+    for estimator in (PCEstimator(n_bootstrap=3, random_state=0), GESEstimator(n_bootstrap=2, random_state=0)):
+        estimator.fit(X)
+        assert capsys.readouterr().err == ""
+        estimator.set_params(verbose=True).fit(X)
+        assert re.search(r"(PC|GES): 100%.*[23]/[23]", capsys.readouterr().err)
+    PCEstimator(verbose=True, random_state=0).fit(X)  # one fit on all rows: nothing to follow
+    assert capsys.readouterr().err == ""
+    with pytest.raises(ValueError, match="verbose"):
+        PCEstimator(verbose="loud").fit(X)
+
+
 # ------------------------------------------------------------------ hostile files
 FUZZ_CHILD = textwrap.dedent("""
     import json, random, resource, sys, time

@@ -18,8 +18,9 @@ import numbers
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from ..._validation import check_positive_int, check_random_state
+from ..._validation import check_positive_int, check_random_state, check_verbose
 from ._empirical import EmpiricalGraphEstimator
 from .cpdag import pdag_from_causallearn, sample_consistent_extension
 
@@ -67,7 +68,9 @@ class _CausalLearnEstimator(EmpiricalGraphEstimator):
         self._check_data(X)
         rng = check_random_state(self.random_state)
         fits = []
-        for _ in range(max(n_bootstrap, 1)):
+        rounds = tqdm(range(max(n_bootstrap, 1)), desc=type(self).__name__.removesuffix("Estimator"),
+                      unit="fit", disable=not check_verbose(self.verbose) or not n_bootstrap)
+        for _ in rounds:
             rows = rng.integers(X.shape[0], size=X.shape[0]) if n_bootstrap else np.arange(X.shape[0])
             fits.append(pdag_from_causallearn(self._learn_pdag(X[rows])))
         self.cpdag_directed_ = np.stack([D for D, _ in fits]).astype(np.int8)
@@ -96,6 +99,8 @@ class PCEstimator(_CausalLearnEstimator):
     standardize : bool, default=True
         z-score the columns first (see :class:`BaseCausalEstimator`); Fisher's z is invariant
         to it.
+    verbose : bool or int, default=False
+        Show a progress bar over the bootstrap fits (with ``n_bootstrap > 0``).
     device : str, default="auto"
         Accepted for a uniform API; PC runs on the CPU in causal-learn.
     random_state : int, numpy.random.Generator or None, default=None
@@ -141,6 +146,7 @@ class PCEstimator(_CausalLearnEstimator):
         n_bootstrap: int = 0,
         n_extensions: int = 10,
         standardize: bool = True,
+        verbose: bool | int = False,
         device: str = "auto",
         random_state: RandomStateLike = None,
     ) -> None:
@@ -149,6 +155,7 @@ class PCEstimator(_CausalLearnEstimator):
         self.n_bootstrap = n_bootstrap
         self.n_extensions = n_extensions
         self.standardize = standardize
+        self.verbose = verbose
         self.device = device
         self.random_state = random_state
 
@@ -196,6 +203,8 @@ class GESEstimator(_CausalLearnEstimator):
         Random consistent extensions drawn per fitted CPDAG.
     standardize : bool, default=True
         z-score the columns first (see :class:`BaseCausalEstimator`).
+    verbose : bool or int, default=False
+        Show a progress bar over the bootstrap fits (with ``n_bootstrap > 0``).
     device : str, default="auto"
         Accepted for a uniform API; GES runs on the CPU in causal-learn.
     random_state : int, numpy.random.Generator or None, default=None
@@ -232,6 +241,7 @@ class GESEstimator(_CausalLearnEstimator):
         n_bootstrap: int = 0,
         n_extensions: int = 10,
         standardize: bool = True,
+        verbose: bool | int = False,
         device: str = "auto",
         random_state: RandomStateLike = None,
     ) -> None:
@@ -240,6 +250,7 @@ class GESEstimator(_CausalLearnEstimator):
         self.n_bootstrap = n_bootstrap
         self.n_extensions = n_extensions
         self.standardize = standardize
+        self.verbose = verbose
         self.device = device
         self.random_state = random_state
 
