@@ -24,7 +24,7 @@ import time
 import warnings
 from pathlib import Path
 
-from .._validation import read_json
+from .._validation import parse_json, read_json
 
 __all__ = ["ARTIFACTS", "MANIFEST", "TASKS_FILE", "task_dir", "write_artifact", "read_artifact", "clean_partial",
            "iter_artifacts"]
@@ -76,49 +76,74 @@ def write_artifact(folder, files: dict[str, bytes]) -> None:
         raise
 
 
-def _identity(folder: Path):
-    """``(device, inode)`` of the folder, ``None`` when it is missing: a replace changes it."""
+def _read_in(dir_fd: int, name: str) -> bytes:
+    """The bytes of ``name`` in the directory open as ``dir_fd``."""
+    fd = os.open(name, os.O_RDONLY, dir_fd=dir_fd)
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read()
+
+
+def _json_in(dir_fd: int, folder: Path, name: str):
     try:
-        info = folder.stat()
-    except FileNotFoundError:
-        return None
-    return info.st_dev, info.st_ino
+        text = _read_in(dir_fd, name).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{str(folder / name)!r} is not UTF-8 text: {exc}") from None
+    return parse_json(text, repr(str(folder / name)))
 
 
-def _read_checked(folder: Path) -> dict:
-    manifest = read_json(folder / MANIFEST)
+def _read_checked(dir_fd: int, folder: Path) -> dict:
+    """Hash-check and parse the folder open as ``dir_fd``; ``FileNotFoundError`` without a manifest."""
+    manifest = _json_in(dir_fd, folder, MANIFEST)
     if not isinstance(manifest, dict):
         raise ValueError(f"{MANIFEST} holds a {type(manifest).__name__}, not an object")
     for name, digest in manifest.items():
-        if _sha256((folder / name).read_bytes()) != digest:
+        if not isinstance(name, str) or "/" in name or name in (".", "..") or not isinstance(digest, str):
+            raise ValueError(f"{MANIFEST} lists {name!r}, not a file name of the folder with its hash")
+        if _sha256(_read_in(dir_fd, name)) != digest:
             raise ValueError(f"{name} does not match its hash")
-    return {key: read_json(folder / f"{key}.json") for key in ("config", "metrics", "timings")}
+    return {key: _json_in(dir_fd, folder, f"{key}.json") for key in ("config", "metrics", "timings")}
+
+
+def _still_in_place(dir_fd: int, folder: Path) -> bool:
+    """Whether ``folder`` still names the directory open as ``dir_fd``.
+
+    Holding the directory open keeps its inode from being reused, so an equal ``(device, inode)``
+    means no replace happened (a plain path ``stat`` before and after could be fooled by reuse).
+    """
+    try:
+        now = os.stat(folder)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(dir_fd)
+    return (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
 
 
 def read_artifact(folder, attempts: int = 5) -> dict | None:
     """The parsed ``config.json``, ``metrics.json`` and ``timings.json`` of a task folder.
 
     Returns ``None`` (with a warning unless the folder is simply missing) when the folder is
-    absent, has no manifest, lacks a listed file, or a file's hash does not match. A read that
-    fails while :func:`write_artifact` replaces the folder (its inode changes under the reader)
-    is retried on the new folder, so a concurrent replace is never mistaken for corruption.
+    absent, has no manifest, lacks a listed file, or a file's hash does not match. Every file
+    is read through one open handle of the folder; a read that fails because
+    :func:`write_artifact` replaced the folder meanwhile is retried on the new folder, so a
+    concurrent replace is never mistaken for corruption.
     """
     folder = Path(folder)
     for attempt in range(attempts):
-        before = _identity(folder)
-        if before is None:
+        try:
+            dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
             return None
-        if not (folder / MANIFEST).is_file():
-            if _identity(folder) == before:
-                warnings.warn(f"artifact {folder} has no manifest; the task will be rerun", stacklevel=2)
-                return None
-        else:
-            try:
-                return _read_checked(folder)
-            except (OSError, ValueError) as exc:
-                if _identity(folder) == before:
+        try:
+            return _read_checked(dir_fd, folder)
+        except (OSError, ValueError) as exc:
+            if _still_in_place(dir_fd, folder):
+                if isinstance(exc, FileNotFoundError) and exc.filename == MANIFEST:
+                    warnings.warn(f"artifact {folder} has no manifest; the task will be rerun", stacklevel=2)
+                else:
                     warnings.warn(f"corrupt artifact {folder} ({exc}); the task will be rerun", stacklevel=2)
-                    return None
+                return None
+        finally:
+            os.close(dir_fd)
         time.sleep(0.001 * 2**attempt)  # replaced while read: read the new folder
     warnings.warn(f"artifact {folder} kept changing while read ({attempts} attempts); the task will be rerun",
                   stacklevel=2)
