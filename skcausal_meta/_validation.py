@@ -26,6 +26,7 @@ __all__ = [
     "check_positive_float",
     "check_verbose",
     "is_dag",
+    "kahn_order",
     "parse_yaml",
     "parse_json",
     "read_json",
@@ -81,20 +82,30 @@ def check_verbose(value) -> bool:
     return bool(value)
 
 
+def kahn_order(d: int, parent: list[int], child: list[int]) -> list[int] | None:
+    """Topological order of the ``d`` nodes with edges ``parent[e] -> child[e]``, ``None`` on a cycle.
+
+    Kahn's algorithm, first-in first-out from the roots in index order; each node's children
+    are released in the order its edges are listed.
+    """
+    indegree = [0] * d
+    children = [[] for _ in range(d)]
+    for i, j in zip(parent, child):
+        children[i].append(j)
+        indegree[j] += 1
+    order = [j for j in range(d) if indegree[j] == 0]
+    for node in order:  # the list grows while it is walked: a FIFO queue
+        for j in children[node]:
+            indegree[j] -= 1
+            if indegree[j] == 0:
+                order.append(j)
+    return order if len(order) == d else None
+
+
 def is_dag(adjacency: np.ndarray) -> bool:
-    """True when the square 0/1 matrix ``adjacency`` has no directed cycle (Kahn's algorithm)."""
-    a = np.asarray(adjacency) != 0
-    indegree = a.sum(axis=0)
-    remaining = np.ones(a.shape[0], dtype=bool)
-    frontier = list(np.flatnonzero(indegree == 0))
-    while frontier:
-        node = frontier.pop()
-        remaining[node] = False
-        for child in np.flatnonzero(a[node]):
-            indegree[child] -= 1
-            if indegree[child] == 0:
-                frontier.append(child)
-    return not remaining.any()
+    """True when the square 0/1 matrix ``adjacency`` has no directed cycle (:func:`kahn_order`)."""
+    parent, child = np.nonzero(np.asarray(adjacency))
+    return kahn_order(np.shape(adjacency)[0], parent.tolist(), child.tolist()) is not None
 
 
 def check_adjacency(adjacency, name: str = "graph", require_dag: bool = False,

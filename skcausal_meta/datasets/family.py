@@ -20,6 +20,7 @@ import numpy as np
 
 from .._validation import check_positive_int, check_random_state, parse_yaml
 from ._params import draw, validate_range
+from .ancestral import forward
 from .graphs import ErdosRenyi, GraphPrior, make_graph_prior
 from .interventions import InterventionSpec
 from .mechanisms import Linear, Mechanism, Mixture, make_mechanism
@@ -181,7 +182,7 @@ class SCMFamily:
         nodes = list(map(NodeModel, mechanisms, mechanism_params, [noise] * d, noise_params))
         scm = SCMInstance._from_prior(graph, nodes)
         if standardize:
-            scm._forward(_PILOT_ROWS, None, rng, calibrate=True)
+            forward(scm, _PILOT_ROWS, None, rng, calibrate=True)
         return scm
 
     def sample_dataset(

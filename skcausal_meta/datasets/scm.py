@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._validation import check_adjacency, check_positive_int, check_random_state
+from .._validation import check_adjacency, check_positive_int, check_random_state, kahn_order
+from .ancestral import forward
 from .interventions import Interventions
 from .mechanisms import Constant
 from .node_model import NodeModel
@@ -84,7 +85,7 @@ class SCMInstance:
     def _from_prior(cls, graph: np.ndarray, nodes: list[NodeModel]) -> "SCMInstance":
         """An instance over a DAG a graph prior has just drawn (an int8 DAG by construction), without
         validating it again: families draw one per data set, and the check cost more than the rest
-        of the set-up. A cycle would still be caught by :meth:`_topological_order`."""
+        of the set-up. A cycle would still be caught when the topological order is made."""
         scm = cls.__new__(cls)
         scm._setup(graph, nodes, None)
         return scm
@@ -100,31 +101,16 @@ class SCMInstance:
         child, parent = np.nonzero(graph.T)
         bounds = np.searchsorted(child, np.arange(self.n_nodes + 1)).tolist()
         self.parents = [parent[bounds[j]:bounds[j + 1]] for j in range(self.n_nodes)]
-        self.order = self._topological_order(child.tolist(), parent.tolist())
+        order = kahn_order(self.n_nodes, parent.tolist(), child.tolist())
+        if order is None:
+            raise ValueError("graph must be a DAG, but it has a directed cycle")
+        self.order = np.asarray(order)
         # nodes with noise grouped by noise kind, in node order: each group draws its noise at once
         groups = {}
         for j, node in enumerate(self.nodes):
             if node.noise is not None:
                 groups.setdefault(type(node.noise), []).append(j)
         self._noise_groups = list(groups.values())
-
-    def _topological_order(self, child: list[int], parent: list[int]) -> np.ndarray:
-        """Kahn's algorithm, first-in first-out from the sorted roots, children in index order
-        (the edges ``parent[e] -> child[e]`` come sorted by child)."""
-        d = self.n_nodes
-        indegree = [len(p) for p in self.parents]
-        children = [[] for _ in range(d)]
-        for i, j in zip(parent, child):
-            children[i].append(j)
-        order = [j for j in range(d) if indegree[j] == 0]
-        for node in order:  # the list grows while it is walked: a FIFO queue
-            for child in children[node]:
-                indegree[child] -= 1
-                if indegree[child] == 0:
-                    order.append(child)
-        if len(order) != d:
-            raise ValueError("graph must be a DAG, but it has a directed cycle")
-        return np.asarray(order)
 
     # ------------------------------------------------------------------ sampling
     def sample(
@@ -160,73 +146,11 @@ class SCMInstance:
             raise ValueError(f"out must be a C-ordered float64 array of shape {(n, self.n_nodes)}, "
                              f"got {out.dtype} {out.shape}")
         iv = None if interventions is None else self._interventions(interventions, n)
-        XT = self._forward(n, iv, check_random_state(random_state))
+        XT = forward(self, n, iv, check_random_state(random_state))
         if out is None:
             return np.ascontiguousarray(XT.T)
         np.copyto(out, XT.T)
         return out
-
-    def _forward(self, n: int, iv: Interventions | None, rng: np.random.Generator,
-                 calibrate: bool = False) -> np.ndarray:
-        """Ancestral sampling in topological order, vectorised over rows (``iv=None``: observational);
-        returns the values node-major, ``(d, n)``.
-
-        With ``calibrate=True`` (used once, when a family draws the instance), mechanisms that
-        ask for it get the output shift and scale that standardise ``f_j`` on these rows.
-        """
-        XT = self._noise(n, rng)  # node-major (a node's parents are contiguous rows); row j becomes x_j
-        shift = iv is not None and iv.kind == "shift"
-        # perfect interventions overwrite only the columns they touch (those of the mask's True
-        # entries, found from their flat indices: faster than reducing the mask over its rows)
-        do_nodes = [False] * self.n_nodes
-        if iv is not None and not shift:
-            for j in set((np.flatnonzero(iv.mask) % self.n_nodes).tolist()):
-                do_nodes[j] = True
-        nodes, parents = self.nodes, self.parents
-        for j in self.order.tolist():
-            node = nodes[j]
-            mechanism, params, noise = node.mechanism, node.mechanism_params, node.noise
-            pa = XT.take(parents[j], axis=0).T  # take: half the time of fancy indexing here
-            if calibrate and mechanism.standardize:
-                raw = mechanism._apply(params, pa)
-                std = raw.std()
-                params["out_shift"] = float(raw.mean())
-                params["out_scale"] = float(std) if std > 1e-8 else 1.0
-                z = mechanism._standardized(params, raw)
-            else:
-                z = mechanism.apply(params, pa)
-            row = XT[j]  # the node's noise, or unset when it has none
-            if noise is None:
-                row[:] = z
-            else:
-                if noise.scale_depends_on_parents:
-                    row *= noise.node_scale(node.noise_params, pa)
-                row += z
-            if shift:
-                row += iv.values[:, j]
-            x = mechanism.post(params, row)  # the identity returns row itself
-            if x is not row:
-                row[:] = x
-            if do_nodes[j]:
-                np.copyto(row, iv.values[:, j], where=iv.mask[:, j])
-        return XT
-
-    def _noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """The noise of every node, ``(d, n)`` (row ``j`` for node ``j``; rows of nodes without
-        noise are left unset), drawn group by group (:meth:`Noise.draw_standard`) and multiplied
-        by the nodes' scales, except where a scale depends on the parents (the forward pass
-        multiplies those)."""
-        noise = np.empty((self.n_nodes, n))
-        for group in self._noise_groups:
-            kind = self.nodes[group[0]].noise
-            node_params = [self.nodes[j].noise_params for j in group]
-            draws = kind.draw_standard(node_params, n, rng)
-            if not kind.scale_depends_on_parents:
-                draws *= np.array([kind.node_scale(p, None) for p in node_params])[:, None]
-            if len(group) == self.n_nodes:
-                return draws
-            noise[group] = draws
-        return noise
 
     def _interventions(self, interventions, n: int) -> Interventions:
         if isinstance(interventions, dict):
