@@ -43,8 +43,7 @@ DEFAULT_DATA_ROOT = Path(os.environ.get("SKCAUSAL_META_DATA", "datasets/data"))
 _SPLITS = ("train", "val", "test")
 _MAX_TRIES_PER_DATASET = 50
 # Bumped whenever the same spec draws other data values (graphs or not), so that caches written
-# by an older generator are regenerated. 2: 2026-11-26, commits 179a08a to a44663c (faster
-# generators, same graphs, other values).
+# by an older generator are regenerated (each bump is listed in CHANGELOG.md).
 GENERATOR_VERSION = 2
 
 
