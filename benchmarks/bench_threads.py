@@ -24,8 +24,8 @@ from bench_per_dataset import ood_like_data
 MODELS = {
     "bayesdag": dict(n_chains=4, n_steps=200, thinning=25),
     "dibs": dict(preset="marginal", n_steps=200),
-    "avici": dict(n_samples=100),
-    "bcnp": dict(n_samples=100),
+    "avici": dict(n_graphs=100),
+    "bcnp": dict(n_graphs=100),
     "pc": dict(n_bootstrap=10),
     "ges": dict(n_bootstrap=5),
     "partial_correlation": {},

@@ -62,10 +62,10 @@ def make_estimator(name, checkpoints=None):
     name = name.split(":")[0]
     if name == "avici":
         from skcausal_meta.models.avici import AviciEstimator
-        return AviciEstimator(checkpoint=checkpoint, n_samples=1000, device="cpu", random_state=0)
+        return AviciEstimator(checkpoint=checkpoint, n_graphs=1000, device="cpu", random_state=0)
     if name == "bcnp":
         from skcausal_meta.models.bcnp import BCNPEstimator
-        return BCNPEstimator(checkpoint=checkpoint, n_samples=1000, device="cpu", random_state=0)
+        return BCNPEstimator(checkpoint=checkpoint, n_graphs=1000, device="cpu", random_state=0)
     if name == "dibs":
         from skcausal_meta.models.dibs import DibsEstimator
         return DibsEstimator("marginal", device="cpu", random_state=0)

@@ -78,7 +78,7 @@ def edge_probs(name: str, X, mask):
     from skcausal_meta import AviciEstimator, BCNPEstimator
 
     cls = {"avici": AviciEstimator, "bcnp": BCNPEstimator}[model]
-    est = cls(checkpoint=checkpoint, device="cpu", random_state=0, n_samples=200).fit(X, interventions=mask)
+    est = cls(checkpoint=checkpoint, device="cpu", random_state=0, n_graphs=200).fit(X, interventions=mask)
     return est.predict_graph_posterior().edge_probs
 
 

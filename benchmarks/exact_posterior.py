@@ -97,8 +97,8 @@ def _methods(seed, quick):
     dibs = {"n_steps": 100} if quick else {}
     return {
         "dibs (marginal)": (DibsEstimator(preset="marginal", random_state=seed, **dibs), "weights"),
-        "avici": (AviciEstimator(n_samples=1000, random_state=seed), "independent"),
-        "bcnp": (BCNPEstimator(n_samples=1000, random_state=seed), "samples"),
+        "avici": (AviciEstimator(n_graphs=1000, random_state=seed), "independent"),
+        "bcnp": (BCNPEstimator(n_graphs=1000, random_state=seed), "samples"),
         "pc (bootstrap)": (PCEstimator(n_bootstrap=20, random_state=seed), "weights"),
         "ges (bootstrap)": (GESEstimator(n_bootstrap=10, random_state=seed), "weights"),
         "var_sortnregress": (VarSortnRegressEstimator(), "weights"),

@@ -102,7 +102,7 @@ def test_estimator_matches_network_and_round_trips_exactly(checkpoint):
 def test_posterior_is_factorised_bernoulli_with_exact_log_prob(checkpoint):
     stem, _ = checkpoint
     X = np.random.default_rng(2).normal(size=(30, 3))
-    est = AviciEstimator(checkpoint=stem, n_samples=4000, random_state=0, device="cpu").fit(X)
+    est = AviciEstimator(checkpoint=stem, n_graphs=4000, random_state=0, device="cpu").fit(X)
     post = est.predict_graph_posterior()
     assert post.samples.shape == (4000, 3, 3)
     np.testing.assert_array_equal(post.edge_probs, est.edge_probs_)
@@ -135,7 +135,7 @@ def test_score_is_finite_and_prefers_matching_data(checkpoint):
     rng = np.random.default_rng(3)
     graph = np.triu(np.ones((4, 4), dtype=np.int8), k=1)
     X = _linear_data(graph, 300, rng)
-    est = AviciEstimator(checkpoint=stem, n_samples=20, random_state=0, device="cpu").fit(X[:200])
+    est = AviciEstimator(checkpoint=stem, n_graphs=20, random_state=0, device="cpu").fit(X[:200])
     held_out = est.score(X[200:])
     assert np.isfinite(held_out)
     assert held_out > est.score(rng.permutation(X[200:].ravel()).reshape(100, 4))

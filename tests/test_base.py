@@ -32,7 +32,7 @@ class _FixedGraphEstimator(BaseCausalEstimator):
         self.fixed_graph_ = np.zeros((d, d), np.int8) if self.graph is None else np.asarray(self.graph)
         self.seen_mask_ = mask
 
-    def _posterior(self, n_samples, rng):
+    def _posterior(self, n_graphs, rng):
         return GraphPosterior(self.fixed_graph_[None])
 
 

@@ -144,7 +144,7 @@ COLLIDER = np.array([[0, 0, 1], [0, 0, 1], [0, 0, 0]])
 @pytest.mark.parametrize("cls", CAUSALLEARN_CLASSES)
 def test_point_estimate_finds_a_collider(cls):
     posterior = cls(random_state=0).fit(_collider()).predict_graph_posterior()
-    assert posterior.n_samples == 10
+    assert posterior.n_graphs == 10
     assert (posterior.samples == COLLIDER).all()
     assert e_shd(COLLIDER, posterior) == 0 and edge_auroc(COLLIDER, posterior) == 1.0
 
@@ -167,7 +167,7 @@ def test_bootstrap_posterior_marginals_are_frequencies(cls):
     B, E = 12, 3
     est = cls(n_bootstrap=B, n_extensions=E, random_state=1).fit(X)
     posterior = est.predict_graph_posterior()
-    assert posterior.n_samples == B * E and posterior.is_dag.all()
+    assert posterior.n_graphs == B * E and posterior.is_dag.all()
     np.testing.assert_allclose(posterior.weights, 1 / (B * E))
     probs = posterior.edge_probs
     assert ((probs >= 0) & (probs <= 1)).all()
@@ -219,7 +219,7 @@ def test_bad_parameters(est, message):
 # ---------------------------------------------------------------- reference baselines
 def test_empty_graph():
     posterior = EmptyGraphEstimator().fit(_collider(n=50)).predict_graph_posterior()
-    assert posterior.n_samples == 1 and not posterior.samples.any()
+    assert posterior.n_graphs == 1 and not posterior.samples.any()
     assert e_shd(COLLIDER, posterior) == 2 and edge_auroc(COLLIDER, posterior) == 0.5
 
 
@@ -228,7 +228,7 @@ def test_random_dags_follow_the_prior_density():
     est = RandomDAGEstimator(edges_per_node=k, n_graphs=400, random_state=0).fit(np.random.default_rng(0).
                                                                                     standard_normal((30, d)))
     posterior = est.predict_graph_posterior()
-    assert posterior.is_dag.all() and posterior.n_samples == 400
+    assert posterior.is_dag.all() and posterior.n_graphs == 400
     edges = posterior.samples.sum(axis=(1, 2))
     assert abs(edges.mean() - k * d) < 4 * edges.std() / np.sqrt(400)
     # a density above the complete DAG is capped, not an error
@@ -325,7 +325,7 @@ def test_dependence_samples_are_randomly_oriented_dags_on_the_significant_pairs(
     frequency = posterior.samples.mean(axis=0)[skeletons[0].astype(bool)]
     assert ((frequency > 0.35) & (frequency < 0.65)).all()
     # the posterior's marginals are the scores; resampling keeps them
-    np.testing.assert_array_equal(est.predict_graph_posterior(n_samples=7).edge_probs, est.scores_)
+    np.testing.assert_array_equal(est.predict_graph_posterior(n_graphs=7).edge_probs, est.scores_)
 
 
 def test_partial_correlation_ranks_the_moral_graph():

@@ -90,11 +90,11 @@ def test_every_sample_is_a_dag_and_reproducible(mechanism):
     a = BayesDAGEstimator(mechanism, **params).fit(X)
     b = BayesDAGEstimator(mechanism, **params).fit(X)
     post = a.predict_graph_posterior()
-    assert post.n_samples == 3 * 3 and post.is_dag.all()
+    assert post.n_graphs == 3 * 3 and post.is_dag.all()
     np.testing.assert_array_equal(a.graphs_, b.graphs_)
     assert np.isfinite(a.score(X))
     mech = a.infer_mechanism_posterior()
-    assert mech["theta"][0].shape[0] == post.n_samples and mech["log_noise_scale"].shape == (9, 5)
+    assert mech["theta"][0].shape[0] == post.n_graphs and mech["log_noise_scale"].shape == (9, 5)
 
 
 def _chain3(n, seed=0):
@@ -184,7 +184,7 @@ def test_eshd_falls_with_n_on_the_five_node_scm():
         est = BayesDAGEstimator(n_steps=600, thinning=20, lambda_sparse=50.0, batch_size=256, random_state=0)
         return est.fit(_nonlinear_data(n, seed=0)).predict_graph_posterior()
     post = fit(1000)
-    graphs, index = np.unique(post.samples.reshape(post.n_samples, -1), axis=0, return_inverse=True)
+    graphs, index = np.unique(post.samples.reshape(post.n_graphs, -1), axis=0, return_inverse=True)
     mass = np.bincount(index.ravel(), weights=post.weights)
     np.testing.assert_array_equal(graphs[np.argmax(mass)].reshape(5, 5), TRUE_5)
     assert e_shd(TRUE_5, post) < e_shd(TRUE_5, fit(100)) - 1.0

@@ -119,7 +119,7 @@ def test_log_prob_is_normalised_over_all_dags():
                            temperature=1.0, sinkhorn_iters=10, eps=1e-9)
     dags = list(all_dags(3))
     assert len(dags) == 25
-    total = sum(math.exp(dist.log_prob(torch.tensor(g)[None].float(), n_samples=64)) for g in dags)
+    total = sum(math.exp(dist.log_prob(torch.tensor(g)[None].float(), n_draws=64)) for g in dags)
     assert total == pytest.approx(1.0, abs=1e-5)
 
 
@@ -131,7 +131,7 @@ def test_log_prob_agrees_with_sample_frequencies():
     flat = graphs[0].reshape(20000, -1).numpy()
     unique, counts = np.unique(flat, axis=0, return_counts=True)
     for g, c in zip(unique[np.argsort(-counts)[:3]], np.sort(counts)[::-1][:3]):
-        p = math.exp(dist.log_prob(torch.tensor(g.reshape(1, 3, 3)).float(), n_samples=20000))
+        p = math.exp(dist.log_prob(torch.tensor(g.reshape(1, 3, 3)).float(), n_draws=20000))
         assert c / 20000 == pytest.approx(p, abs=0.015)
 
 
@@ -273,7 +273,7 @@ def test_estimator_posterior(checkpoint):
     X = linear_sem(graph, 80, rng)[0]
     mask = np.zeros_like(X, dtype=bool)
     mask[60:, 2] = True
-    est = BCNPEstimator(checkpoint=checkpoint, n_samples=30, random_state=0, device="cpu")
+    est = BCNPEstimator(checkpoint=checkpoint, n_graphs=30, random_state=0, device="cpu")
     est.fit(X, interventions=mask)
     post = est.predict_graph_posterior()
     assert post.samples.shape == (30, 5, 5) and post.is_dag.all()
@@ -306,8 +306,8 @@ def test_estimator_bad_checkpoints(tmp_path, checkpoint):
     (tmp_path / "other.safetensors").write_bytes(data)
     with pytest.raises(ValueError, match="other.json"):
         BCNPEstimator(checkpoint=tmp_path / "other", device="cpu").fit(X)
-    with pytest.raises(ValueError, match="n_samples"):
-        BCNPEstimator(checkpoint=checkpoint, n_samples=0, device="cpu").fit(X)
+    with pytest.raises(ValueError, match="n_graphs"):
+        BCNPEstimator(checkpoint=checkpoint, n_graphs=0, device="cpu").fit(X)
 
 
 def test_shipped_checkpoints_reject_the_other_model_and_too_many_variables():
@@ -320,7 +320,7 @@ def test_shipped_checkpoints_reject_the_other_model_and_too_many_variables():
 
 
 def test_meta_fit_trains_and_is_used(tmp_path):
-    est = BCNPEstimator(random_state=0, device="cpu", n_samples=5)
+    est = BCNPEstimator(random_state=0, device="cpu", n_graphs=5)
     options = dict(batch_size=2, n_nodes=[3, 4], n_samples=20, n_interventional=5, warmup_steps=1,
                    eval_every=2, checkpoint_every=2, n_validation_batches=1)
     est.meta_fit("id", steps=2, model_config=TINY, out=tmp_path / "meta", progress=False, **options)
@@ -329,13 +329,13 @@ def test_meta_fit_trains_and_is_used(tmp_path):
     X = np.random.default_rng(0).normal(size=(30, 4))
     post = est.fit(X).predict_graph_posterior()
     assert est.checkpoint_path_ == tmp_path / "meta" and post.is_dag.all()
-    loaded = BCNPEstimator(checkpoint=tmp_path / "meta", random_state=0, device="cpu", n_samples=5).fit(X)
+    loaded = BCNPEstimator(checkpoint=tmp_path / "meta", random_state=0, device="cpu", n_graphs=5).fit(X)
     np.testing.assert_array_equal(loaded.predict_graph_posterior().samples, post.samples)
 
 
 def test_shipped_checkpoint_loads_by_default():
     X = linear_sem(np.triu(np.ones((6, 6), dtype=np.int8), 1), 100, np.random.default_rng(2))[0]
-    est = BCNPEstimator(n_samples=20, random_state=0, device="cpu").fit(X)
+    est = BCNPEstimator(n_graphs=20, random_state=0, device="cpu").fit(X)
     assert est.checkpoint_path_.name == "bcnp_id_large"
     assert est.predict_graph_posterior().is_dag.all()
 
@@ -371,7 +371,7 @@ def test_cuda_network_matches_cpu_and_samples_dags():
     torch.testing.assert_close(perm_gpu.cpu(), perm_cpu, atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(edge_gpu.cpu(), edge_cpu, atol=1e-4, rtol=1e-4)
     X = linear_sem(np.triu(np.ones((6, 6), dtype=np.int8), 1), 200, np.random.default_rng(2))[0]
-    options = dict(n_samples=200, n_mc_samples=1024, random_state=0)
+    options = dict(n_graphs=200, n_mc_samples=1024, random_state=0)
     cpu = BCNPEstimator(device="cpu", **options).fit(X).predict_graph_posterior()
     gpu = BCNPEstimator(device="cuda", **options).fit(X).predict_graph_posterior()
     assert gpu.is_dag.all()

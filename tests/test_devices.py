@@ -62,7 +62,7 @@ def test_reuse_freed_memory_is_idempotent():
 
 @pytest.mark.parametrize("make", [
     lambda **kw: BayesDAGEstimator(n_chains=2, n_steps=20, thinning=5, random_state=0, **kw),
-    lambda **kw: AviciEstimator(n_samples=10, random_state=0, **kw),
+    lambda **kw: AviciEstimator(n_graphs=10, random_state=0, **kw),
     lambda **kw: DibsEstimator(n_particles=3, n_steps=5, random_state=0, **kw),
 ])
 def test_fit_uses_one_thread_on_small_work_and_restores_the_setting(make, monkeypatch):

@@ -136,10 +136,10 @@ def test_straight_through_gradient_equals_soft_gradient(seed):
 
 def test_sample_permutations_shapes_hard_values_and_seed():
     log_alpha = torch.randn(3, 5, 5, generator=torch.Generator().manual_seed(0))
-    hard, soft = sample_permutations(log_alpha, n_samples=7, generator=torch.Generator().manual_seed(4))
+    hard, soft = sample_permutations(log_alpha, n_draws=7, generator=torch.Generator().manual_seed(4))
     assert hard.shape == soft.shape == (3, 7, 5, 5)
     assert is_permutation_matrix(hard.detach().numpy())
-    again, _ = sample_permutations(log_alpha, n_samples=7, generator=torch.Generator().manual_seed(4))
+    again, _ = sample_permutations(log_alpha, n_draws=7, generator=torch.Generator().manual_seed(4))
     torch.testing.assert_close(hard, again)
     mode, _ = sample_permutations(log_alpha, gumbel=torch.zeros(3, 2, 5, 5))
     torch.testing.assert_close(mode, hungarian(log_alpha).unsqueeze(1).expand_as(mode))
@@ -152,7 +152,7 @@ def test_sample_permutations_follows_gumbel_matching_distribution():
     # g11 - g12 and g22 - g21 are independent standard logistic, so
     # P(identity) = P(L1 - L2 < a11), computed below by quadrature.
     log_alpha = torch.tensor([[1.2, 0.0], [0.0, 0.0]])
-    hard, _ = sample_permutations(log_alpha, n_samples=20000, generator=torch.Generator().manual_seed(0))
+    hard, _ = sample_permutations(log_alpha, n_draws=20000, generator=torch.Generator().manual_seed(0))
     freq = hard[:, 0, 0].mean().item()
     grid = np.linspace(-40, 40, 200001)
     logistic_pdf = np.exp(-grid) / (1 + np.exp(-grid)) ** 2
@@ -164,7 +164,7 @@ def test_sample_permutations_follows_gumbel_matching_distribution():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"n_samples": 0}, "n_samples"),
+        ({"n_draws": 0}, "n_draws"),
         ({"temperature": 0.0}, "temperature"),
         ({"n_iters": 0}, "n_iters"),
     ],

@@ -100,6 +100,22 @@ def test_unknown_grid_parameter():
         load_config(with_changes(models__0__grid={"steps": [1]}))
 
 
+@pytest.mark.parametrize("model, where", [("avici", "params"), ("bcnp", "params"), ("random_dag", "params"),
+                                          ("avici", "grid")])
+def test_old_spelling_n_samples_of_the_graph_count_names_model_and_new_key(model, where):
+    entry = {"name": model, where: {"n_samples": [100] if where == "grid" else 100}}
+    with pytest.raises(ConfigError) as info:
+        load_config(with_changes(models=[entry]))
+    message = str(info.value)
+    assert (f"models.0: {where} key 'n_samples' of model '{model}' was renamed to 'n_graphs' "
+            "(the number of posterior graphs; n_samples now only counts rows of data") in message
+    assert "write 'n_graphs' instead of 'n_samples'" in message
+    # the new spelling loads; a model without n_graphs still gets the plain unknown-parameter error
+    load_config(with_changes(models=[{"name": model, where: {"n_graphs": [100] if where == "grid" else 100}}]))
+    with pytest.raises(ConfigError, match=r"unknown parameters \['n_samples'\] in params of model 'dibs'"):
+        load_config(with_changes(models=[{"name": "dibs", "params": {"n_samples": 100}}]))
+
+
 def test_wrong_type():
     with pytest.raises(ConfigError, match=r"runtime\.n_jobs: Input should be a valid integer.*got 'two'"):
         load_config(with_changes(runtime={"n_jobs": "two"}))

@@ -66,7 +66,7 @@ class _IgnoresSeed(BaseCausalEstimator):
     def _fit(self, X, mask):
         self.d_ = X.shape[1]
 
-    def _posterior(self, n_samples, rng):
+    def _posterior(self, n_graphs, rng):
         return GraphPosterior(np.zeros((1, self.d_, self.d_), dtype=np.int8))
 
 

@@ -19,7 +19,7 @@ X, mask, G = X[0], masks[0], graphs[0]
 
 est = DibsEstimator("marginal", n_particles=8, n_steps=200, device="cpu", random_state=0)
 posterior = est.fit(X, interventions=mask).predict_graph_posterior()
-print(f"{posterior.n_samples} graph samples, {posterior.is_dag.mean():.0%} acyclic")
+print(f"{posterior.n_graphs} graph samples, {posterior.is_dag.mean():.0%} acyclic")
 print(f"E-SHD = {e_shd(G, posterior):.2f}, edge AUROC = {edge_auroc(G, posterior):.2f}")
 
 # %%

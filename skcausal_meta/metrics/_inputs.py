@@ -21,14 +21,14 @@ def _is_posterior(prediction) -> bool:
     return hasattr(prediction, "samples") and hasattr(prediction, "log_weights")
 
 
-def _check_weights(weights, n_samples: int, name: str = "weights") -> np.ndarray:
+def _check_weights(weights, n_graphs: int, name: str = "weights") -> np.ndarray:
     """Validate weights ``(S,)``: finite, non-negative, summing to one; ``None`` gives uniform."""
     if weights is None:
-        return np.full(n_samples, 1.0 / n_samples)
+        return np.full(n_graphs, 1.0 / n_graphs)
     w = np.asarray(weights, dtype=float)
-    if w.shape != (n_samples,):
+    if w.shape != (n_graphs,):
         raise ValueError(
-            f"{name} must have shape ({n_samples},) to match the samples, got {w.shape}"
+            f"{name} must have shape ({n_graphs},) to match the samples, got {w.shape}"
         )
     if not np.isfinite(w).all():
         raise ValueError(f"{name} must be finite, got {w[~np.isfinite(w)][:3]}")

@@ -10,8 +10,9 @@ Subclasses implement three hooks, all on standardised numpy data:
 ``_fit(X, mask)``
     Run inference (Bayesian models) or one forward pass (amortized models); store fitted state
     in attributes ending with ``_`` (``graph_`` is the base class's: the point estimate).
-``_posterior(n_samples, rng)``
-    Return a :class:`GraphPosterior` (node names are filled in by the base class).
+``_posterior(n_graphs, rng)``
+    Return a :class:`GraphPosterior` of ``n_graphs`` graphs (``None``: the model's natural number;
+    node names are filled in by the base class).
 ``_log_likelihood(X, mask)``
     Return ``(log_lik, log_weights)``: the model's own per-row log density
     ``log p(x_r | G_k, theta_k)`` of shape ``(S, n)`` with intervened nodes' terms dropped, and
@@ -134,7 +135,7 @@ class BaseCausalEstimator(BaseEstimator):
     ...         self.random_state = random_state
     ...     def _fit(self, X, mask):
     ...         self.chain_ = np.eye(X.shape[1], k=1, dtype=np.int8)
-    ...     def _posterior(self, n_samples, rng):
+    ...     def _posterior(self, n_graphs, rng):
     ...         return GraphPosterior(self.chain_[None])
     >>> ChainEstimator().fit(data).graph_.directed_edges()
     [('a', 'b'), ('b', 'c')]
@@ -155,7 +156,7 @@ class BaseCausalEstimator(BaseEstimator):
     def _fit(self, X, mask):
         raise NotImplementedError
 
-    def _posterior(self, n_samples, rng) -> GraphPosterior:
+    def _posterior(self, n_graphs, rng) -> GraphPosterior:
         raise NotImplementedError
 
     def _min_samples(self) -> tuple[int, str]:
@@ -262,12 +263,12 @@ class BaseCausalEstimator(BaseEstimator):
         self._fit(Z, mask)
         self.graph_ = self.predict_graph_posterior().threshold(0.5)
 
-    def predict_graph_posterior(self, n_samples: int | None = None) -> GraphPosterior:
+    def predict_graph_posterior(self, n_graphs: int | None = None) -> GraphPosterior:
         """The posterior over graphs.
 
         Parameters
         ----------
-        n_samples : int, default=None
+        n_graphs : int, default=None
             Number of graphs for models that sample them (amortized models); ``None`` uses the
             model's natural number (e.g. the particles or chain samples of Bayesian models).
 
@@ -276,9 +277,9 @@ class BaseCausalEstimator(BaseEstimator):
         GraphPosterior
         """
         check_is_fitted(self)
-        if n_samples is not None:
-            n_samples = check_positive_int(n_samples, "n_samples")
-        posterior = self._posterior(n_samples, check_random_state(self.random_state))
+        if n_graphs is not None:
+            n_graphs = check_positive_int(n_graphs, "n_graphs")
+        posterior = self._posterior(n_graphs, check_random_state(self.random_state))
         return posterior.with_node_names(self._node_names() or posterior.node_names)
 
     def sample_graphs(self, n: int, random_state: RandomStateLike = None) -> np.ndarray:

@@ -112,7 +112,7 @@ class PointEstimates:
 
     A base class of :class:`~skcausal_meta.models.posterior.GraphPosterior`; it reads the
     attributes ``samples``, ``weights``, ``edge_probs``, ``is_dag``, ``node_names``,
-    ``n_samples`` and ``n_nodes`` of the posterior.
+    ``n_graphs`` and ``n_nodes`` of the posterior.
     """
 
     def threshold(self, p: float = 0.5) -> GraphEstimate:
@@ -172,7 +172,7 @@ class PointEstimates:
         >>> mode.directed_edges(), round(mode.probability, 3)
         ([('b', 'a')], 0.667)
         """
-        keep = self.is_dag if acyclic else np.ones(self.n_samples, dtype=bool)
+        keep = self.is_dag if acyclic else np.ones(self.n_graphs, dtype=bool)
         keep = keep & (self.weights > 0)
         if not keep.any():
             raise ValueError("no sample of positive weight is a DAG; there is no acyclic mode")

@@ -31,12 +31,12 @@ if TYPE_CHECKING:
 __all__ = ["GraphEstimate", "GraphPosterior"]
 
 
-def _normalise_log_weights(log_weights, n_samples: int) -> np.ndarray:
+def _normalise_log_weights(log_weights, n_graphs: int) -> np.ndarray:
     if log_weights is None:
-        return np.full(n_samples, -np.log(n_samples))
+        return np.full(n_graphs, -np.log(n_graphs))
     lw = np.asarray(log_weights, dtype=np.float64)
-    if lw.shape != (n_samples,):
-        raise ValueError(f"log_weights must have shape ({n_samples},), got {lw.shape}")
+    if lw.shape != (n_graphs,):
+        raise ValueError(f"log_weights must have shape ({n_graphs},), got {lw.shape}")
     if np.isnan(lw).any() or np.isposinf(lw).any() or np.isneginf(lw).all():
         raise ValueError("log_weights must be finite or -inf, with at least one finite entry")
     return lw - logsumexp(lw)
@@ -80,7 +80,7 @@ class GraphPosterior(PointEstimates):
     >>> from skcausal_meta import GraphPosterior
     >>> G = np.array([[0, 1, 0], [0, 0, 1], [0, 0, 0]])
     >>> posterior = GraphPosterior(np.stack([G, G, G.T]), node_names=["a", "b", "c"])
-    >>> posterior.n_samples, posterior.n_nodes, bool(posterior.is_dag.all())
+    >>> posterior.n_graphs, posterior.n_nodes, bool(posterior.is_dag.all())
     (3, 3, True)
     >>> posterior.edge_probs.round(2)
     array([[0.  , 0.67, 0.  ],
@@ -116,8 +116,8 @@ class GraphPosterior(PointEstimates):
         log_prob: Callable[[np.ndarray], float] | None = None,
     ) -> None:
         self.samples = check_adjacency_stack(samples, name="samples")
-        n_samples, d = self.samples.shape[0], self.samples.shape[1]
-        self.log_weights = _normalise_log_weights(log_weights, n_samples)
+        n_graphs, d = self.samples.shape[0], self.samples.shape[1]
+        self.log_weights = _normalise_log_weights(log_weights, n_graphs)
         self._explicit_edge_probs = edge_probs is not None
         if edge_probs is None:
             # clipped: a sum of S equal weights 1/S can round to 1 + 1e-16
@@ -141,7 +141,7 @@ class GraphPosterior(PointEstimates):
         self.is_dag = np.array([is_dag(g) for g in self.samples], dtype=bool)
 
     @property
-    def n_samples(self) -> int:
+    def n_graphs(self) -> int:
         """Number of stored graph samples ``S``."""
         return self.samples.shape[0]
 
@@ -176,7 +176,7 @@ class GraphPosterior(PointEstimates):
         Weights of identical sampled graphs are summed first, so the value is the entropy of
         the discrete distribution the samples represent, ``-sum_G p(G) log p(G)``.
         """
-        flat = self.samples.reshape(self.n_samples, -1)
+        flat = self.samples.reshape(self.n_graphs, -1)
         _, inverse = np.unique(flat, axis=0, return_inverse=True)
         p = np.bincount(inverse.ravel(), weights=self.weights)
         p = p[p > 0]
@@ -201,7 +201,7 @@ class GraphPosterior(PointEstimates):
         """Draw ``n`` graphs with replacement according to the weights; returns ``(n, d, d)`` int8."""
         n = check_positive_int(n, "n")
         rng = check_random_state(random_state)
-        idx = rng.choice(self.n_samples, size=n, p=self.weights)
+        idx = rng.choice(self.n_graphs, size=n, p=self.weights)
         return self.samples[idx]
 
 
@@ -263,4 +263,4 @@ class GraphPosterior(PointEstimates):
             raise ValueError(f"{path!r} is not a valid GraphPosterior file ({type(exc).__name__}: {exc})") from None
 
     def __repr__(self) -> str:
-        return f"GraphPosterior(n_samples={self.n_samples}, n_nodes={self.n_nodes})"
+        return f"GraphPosterior(n_graphs={self.n_graphs}, n_nodes={self.n_nodes})"

@@ -23,6 +23,13 @@ __all__ = ["DataConfig", "FamilyConfig", "ModelConfig", "RuntimeConfig", "Mlflow
 
 _BACKEND_EXTRAS = {"dask": ("distributed", "dask"), "ray": ("ray", "ray")}
 
+# Estimator parameters renamed before 1.0, old spelling -> (new spelling, what it means). A model
+# whose parameter is the new one and whose config still uses the old one gets a pointed error.
+_RENAMED_PARAMETERS = {
+    "n_samples": ("n_graphs", "the number of posterior graphs; n_samples now only counts rows of data, "
+                              "set under data: or per family"),
+}
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -151,6 +158,11 @@ class ModelConfig(_Strict):
         grids = self.grid if isinstance(self.grid, list) else [self.grid]
         for source, keys in [("params", self.params), *(("grid", g) for g in grids)]:
             unknown = sorted(set(keys) - set(allowed))
+            for old in unknown:
+                new, meaning = _RENAMED_PARAMETERS.get(old, (None, None))
+                if new in allowed:
+                    raise ValueError(f"{source} key {old!r} of model {self.name!r} was renamed to {new!r} "
+                                     f"({meaning}); write {new!r} instead of {old!r}")
             if unknown:
                 raise ValueError(f"unknown parameters {unknown} in {source} of model {self.name!r}; "
                                  f"its parameters are {allowed}")

@@ -55,9 +55,9 @@ class AviciEstimator(AmortizedEstimator):
         ``docs/training.md``; the paper networks ``"avici_lin_er"`` and ``"avici_id"``), or the
         stem / ``.json`` / ``.safetensors`` path of a checkpoint written by :meth:`meta_fit` or
         ``python -m skcausal_meta.train``.
-    n_samples : int, default=1000
+    n_graphs : int, default=1000
         Graphs drawn for :meth:`predict_graph_posterior` when it is called without
-        ``n_samples`` (also the graphs mixed by :meth:`score`).
+        ``n_graphs`` (also the graphs mixed by :meth:`score`).
     max_nodes : int, default=100
         Largest number of variables accepted. The network has no size-specific weights, but
         its accuracy outside the sizes it was trained on is unchecked and attention memory
@@ -89,7 +89,7 @@ class AviciEstimator(AmortizedEstimator):
     >>> from skcausal_meta import AviciEstimator, make_scm_family
     >>> X, interventions, graphs = make_scm_family("id", n_datasets=1, n_nodes=4, n_samples=50,
     ...                                           random_state=0)
-    >>> est = AviciEstimator(n_samples=100, random_state=0).fit(X[0], interventions=interventions[0])
+    >>> est = AviciEstimator(n_graphs=100, random_state=0).fit(X[0], interventions=interventions[0])
     >>> est.checkpoint_path_.name, est.edge_probs_.shape
     ('avici_id_large', (4, 4))
     >>> posterior = est.predict_graph_posterior()
@@ -106,7 +106,7 @@ class AviciEstimator(AmortizedEstimator):
         self,
         checkpoint: PathLike | None = None,
         *,
-        n_samples: int = 1000,
+        n_graphs: int = 1000,
         max_nodes: int = 100,
         standardize: bool = True,
         n_threads: int | None = None,
@@ -114,7 +114,7 @@ class AviciEstimator(AmortizedEstimator):
         random_state: RandomStateLike = None,
     ) -> None:
         self.checkpoint = checkpoint
-        self.n_samples = n_samples
+        self.n_graphs = n_graphs
         self.max_nodes = max_nodes
         self.standardize = standardize
         self.n_threads = n_threads
@@ -123,7 +123,7 @@ class AviciEstimator(AmortizedEstimator):
 
     # ------------------------------------------------------------------ hooks
     def _fit_network(self, X, mask):
-        n_samples = check_positive_int(self.n_samples, "n_samples")
+        n_graphs = check_positive_int(self.n_graphs, "n_graphs")
         max_nodes = check_positive_int(self.max_nodes, "max_nodes", minimum=2)
         model, self.checkpoint_path_ = self._network()
         self._check_n_variables(X.shape[1], max_nodes, self.checkpoint_path_,
@@ -133,11 +133,11 @@ class AviciEstimator(AmortizedEstimator):
         with torch.no_grad():
             probs = model.to(device).eval().edge_probs(x)[0].double().cpu().numpy()
         self.edge_probs_ = probs
-        self._n_graphs = n_samples
+        self._n_graphs = n_graphs
 
-    def _posterior(self, n_samples, rng) -> GraphPosterior:
+    def _posterior(self, n_graphs, rng) -> GraphPosterior:
         p = self.edge_probs_
-        S = n_samples or self._n_graphs
+        S = n_graphs or self._n_graphs
         samples = (rng.random((S, *p.shape)) < p).astype(np.int8)
         off = ~np.eye(p.shape[0], dtype=bool)
         log_p = np.log(np.clip(p, 1e-300, 1.0))

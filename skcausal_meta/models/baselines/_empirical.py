@@ -14,9 +14,9 @@ def _uniform_posterior(graphs) -> GraphPosterior:
 
 class EmpiricalGraphEstimator(BaseCausalEstimator):
     """Base of the baselines: ``_fit`` stores graphs ``graphs_ (S, d, d)``; the posterior gives
-    them equal weights, and ``n_samples`` resamples them with replacement."""
+    them equal weights, and ``n_graphs`` resamples them with replacement."""
 
-    def _posterior(self, n_samples, rng) -> GraphPosterior:
-        if n_samples is None:
+    def _posterior(self, n_graphs, rng) -> GraphPosterior:
+        if n_graphs is None:
             return _uniform_posterior(self.graphs_)
-        return _uniform_posterior(GraphPosterior(self.graphs_).sample(n_samples, rng))
+        return _uniform_posterior(GraphPosterior(self.graphs_).sample(n_graphs, rng))

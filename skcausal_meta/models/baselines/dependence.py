@@ -64,8 +64,8 @@ class _DependenceEstimator(EmpiricalGraphEstimator):
             graphs[k] = adjacent & (rank[:, None] < rank[None, :])
         self.graphs_ = graphs
 
-    def _posterior(self, n_samples, rng) -> GraphPosterior:
-        graphs = self.graphs_ if n_samples is None else GraphPosterior(self.graphs_).sample(n_samples, rng)
+    def _posterior(self, n_graphs, rng) -> GraphPosterior:
+        graphs = self.graphs_ if n_graphs is None else GraphPosterior(self.graphs_).sample(n_graphs, rng)
         return GraphPosterior(graphs, edge_probs=self.scores_)
 
 

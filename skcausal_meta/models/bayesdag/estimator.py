@@ -124,7 +124,7 @@ class BayesDAGEstimator(BaseCausalEstimator):
     >>> posterior = est.predict_graph_posterior()
     >>> posterior.samples.shape, bool(posterior.is_dag.all())
     ((4, 4, 4), True)
-    >>> len(est.theta_) == posterior.n_samples
+    >>> len(est.theta_) == posterior.n_graphs
     True
     """
 
@@ -230,9 +230,9 @@ class BayesDAGEstimator(BaseCausalEstimator):
         self.log_noise_scale_ = log_scale.astype(np.float64)
         self.lambda_sparse_ = lam
 
-    def _posterior(self, n_samples, rng):
+    def _posterior(self, n_graphs, rng):
         posterior = GraphPosterior(self.graphs_)
-        return posterior if n_samples is None else GraphPosterior(posterior.sample(n_samples, rng))
+        return posterior if n_graphs is None else GraphPosterior(posterior.sample(n_graphs, rng))
 
     def _log_likelihood(self, X, mask):
         device = self._device()

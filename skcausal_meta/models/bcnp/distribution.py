@@ -58,11 +58,11 @@ class DAGDistribution:
     def n_nodes(self) -> int:
         return self.perm_logits.shape[-1]
 
-    def noise(self, n_samples: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Gumbel noise ``[B, K, d, d]`` that fixes ``K = n_samples`` permutation draws."""
-        n_samples = check_positive_int(n_samples, "n_samples")
+    def noise(self, n_draws: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Gumbel noise ``[B, K, d, d]`` that fixes ``K = n_draws`` permutation draws."""
+        n_draws = check_positive_int(n_draws, "n_draws")
         B, d, _ = self.perm_logits.shape
-        return sample_gumbel((B, n_samples, d, d), generator=generator,
+        return sample_gumbel((B, n_draws, d, d), generator=generator,
                              dtype=self.perm_logits.dtype, device=self.perm_logits.device)
 
     def draws(self, gumbel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -124,37 +124,38 @@ class DAGDistribution:
         return torch.logsumexp(log_lik, dim=1) - math.log(log_lik.shape[1])
 
     @torch.no_grad()
-    def log_prob(self, graphs: torch.Tensor, n_samples: int = 256, generator=None) -> torch.Tensor:
+    def log_prob(self, graphs: torch.Tensor, n_draws: int = 256, generator=None) -> torch.Tensor:
         """Monte-Carlo estimate of ``log q(G | D)`` for one graph per data set, ``[B]``.
 
-        The same ``n_samples`` permutation draws (fixed seed without ``generator``) are used for
+        The same ``n_draws`` permutation draws (fixed seed without ``generator``) are used for
         every call, so that graphs are compared on common random numbers.
         """
-        gumbel = self.noise(n_samples, _generator(generator, self.perm_logits.device))
+        gumbel = self.noise(n_draws, _generator(generator, self.perm_logits.device))
         probs, log_probs = self.draws(gumbel)
         return self.mixture_log_prob(probs, graphs, log_probs)
 
     @torch.no_grad()
-    def edge_probs(self, n_samples: int = 256, generator=None) -> torch.Tensor:
-        """Monte-Carlo edge marginals ``E_P[sigmoid(L) * P T P^T]``, ``[B, d, d]``.
+    def edge_probs(self, n_draws: int = 256, generator=None) -> torch.Tensor:
+        """Monte-Carlo edge marginals ``E_P[sigmoid(L) * P T P^T]``, ``[B, d, d]``, from
+        ``n_draws`` permutation draws.
 
         Averaging the Bernoulli means rather than sampled graphs (Rao-Blackwellisation) lowers
         the variance; the diagonal is zero.
         """
-        gumbel = self.noise(n_samples, _generator(generator, self.perm_logits.device))
+        gumbel = self.noise(n_draws, _generator(generator, self.perm_logits.device))
         return self.probs(gumbel).mean(dim=1)
 
     @torch.no_grad()
-    def sample(self, n_samples: int, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Draw ``n_samples`` DAGs per data set, one permutation each.
+    def sample(self, n_graphs: int, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Draw ``n_graphs`` DAGs per data set, one permutation each.
 
         Returns
         -------
-        graphs : torch.Tensor of shape [B, n_samples, d, d]
+        graphs : torch.Tensor of shape [B, n_graphs, d, d]
             0/1 adjacency matrices, all acyclic.
-        probs : torch.Tensor of shape [B, n_samples, d, d]
+        probs : torch.Tensor of shape [B, n_graphs, d, d]
             The Bernoulli means each graph was drawn from.
         """
         generator = _generator(generator, self.perm_logits.device)
-        probs = self.probs(self.noise(n_samples, generator))
+        probs = self.probs(self.noise(n_graphs, generator))
         return torch.bernoulli(probs, generator=generator), probs

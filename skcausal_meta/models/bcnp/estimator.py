@@ -39,7 +39,7 @@ class BCNPEstimator(AmortizedEstimator):
         ``avici_stats``, see ``docs/training.md``; ``"bcnp_id"``), or the path of a checkpoint
         written by :meth:`meta_fit` or ``python -m skcausal_meta.train`` (``STEM``, ``STEM.json``
         or ``STEM.safetensors``). After :meth:`meta_fit`, the network it trained is used instead.
-    n_samples : int, default=100
+    n_graphs : int, default=100
         Number of graphs in :meth:`predict_graph_posterior` when it is called without one.
     n_mc_samples : int, default=256
         Permutation draws for the Monte-Carlo edge marginals and ``log_prob`` of the posterior.
@@ -75,7 +75,7 @@ class BCNPEstimator(AmortizedEstimator):
     >>> est = BCNPEstimator(random_state=0).fit(X[0], interventions=interventions[0])
     >>> est.checkpoint_path_.name
     'bcnp_id_large'
-    >>> posterior = est.predict_graph_posterior(n_samples=200)
+    >>> posterior = est.predict_graph_posterior(n_graphs=200)
     >>> posterior.samples.shape, bool(posterior.is_dag.all())
     ((200, 4, 4), True)
     """
@@ -86,7 +86,7 @@ class BCNPEstimator(AmortizedEstimator):
     def __init__(
         self,
         checkpoint: PathLike | None = None,
-        n_samples: int = 100,
+        n_graphs: int = 100,
         n_mc_samples: int = 256,
         standardize: bool = True,
         n_threads: int | None = None,
@@ -94,7 +94,7 @@ class BCNPEstimator(AmortizedEstimator):
         random_state: RandomStateLike = None,
     ) -> None:
         self.checkpoint = checkpoint
-        self.n_samples = n_samples
+        self.n_graphs = n_graphs
         self.n_mc_samples = n_mc_samples
         self.standardize = standardize
         self.n_threads = n_threads
@@ -103,7 +103,7 @@ class BCNPEstimator(AmortizedEstimator):
 
     # ------------------------------------------------------------------ hooks
     def _fit_network(self, X, mask):
-        check_positive_int(self.n_samples, "n_samples")
+        check_positive_int(self.n_graphs, "n_graphs")
         check_positive_int(self.n_mc_samples, "n_mc_samples")
         device = self._device()
         model, stem = self._network()
@@ -114,11 +114,11 @@ class BCNPEstimator(AmortizedEstimator):
             self.distribution_ = model.distribution(x)
         self.model_, self.checkpoint_path_ = model, stem
 
-    def _posterior(self, n_samples, rng) -> GraphPosterior:
-        n_samples = self.n_samples if n_samples is None else n_samples
+    def _posterior(self, n_graphs, rng) -> GraphPosterior:
+        n_graphs = self.n_graphs if n_graphs is None else n_graphs
         dist = self.distribution_
         generator = torch_generator(rng, dist.perm_logits.device)
-        graphs, _ = dist.sample(n_samples, generator)
+        graphs, _ = dist.sample(n_graphs, generator)
         edge_probs = dist.edge_probs(self.n_mc_samples, generator)
         return GraphPosterior(
             graphs[0].cpu().numpy().astype(np.int8),

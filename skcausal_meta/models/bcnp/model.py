@@ -249,11 +249,11 @@ class BCNP(nn.Module):
         return loss, {"edge_bce": float(edge_bce)}
 
     @torch.no_grad()
-    def edge_probs(self, x: torch.Tensor, n_samples: int | None = None, generator=None) -> torch.Tensor:
+    def edge_probs(self, x: torch.Tensor, n_draws: int | None = None, generator=None) -> torch.Tensor:
         """Monte-Carlo edge marginals ``[B, d, d]`` (see :meth:`DAGDistribution.edge_probs`).
 
-        ``n_samples`` defaults to ``n_perm_samples``; without ``generator`` a fixed seed is used,
-        so repeated calls agree.
+        ``n_draws`` permutation draws, by default ``n_perm_samples``; without ``generator`` a
+        fixed seed is used, so repeated calls agree.
         """
-        n_samples = self.config["n_perm_samples"] if n_samples is None else n_samples
-        return self.distribution(x).edge_probs(n_samples, generator)
+        n_draws = self.config["n_perm_samples"] if n_draws is None else n_draws
+        return self.distribution(x).edge_probs(n_draws, generator)

@@ -139,7 +139,7 @@ def straight_through(hard: torch.Tensor, soft: torch.Tensor) -> torch.Tensor:
 
 def sample_permutations(
     log_alpha: torch.Tensor,
-    n_samples: int = 1,
+    n_draws: int = 1,
     temperature: float = 1.0,
     n_iters: int = 20,
     generator: torch.Generator | None = None,
@@ -147,7 +147,7 @@ def sample_permutations(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Draw Gumbel-Sinkhorn permutations, rounded by the Hungarian algorithm.
 
-    For each of ``n_samples`` draws, Gumbel noise ``g`` perturbs the scores, the soft sample is
+    For each of ``n_draws`` draws, Gumbel noise ``g`` perturbs the scores, the soft sample is
     ``S((log_alpha + g) / temperature)`` and the hard sample the Hungarian assignment of the
     perturbed scores (the log-domain Sinkhorn output differs from ``(log_alpha + g) /
     temperature`` only by row and column constants, so this is also the assignment of the soft
@@ -159,7 +159,7 @@ def sample_permutations(
     ----------
     log_alpha : torch.Tensor of shape (..., d, d)
         Permutation logits.
-    n_samples : int, default=1
+    n_draws : int, default=1
         Number of draws ``K`` per matrix.
     temperature : float, default=1.0
         Gumbel-Sinkhorn temperature of the soft relaxation.
@@ -168,7 +168,7 @@ def sample_permutations(
     generator : torch.Generator or None, default=None
         Source of the Gumbel noise (``None`` uses torch's default generator).
     gumbel : torch.Tensor of shape (..., K, d, d) or None, default=None
-        Noise to use instead of drawing it (``K`` then overrides ``n_samples``): zeros give the
+        Noise to use instead of drawing it (``K`` then overrides ``n_draws``): zeros give the
         mode, and fixing the noise makes the draw a deterministic function of ``log_alpha``,
         which is how equivariance is tested.
 
@@ -180,12 +180,12 @@ def sample_permutations(
         The doubly stochastic relaxations.
     """
     _check_square(log_alpha)
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-        raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 1:
+        raise ValueError(f"n_draws must be an integer >= 1, got {n_draws!r}")
     temperature = _check_temperature(temperature)
     d = log_alpha.shape[-1]
     if gumbel is None:
-        shape = (*log_alpha.shape[:-2], n_samples, d, d)
+        shape = (*log_alpha.shape[:-2], n_draws, d, d)
         gumbel = sample_gumbel(shape, generator=generator, dtype=log_alpha.dtype, device=log_alpha.device)
     elif gumbel.ndim != log_alpha.ndim + 1 or gumbel.shape[-2:] != (d, d):
         raise ValueError(

@@ -128,7 +128,7 @@ class DibsEstimator(BaseCausalEstimator):
     >>> posterior = est.predict_graph_posterior()
     >>> est.particles_.shape  # (n_particles, d, latent_dim, 2): the latent U and V
     (4, 4, 4, 2)
-    >>> posterior.n_nodes, posterior.n_samples <= 4  # at most one graph per particle
+    >>> posterior.n_nodes, posterior.n_graphs <= 4  # at most one graph per particle
     (4, True)
     >>> round(float(posterior.weights.sum()), 6)
     1.0
@@ -284,9 +284,9 @@ class DibsEstimator(BaseCausalEstimator):
         log_w = np.where(acyclic, log_w, -np.inf)
         self.log_weights_ = log_w - logsumexp(log_w)
 
-    def _posterior(self, n_samples, rng):
+    def _posterior(self, n_graphs, rng):
         posterior = GraphPosterior(self.graphs_, self.log_weights_)
-        return posterior if n_samples is None else GraphPosterior(posterior.sample(n_samples, rng))
+        return posterior if n_graphs is None else GraphPosterior(posterior.sample(n_graphs, rng))
 
     def _log_likelihood(self, X, mask):
         device = self._device()
