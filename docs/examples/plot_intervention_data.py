@@ -2,7 +2,7 @@
 Observational and interventional rows of one SCM
 ================================================
 
-:func:`~skcausal_meta.make_scm_family` returns observational rows first, then interventional
+:func:`~skcausal_meta.datasets.make_scm_family` returns observational rows first, then interventional
 rows; the boolean mask marks, per row, which node was set by a perfect intervention. Intervening
 on a node cuts it loose from its parents, which is what lets interventional data orient edges.
 Here we plot one edge of an SCM from the ``id`` family, a parent against its child, and colour

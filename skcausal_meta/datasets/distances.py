@@ -105,7 +105,7 @@ def _mechanism_and_noise_stats(X: np.ndarray, graph: np.ndarray):
 
 @dataclass
 class FamilySummary:
-    """Statistics of one family's sampled data sets, the input of :func:`family_distance`."""
+    """Statistics of one family's sampled data sets, the input of :func:`~skcausal_meta.datasets.family_distance`."""
 
     name: str
     degrees: np.ndarray  # pooled normalised total degrees
@@ -176,7 +176,7 @@ def mmd2(A: np.ndarray, B: np.ndarray, bandwidth: float | None = None) -> float:
 
 
 def family_distance(a, b, **summary_kwargs) -> dict:
-    """All distance components between two families (names, families or :class:`FamilySummary`).
+    """All distance components between two families (names, families or :class:`~skcausal_meta.datasets.distances.FamilySummary`).
 
     Names and families are summarised with ``summary_kwargs`` (see :func:`summarize_family`).
     """

@@ -28,7 +28,7 @@ class Mechanism:
     def draw_nodes(self, n_parents: list[int], rng: np.random.Generator) -> list[dict]:
         """Concrete parameters of several nodes, one dict per entry of ``n_parents``.
 
-        By default one :meth:`draw_node` per node; mechanisms whose parameters are cheap
+        By default one ``draw_node`` per node; mechanisms whose parameters are cheap
         independent draws override it to draw every node's parameters in one call per parameter
         (a family draws all nodes of an instance at once, and per-node calls cost more than the
         draws themselves).

@@ -83,7 +83,7 @@ class Linear(Mechanism):
 class Mixture(Mechanism):
     """Per-node mixture: each node independently takes one of ``components`` (mechanism specs
     or their dicts) with probabilities ``weights`` (uniform by default). The chosen kind is
-    stored in the node's parameters, so :func:`node_mechanism` dispatches to it."""
+    stored in the node's parameters, so ``node_mechanism`` dispatches to it."""
 
     components: list = None
     weights: list | None = None

@@ -169,7 +169,7 @@ def sachs_bundle(graph="17", observational_only=False, log_transform=False) -> D
     ``(1, n, 11)``, ``interventions`` ``(1, n, 11)``, ``graphs`` ``(1, 11, 11)``, and
     ``spec=None``, ``scms=None`` (there is no generating SCM to draw held-out rows from). The
     benchmark runner uses the rows instead, as the real family ``sachs`` with seeded train/test
-    splits (:mod:`skcausal_meta.pipeline.real`). Parameters are those of :func:`load_sachs`.
+    splits (``skcausal_meta.pipeline.real``). Parameters are those of :func:`load_sachs`.
     """
     X, mask, G = load_sachs(graph, observational_only=observational_only, log_transform=log_transform)
     return DatasetBundle(spec=None, X=X.to_numpy()[None], interventions=mask[None], graphs=G[None], scms=None)

@@ -88,7 +88,7 @@ class GraphEstimate:
         return pd.DataFrame(self.adjacency, index=self.node_names, columns=self.node_names)
 
     def to_networkx(self) -> nx.DiGraph:
-        """A DiGraph on the named nodes.
+        """A :class:`~networkx.DiGraph` on the named nodes.
 
         Every edge has the boolean attribute ``undirected``; an undirected edge of a CPDAG is the
         pair of arcs ``i -> j`` and ``j -> i``, both with ``undirected=True`` (the convention of
@@ -108,7 +108,7 @@ class GraphEstimate:
 
 
 class PointEstimates:
-    """The point estimates of a weighted sample of graphs, as :class:`GraphEstimate` objects.
+    """The point estimates of a weighted sample of graphs, as :class:`~skcausal_meta.models.estimates.GraphEstimate` objects.
 
     A base class of :class:`~skcausal_meta.models.posterior.GraphPosterior`; it reads the
     attributes ``samples``, ``weights``, ``edge_probs``, ``is_dag``, ``node_names``,
@@ -200,7 +200,7 @@ class PointEstimates:
 
         The completed partially directed acyclic graph represents the Markov equivalence class
         of the mode: the edges every equivalent DAG orients alike stay directed, the others are
-        undirected (v-structures plus Meek's orientation rules; see :class:`GraphEstimate` for
+        undirected (v-structures plus Meek's orientation rules; see :class:`~skcausal_meta.models.estimates.GraphEstimate` for
         the encoding; built by :func:`skcausal_meta.graph_utils.dag_to_cpdag`). Observational
         data cannot tell the members of a class apart.
 

@@ -206,7 +206,7 @@ class GraphPosterior(PointEstimates):
 
 
     def to_networkx(self) -> nx.DiGraph:
-        """A DiGraph on the named nodes with an edge ``i -> j`` wherever ``edge_probs > 0``.
+        """A :class:`~networkx.DiGraph` on the named nodes with an edge ``i -> j`` wherever ``edge_probs > 0``.
 
         The edge attribute ``weight`` holds the marginal probability.
         """
@@ -222,7 +222,7 @@ class GraphPosterior(PointEstimates):
     def save(self, path: PathLike) -> None:
         """Write the posterior to ``path`` as an ``.npz`` archive, atomically.
 
-        Written with :func:`skcausal_meta._files.atomic_write_bytes`, so a reader never sees a
+        Written with ``skcausal_meta._files.atomic_write_bytes``, so a reader never sees a
         half-written file. The ``log_prob``
         callable is not saved.
         """

@@ -158,7 +158,7 @@ def _read_source(source) -> tuple[str, object]:
 def load_config(source) -> Config:
     """Read and validate a config from a YAML path, a YAML string, a dict or a :class:`Config`.
 
-    YAML is parsed by :func:`~skcausal_meta._validation.parse_yaml`: plain data only, no aliases,
+    YAML is parsed by ``skcausal_meta._validation.parse_yaml``: plain data only, no aliases,
     bounded nesting and size, so a hostile file fails fast.
 
     Raises

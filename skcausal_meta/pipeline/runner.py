@@ -169,7 +169,7 @@ def run_benchmark(config, output_dir=None, progress: bool = True, wait: bool = F
     Parameters
     ----------
     config : path, YAML string, dict or Config
-        The benchmark (validated before any work; see :mod:`skcausal_meta.pipeline.config`).
+        The benchmark (validated before any work; see ``skcausal_meta.pipeline.config``).
     output_dir : path-like, default=None
         Overrides the config's ``output_dir``.
     progress : bool, default=True

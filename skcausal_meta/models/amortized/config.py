@@ -11,7 +11,7 @@ __all__ = ["TrainConfig"]
 
 @dataclass
 class TrainConfig:
-    """Hyperparameters of :func:`meta_train` (all JSON-serialisable; saved with every state).
+    """Hyperparameters of :func:`~skcausal_meta.models.amortized.loop.meta_train` (all JSON-serialisable; saved with every state).
 
     Parameters
     ----------
@@ -31,7 +31,7 @@ class TrainConfig:
     lr, weight_decay : float
         Peak learning rate and weight decay (decoupled in AdamW, part of the update in LAMB).
     optimizer : {"adamw", "lamb"}
-        ``torch.optim.AdamW`` or :class:`Lamb` (layer-wise trust ratio, for large batches).
+        ``torch.optim.AdamW`` or :class:`~skcausal_meta.models.amortized.optim.Lamb` (layer-wise trust ratio, for large batches).
     warmup_steps : int
         Linear warm-up from 0 to ``lr``.
     decay : {"cosine", "inverse_sqrt", "constant"}

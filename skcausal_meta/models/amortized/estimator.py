@@ -39,7 +39,7 @@ class AmortizedEstimator(BaseCausalEstimator):
     """Base class of meta-trained estimators.
 
     Subclasses set ``_network_class`` (a network following the contract of
-    :mod:`skcausal_meta.models.amortized.loop`) and ``_default_checkpoint`` (the shipped name
+    ``skcausal_meta.models.amortized.loop``) and ``_default_checkpoint`` (the shipped name
     used when ``checkpoint=None``), and take a ``checkpoint`` parameter.
     """
 
@@ -99,7 +99,7 @@ class AmortizedEstimator(BaseCausalEstimator):
         """Meta-train a network of this estimator's model on data sets streamed from an SCM family.
 
         The same function as ``python -m skcausal_meta.train`` runs
-        (:func:`~skcausal_meta.models.amortized.training.train`).
+        (:func:`~skcausal_meta.models.amortized.train`).
 
         Parameters
         ----------

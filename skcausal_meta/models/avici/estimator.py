@@ -67,7 +67,7 @@ class AviciEstimator(AmortizedEstimator):
     n_threads : int or None, default=None
         Torch intra-op threads of the forward pass (restored afterwards); ``None`` uses torch's
         setting, lowered to the cores idle at the call
-        (:func:`~skcausal_meta.models.devices.intra_op_threads`).
+        (``skcausal_meta.models.devices.intra_op_threads``).
     device : "auto", str or torch.device, default="auto"
     random_state : int, numpy Generator or None, default=None
         Seeds graph sampling and the weight initialisation of :meth:`meta_fit`.

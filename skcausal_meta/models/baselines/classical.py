@@ -94,10 +94,10 @@ class PCEstimator(_CausalLearnEstimator):
         with replacement, forming an equally weighted posterior.
     n_extensions : int, default=10
         Random consistent extensions drawn per fitted CPDAG (see
-        :mod:`skcausal_meta.models.baselines.cpdag`), so undirected edges show up as edge
+        ``skcausal_meta.models.baselines.cpdag``), so undirected edges show up as edge
         marginals strictly between 0 and 1.
     standardize : bool, default=True
-        z-score the columns first (see :class:`BaseCausalEstimator`); Fisher's z is invariant
+        z-score the columns first (see :class:`~skcausal_meta.models.base.BaseCausalEstimator`); Fisher's z is invariant
         to it.
     verbose : bool or int, default=False
         Show a progress bar over the bootstrap fits (with ``n_bootstrap > 0``).
@@ -202,7 +202,7 @@ class GESEstimator(_CausalLearnEstimator):
     n_extensions : int, default=10
         Random consistent extensions drawn per fitted CPDAG.
     standardize : bool, default=True
-        z-score the columns first (see :class:`BaseCausalEstimator`).
+        z-score the columns first (see :class:`~skcausal_meta.models.base.BaseCausalEstimator`).
     verbose : bool or int, default=False
         Show a progress bar over the bootstrap fits (with ``n_bootstrap > 0``).
     device : str, default="auto"

@@ -26,7 +26,7 @@ class EmptyGraphEstimator(EmpiricalGraphEstimator):
     Parameters
     ----------
     standardize : bool, default=True
-        z-score the columns (affects :meth:`score` only; see :class:`BaseCausalEstimator`).
+        z-score the columns (affects :meth:`score` only; see :class:`~skcausal_meta.models.base.BaseCausalEstimator`).
     device : str, default="auto"
         Accepted for a uniform API; the estimator runs in numpy.
     random_state : int, numpy.random.Generator or None, default=None

@@ -37,7 +37,7 @@ class BayesDAGEstimator(BaseCausalEstimator):
     """BayesDAG: SG-MCMC over node potentials plus variational edges, in PyTorch.
 
     Samples DAGs ``G = W * Step(grad p)`` and mechanism parameters from their posterior
-    (Annadani et al. 2023; see :mod:`skcausal_meta.models.bayesdag.sampler`). Node potentials
+    (Annadani et al. 2023; see ``skcausal_meta.models.bayesdag.sampler``). Node potentials
     ``p`` and mechanism parameters are sampled by preconditioned SG-HMC in ``n_chains``
     vectorised chains; edges ``W`` have a variational Bernoulli posterior ``q(W | p)``; noise
     scales are learned. Every posterior sample is a DAG.
@@ -56,7 +56,7 @@ class BayesDAGEstimator(BaseCausalEstimator):
     thinning : int, default=50
         Keep the chains' state every ``thinning`` steps after burn-in.
     lambda_sparse : float, default=None
-        Sparsity prior ``p(G) ∝ exp(-lambda |G|_1)``; ``None`` uses :func:`default_lambda_sparse`.
+        Sparsity prior ``p(G) ∝ exp(-lambda |G|_1)``; ``None`` uses ``default_lambda_sparse``.
     batch_size : int or None, default=256
         Rows per mini-batch in each update (the likelihood is scaled by ``n / batch_size``);
         ``None``, or a ``batch_size`` of at least ``n``, uses every row. (On the five-node test
@@ -73,7 +73,7 @@ class BayesDAGEstimator(BaseCausalEstimator):
     swap_every : int or None, default=10
         Every ``swap_every`` steps each chain proposes to swap two adjacent nodes of its order,
         accepted by Metropolis-Hastings on the two nodes' likelihood after a short refit of
-        their mechanisms (:meth:`~skcausal_meta.models.bayesdag.sampler.BayesDAGSampler.swap_move`;
+        their mechanisms (``skcausal_meta.models.bayesdag.sampler.BayesDAGSampler.swap_move``;
         not in the paper). ``None`` disables the move, which leaves the orders to the
         straight-through gradient of ``p`` alone.
     n_threads : int or None, default=None

@@ -28,7 +28,7 @@ class BCNPEstimator(AmortizedEstimator):
     node orders (Gumbel-Sinkhorn, Hungarian rounding) times independent edges allowed by the
     order - so every sampled graph is acyclic. ``fit`` runs the network once; sampling and
     scoring afterwards do not look at the data again. See
-    :mod:`skcausal_meta.models.bcnp.model` for the architecture and the training objective.
+    ``skcausal_meta.models.bcnp.model`` for the architecture and the training objective.
 
     Parameters
     ----------
@@ -48,7 +48,7 @@ class BCNPEstimator(AmortizedEstimator):
     n_threads : int or None, default=None
         Torch intra-op threads of the forward pass (restored afterwards); ``None`` uses torch's
         setting, lowered to the cores idle at the call
-        (:func:`~skcausal_meta.models.devices.intra_op_threads`).
+        (``skcausal_meta.models.devices.intra_op_threads``).
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the permutation and edge draws of the posterior and the weight initialisation
@@ -56,9 +56,9 @@ class BCNPEstimator(AmortizedEstimator):
 
     Attributes
     ----------
-    model_ : BCNP
+    model_ : ``BCNP``
         The loaded network (eval mode).
-    distribution_ : DAGDistribution
+    distribution_ : ``DAGDistribution``
         The posterior for the fitted data (batch of one).
     checkpoint_path_ : pathlib.Path or None
         Stem of the loaded checkpoint (the ``out`` of :meth:`meta_fit`, or None if it kept the

@@ -161,7 +161,7 @@ def pair_statistics(x: torch.Tensor, names=tuple(STATISTICS)) -> torch.Tensor:
     ----------
     x : tensor of shape (B, n, d, 2)
         Values in channel 0, 0/1 intervention flags in channel 1 (see ``make_model_input``).
-    names : sequence of str, default=all of :data:`STATISTICS`
+    names : sequence of str, default=all of ``STATISTICS``
         The groups to compute, in this order along the last axis.
 
     Returns

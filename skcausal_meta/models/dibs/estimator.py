@@ -41,14 +41,14 @@ class DibsEstimator(BaseCausalEstimator):
     with the BGe score) or over graphs and mechanisms ``p(G, theta | D)`` (joint inference with
     linear-Gaussian or MLP-Gaussian mechanisms), following Lorch et al. (2021). Particles are
     latent ``Z = (U, V)`` with ``p(G_ij | Z) = sigmoid(alpha_t u_i . v_j)``, pushed towards
-    acyclicity by ``beta_t h(G)``; see :mod:`skcausal_meta.models.dibs.svgd` for the algorithm.
+    acyclicity by ``beta_t h(G)``; see ``skcausal_meta.models.dibs.svgd`` for the algorithm.
     Hard interventions with known targets are supported through ``interventions``.
 
     Parameters
     ----------
     preset : {"marginal", "joint-linear", "joint-nonlinear"}, default="marginal"
         Named settings (likelihood, schedules, estimators, kernel, step size) from
-        :data:`skcausal_meta.models.dibs.presets.PRESETS`. Every parameter below left at
+        ``skcausal_meta.models.dibs.presets.PRESETS``. Every parameter below left at
         ``None`` takes the preset's value.
     n_particles, n_steps : int, default=None
         Number of SVGD particles and steps.
@@ -90,7 +90,7 @@ class DibsEstimator(BaseCausalEstimator):
         quiet cores and costs many times over on busy ones, and torch's setting otherwise.
         The previous setting is restored after ``fit``.
     standardize : bool, default=True
-        z-score the columns before inference (see :class:`BaseCausalEstimator`).
+        z-score the columns before inference (see :class:`~skcausal_meta.models.base.BaseCausalEstimator`).
     verbose : bool or int, default=False
         Show a progress bar over the SVGD steps.
     device : str, default="auto"
@@ -108,7 +108,7 @@ class DibsEstimator(BaseCausalEstimator):
     Notes
     -----
     Fitting on the CPU warns when it is estimated to take over 30 minutes (see
-    :func:`~skcausal_meta.models.dibs.presets.estimated_fit_seconds`); a fit whose particles run off (a step size far too large)
+    ``skcausal_meta.models.dibs.presets.estimated_fit_seconds``); a fit whose particles run off (a step size far too large)
     raises ``FloatingPointError`` naming the step and ``learning_rate``.
 
     :meth:`score` uses the model's own likelihood: the exact BGe posterior predictive density
