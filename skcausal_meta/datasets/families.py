@@ -80,6 +80,18 @@ def registered_families(*families):
     are made (:class:`~skcausal_meta.datasets.DatasetSpec` names its family), but must not stay
     registered, or a later config in the same process could not redefine the name. Each name
     gets back the family it had before the block (or none).
+
+    Examples
+    --------
+    A family given as a dict is found by name inside the block, and gone after it:
+
+    >>> from skcausal_meta.datasets import DatasetSpec, list_families, registered_families
+    >>> tiny = {"name": "tiny_linear", "graph": {"type": "er", "edges_per_node": 1.0}, "n_nodes": 3}
+    >>> with registered_families(tiny):
+    ...     bundle = DatasetSpec(family="tiny_linear", n_datasets=2, n_samples=20, n_interventional=0).generate()
+    ...     inside = "tiny_linear" in list_families()
+    >>> bundle.X.shape, inside, "tiny_linear" in list_families()
+    ((2, 20, 3), True, False)
     """
     built = [_as_family(family) for family in families]
     before = {family.name: _REGISTRY.get(family.name) for family in built}

@@ -24,7 +24,29 @@ def orient_by_random_order(skeleton: np.ndarray, rng: np.random.Generator) -> np
 
 
 class GraphPrior:
-    """Base class: ``sample(d, random_state) -> (d, d) int8 DAG``."""
+    """Base class: ``sample(d, random_state) -> (d, d) int8 DAG``.
+
+    Every prior draws with :meth:`sample` and describes itself with :meth:`to_dict`; the
+    kinds (``kind``) are the subclasses :class:`~skcausal_meta.datasets.ErdosRenyi`,
+    :class:`~skcausal_meta.datasets.ScaleFree`, :class:`~skcausal_meta.datasets.WattsStrogatz`,
+    :class:`~skcausal_meta.datasets.StochasticBlock`,
+    :class:`~skcausal_meta.datasets.GeometricRandom` and :class:`~skcausal_meta.datasets.FixedGraph`.
+
+    Examples
+    --------
+    A sample is acyclic: the ``d``-th power of its adjacency matrix is zero.
+
+    >>> import numpy as np
+    >>> from skcausal_meta.datasets import ErdosRenyi, GraphPrior
+    >>> prior = ErdosRenyi(edges_per_node=1.0)
+    >>> isinstance(prior, GraphPrior)
+    True
+    >>> A = prior.sample(5, random_state=0)
+    >>> A.shape, A.dtype, bool(np.linalg.matrix_power(A, 5).any())
+    ((5, 5), dtype('int8'), False)
+    >>> prior.to_dict()
+    {'type': 'er', 'edges_per_node': 1.0, 'cap_density': False}
+    """
 
     kind: str = ""
 

@@ -170,6 +170,19 @@ def sachs_bundle(graph="17", observational_only=False, log_transform=False) -> D
     ``spec=None``, ``scms=None`` (there is no generating SCM to draw held-out rows from). The
     benchmark runner uses the rows instead, as the real family ``sachs`` with seeded train/test
     splits (``skcausal_meta.pipeline.real``). Parameters are those of :func:`load_sachs`.
+
+    Examples
+    --------
+    All 7466 rows, the nodes some condition intervenes on, and the 17-edge consensus graph:
+
+    >>> from skcausal_meta.datasets import SACHS_NODES, sachs_bundle
+    >>> bundle = sachs_bundle()
+    >>> bundle.X.shape, bundle.interventions.shape, bundle.graphs.shape, bundle.spec is None
+    ((1, 7466, 11), (1, 7466, 11), (1, 11, 11), True)
+    >>> [SACHS_NODES[j] for j in bundle.interventions[0].any(axis=0).nonzero()[0]]
+    ['Mek', 'PIP2', 'PIP3', 'Akt', 'PKA', 'PKC']
+    >>> int(bundle.graphs[0].sum()), sachs_bundle(observational_only=True).X.shape
+    (17, (1, 853, 11))
     """
     X, mask, G = load_sachs(graph, observational_only=observational_only, log_transform=log_transform)
     return DatasetBundle(spec=None, X=X.to_numpy()[None], interventions=mask[None], graphs=G[None], scms=None)

@@ -88,6 +88,19 @@ class ScaleFree(GraphPrior):
     out-degree (hubs with many children); ``in_degree=True`` reverses every edge (a power law in
     the in-degree, hubs with many parents). Node labels are then permuted at random.
     ``cap_density=True`` lowers an infeasible ``edges_per_node`` to ``d - 1``.
+
+    Examples
+    --------
+    On 20 nodes with 2 edges per new node, every node has at most 2 parents while a hub has
+    many children; ``in_degree=True`` swaps the two:
+
+    >>> from skcausal_meta.datasets import ScaleFree
+    >>> A = ScaleFree(edges_per_node=2).sample(20, random_state=0)
+    >>> int(A.sum()), int(A.sum(axis=0).max()), int(A.sum(axis=1).max())  # edges, max parents, max children
+    (37, 2, 6)
+    >>> B = ScaleFree(edges_per_node=2, in_degree=True).sample(20, random_state=0)
+    >>> int(B.sum(axis=0).max()), int(B.sum(axis=1).max())
+    (6, 2)
     """
 
     edges_per_node: int | list = 2
