@@ -113,6 +113,22 @@ class PointEstimates:
     A base class of :class:`~skcausal_meta.models.posterior.GraphPosterior`; it reads the
     attributes ``samples``, ``weights``, ``edge_probs``, ``is_dag``, ``node_names``,
     ``n_graphs`` and ``n_nodes`` of the posterior.
+
+    Examples
+    --------
+    Three of four samples are the chain ``a -> b -> c``, one its reverse:
+
+    >>> import numpy as np
+    >>> from skcausal_meta import GraphPosterior
+    >>> chain, reverse = [[0, 1, 0], [0, 0, 1], [0, 0, 0]], [[0, 0, 0], [1, 0, 0], [0, 1, 0]]
+    >>> posterior = GraphPosterior(np.array([chain, chain, chain, reverse]), node_names=["a", "b", "c"])
+    >>> posterior.threshold(0.5).directed_edges()  # the edges of more than half of the samples
+    [('a', 'b'), ('b', 'c')]
+    >>> mode = posterior.mode()
+    >>> mode.directed_edges(), mode.probability
+    ([('a', 'b'), ('b', 'c')], 0.75)
+    >>> posterior.cpdag().undirected_edges()  # observational data cannot orient a chain
+    [('a', 'b'), ('b', 'c')]
     """
 
     def threshold(self, p: float = 0.5) -> GraphEstimate:

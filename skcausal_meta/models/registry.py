@@ -34,7 +34,17 @@ ESTIMATORS: dict[str, str] = {
 
 
 def list_estimators() -> list[str]:
-    """Registered estimator names, in registration order."""
+    """Registered estimator names, in registration order.
+
+    These are the names a benchmark config's ``models`` entries may use.
+
+    Examples
+    --------
+    >>> from skcausal_meta.models.registry import list_estimators
+    >>> list_estimators()
+    ['dibs', 'avici', 'bcnp', 'bayesdag', 'pc', 'ges', 'empty', 'random_dag', 'correlation',
+     'partial_correlation', 'var_sortnregress', 'r2_sortnregress']
+    """
     return list(ESTIMATORS)
 
 
@@ -51,6 +61,18 @@ def register_estimator(name: str, target, overwrite: bool = False) -> None:
         function), so that worker processes can import it.
     overwrite : bool, default=False
         Replace an existing entry of the same name.
+
+    Examples
+    --------
+    >>> from skcausal_meta.models.baselines import CorrelationEstimator
+    >>> from skcausal_meta.models.registry import ESTIMATORS, get_estimator_class, list_estimators, register_estimator
+    >>> register_estimator("my_correlation", CorrelationEstimator)  # a benchmark config may now name it
+    >>> list_estimators()[-1], get_estimator_class("my_correlation").__name__
+    ('my_correlation', 'CorrelationEstimator')
+    >>> register_estimator("my_correlation", "skcausal_meta.models.baselines:EmptyGraphEstimator")
+    Traceback (most recent call last):
+    ValueError: an estimator named 'my_correlation' is already registered (pass overwrite=True)
+    >>> del ESTIMATORS["my_correlation"]  # a registration lasts as long as its process
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a non-empty string, got {name!r}")
@@ -95,5 +117,18 @@ def import_estimator(target: str) -> type:
 
 
 def get_estimator_class(name: str) -> type:
-    """The estimator class registered as ``name`` (its module is imported now)."""
+    """The estimator class registered as ``name`` (its module is imported now).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcausal_meta.models.registry import get_estimator_class
+    >>> cls = get_estimator_class("var_sortnregress")
+    >>> cls.__name__, sorted(cls().get_params())  # what a config's params and grid may set
+    ('VarSortnRegressEstimator', ['device', 'random_state', 'standardize'])
+    >>> rng = np.random.default_rng(0)
+    >>> x0 = rng.normal(size=300); x1 = 2 * x0 + rng.normal(size=300)
+    >>> cls(random_state=0).fit(np.column_stack([x0, x1])).graph_.directed_edges()
+    [('x0', 'x1')]
+    """
     return import_estimator(estimator_target(name))

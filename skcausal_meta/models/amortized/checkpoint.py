@@ -129,7 +129,24 @@ def _read_tensors(path: Path, payload: bytes | None = None) -> tuple[dict, dict]
 
 def save_model(path, model: torch.nn.Module, info: dict | None = None, dtype: torch.dtype | None = None) -> Path:
     """Write ``STEM.safetensors`` and ``STEM.json`` for ``model`` (its ``model_name`` and ``config``);
-    ``dtype`` (e.g. ``torch.float16``) stores the floating tensors in that type. Returns the stem."""
+    ``dtype`` (e.g. ``torch.float16``) stores the floating tensors in that type. Returns the stem.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> from skcausal_meta.models.amortized.checkpoint import save_model
+    >>> from skcausal_meta.models.avici.model import AviciModel
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     network = AviciModel(dim=16, n_layers=1, n_heads=2)
+    ...     stem = save_model(Path(tmp) / "tiny", network, info={"note": "untrained"})
+    ...     files = sorted(p.name for p in Path(tmp).iterdir())
+    ...     meta = json.loads(Path(tmp, "tiny.json").read_text())  # readable without loading the network
+    >>> stem.name, files
+    ('tiny', ['tiny.json', 'tiny.safetensors'])
+    >>> sorted(meta), meta["model"], meta["config"]["dim"], meta["info"]
+    (['config', 'format', 'info', 'model', 'sha256'], 'avici', 16, {'note': 'untrained'})
+    """
     stem = checkpoint_stem(path)
     payload = save_bytes(_cpu_tensors(model.state_dict(), dtype=dtype), metadata={"model": model.model_name})
     meta = {"format": FORMAT, "model": model.model_name, "config": model.config,
@@ -195,6 +212,28 @@ def load_model(path, model_cls, map_location="cpu") -> tuple[torch.nn.Module, di
     """Build ``model_cls(**config)`` from ``STEM.json`` and load the verified ``STEM.safetensors``.
 
     Returns the network (in eval mode) and the JSON metadata.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import torch
+    >>> from skcausal_meta.models.amortized.checkpoint import load_model, save_model
+    >>> from skcausal_meta.models.avici.model import AviciModel
+    >>> model = AviciModel(dim=16, n_layers=1, n_heads=2)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     stem = save_model(Path(tmp) / "tiny", model)
+    ...     loaded, meta = load_model(stem, AviciModel)
+    ...     weights = Path(tmp, "tiny.safetensors")
+    ...     _ = weights.write_bytes(weights.read_bytes()[:-8])  # a truncated weights file
+    ...     load_model(stem, AviciModel)
+    Traceback (most recent call last):
+    ValueError: checkpoint file '...tiny.safetensors' does not have the SHA-256 its JSON records (...):
+    the weights were altered, swapped or truncated
+    >>> all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values()))
+    True
+    >>> meta["model"], meta["config"] == model.config, loaded.training
+    ('avici', True, False)
     """
     stem = checkpoint_stem(path)
     json_path, weights_path = checkpoint_file(stem, ".json"), checkpoint_file(stem, ".safetensors")

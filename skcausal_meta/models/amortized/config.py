@@ -51,6 +51,19 @@ class TrainConfig:
     num_workers : int
         Data-loading worker processes; each data set is a pure function of (seed, step), so
         the stream does not depend on this number.
+
+    Examples
+    --------
+    >>> from dataclasses import asdict
+    >>> from skcausal_meta.models.amortized import TrainConfig
+    >>> config = TrainConfig(steps=2000, batch_size=16, optimizer="lamb")
+    >>> config.n_nodes, config.lr, config.decay  # the defaults of the other fields
+    ([5, 20], 0.0003, 'cosine')
+    >>> len(asdict(config))  # every field is saved with each checkpoint
+    19
+    >>> TrainConfig(n_nodes=[1, 5])
+    Traceback (most recent call last):
+    ValueError: n_nodes must be [low, high] with 2 <= low <= high, got [1, 5]
     """
 
     steps: int = 10_000

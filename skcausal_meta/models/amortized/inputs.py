@@ -22,6 +22,24 @@ def make_model_input(X, masks) -> np.ndarray:
     Returns
     -------
     ndarray of float32, shape (..., n, d, 2)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcausal_meta.models.amortized import make_model_input
+    >>> X = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 60.0]])
+    >>> masks = np.array([[False, False], [False, True], [False, False]])
+    >>> x = make_model_input(X, masks)
+    >>> x.shape, x.dtype
+    ((3, 2, 2), dtype('float32'))
+    >>> x[:, :, 0].round(3)  # each column z-scored
+    array([[-1.225, -0.926],
+           [ 0.   , -0.463],
+           [ 1.225,  1.389]], dtype=float32)
+    >>> x[:, :, 1]  # the intervention flags
+    array([[0., 0.],
+           [0., 1.],
+           [0., 0.]], dtype=float32)
     """
     X = np.asarray(X, dtype=np.float64)
     flags = np.zeros(X.shape, dtype=bool) if masks is None else np.asarray(masks, dtype=bool)

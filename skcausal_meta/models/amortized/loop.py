@@ -181,6 +181,27 @@ def meta_train(model, family, config: TrainConfig | None = None, out=None, resum
     -------
     list of dict
         The evaluation records of this call.
+
+    Examples
+    --------
+    Two steps, then two more that resume from the training state the first call wrote:
+
+    >>> import tempfile
+    >>> import torch
+    >>> from skcausal_meta.models.amortized import TrainConfig
+    >>> from skcausal_meta.models.amortized.loop import meta_train
+    >>> from skcausal_meta.models.avici.model import AviciModel
+    >>> _ = torch.manual_seed(0)
+    >>> model = AviciModel(dim=16, n_layers=1, n_heads=2)
+    >>> tiny = dict(batch_size=2, n_nodes=[3, 3], n_samples=20, warmup_steps=1, decay="constant", eval_every=2,
+    ...             n_validation_batches=1, seed=0)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     first = meta_train(model, "id", TrainConfig(steps=2, **tiny), out=f"{tmp}/run", device="cpu",
+    ...                        progress=False)
+    ...     rest = meta_train(model, "id", TrainConfig(steps=4, **tiny), out=f"{tmp}/run", device="cpu",
+    ...                       progress=False)
+    >>> [record["step"] for record in first], [record["step"] for record in rest], model.training
+    ([2], [4], False)
     """
     config = TrainConfig() if config is None else config
     device = resolve_device(device)

@@ -58,6 +58,20 @@ class Lamb(torch.optim.Optimizer):
     -----
     The state of each parameter is ``step`` (a float32 CPU scalar tensor, as in Adam),
     ``exp_avg`` and ``exp_avg_sq``, so a state dict saves and restores it exactly.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skcausal_meta.models.amortized.optim import Lamb
+    >>> _ = torch.manual_seed(0)
+    >>> layer = torch.nn.Linear(4, 4)
+    >>> optimizer = Lamb(layer.parameters(), lr=0.01, weight_decay=0.01)
+    >>> before = layer.weight.detach().clone()
+    >>> layer(torch.randn(8, 4)).square().mean().backward()
+    >>> optimizer.step()
+    >>> step = layer.weight.detach() - before
+    >>> round(float(step.norm() / before.norm()), 6)  # each step of a weight matrix is lr times its norm
+    0.01
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0):

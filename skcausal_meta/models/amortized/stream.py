@@ -117,6 +117,13 @@ def held_out_graph_hashes(family, n_nodes, seeds, n_datasets: int, split: str | 
     -----
     A data set's graph depends on the family, split, seed, ``d`` and its index only, not on the
     row counts, so the data sets are drawn with two observational rows (fast).
+
+    Examples
+    --------
+    >>> from skcausal_meta.models.amortized.stream import held_out_graph_hashes
+    >>> hashes = held_out_graph_hashes("id", n_nodes=[5, 10], seeds=[0, 1], n_datasets=10)
+    >>> len(hashes), hashes[:2]  # 40 test graphs, some drawn twice; d is part of the hash
+    (35, ['05ded646e499b707', '079efc9cf7eeea57'])
     """
     n_datasets = check_positive_int(n_datasets, "n_datasets")
     hashes = set()
@@ -133,7 +140,25 @@ def held_out_graph_hashes(family, n_nodes, seeds, n_datasets: int, split: str | 
 
 
 def write_graph_hashes(path, hashes, header: str = "") -> Path:
-    """Write graph hashes one per line (after ``#`` comment lines from ``header``), atomically."""
+    """Write graph hashes one per line (after ``#`` comment lines from ``header``), atomically.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skcausal_meta.models.amortized.stream import held_out_graph_hashes, read_graph_hashes, write_graph_hashes
+    >>> hashes = held_out_graph_hashes("id", n_nodes=[5], seeds=[0], n_datasets=3)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_graph_hashes(Path(tmp) / "test_graphs.txt", hashes, header="id test set, d=5, seed 0")
+    ...     print(path.read_text())
+    ...     print(read_graph_hashes([path]) == set(hashes))
+    # id test set, d=5, seed 0
+    09d700d69f9c6861
+    df0ad08c85a522cd
+    fb88bb1d8ea3de45
+    <BLANKLINE>
+    True
+    """
     path = Path(path)
     comments = "".join(f"# {line}\n" for line in header.splitlines())
     atomic_write_bytes(path, (comments + "".join(f"{h}\n" for h in hashes)).encode())
@@ -151,6 +176,21 @@ def read_graph_hashes(paths) -> frozenset:
     ------
     ValueError
         Naming the file, if an array is not a stack of square matrices or a line is not a hash.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from skcausal_meta.datasets import canonical_graph_hash
+    >>> from skcausal_meta.models.amortized.stream import read_graph_hashes, write_graph_hashes
+    >>> chain = np.array([[0, 1, 0], [0, 0, 1], [0, 0, 0]])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     np.save(Path(tmp) / "graphs.npy", np.stack([chain, chain.T]))  # a stack of held-out graphs
+    ...     _ = write_graph_hashes(Path(tmp) / "more.txt", [canonical_graph_hash(np.zeros((4, 4)))])
+    ...     hashes = read_graph_hashes([Path(tmp) / "graphs.npy", Path(tmp) / "more.txt"])
+    >>> len(hashes), canonical_graph_hash(chain) in hashes
+    (2, True)
     """
     hashes = set()
     for path in map(Path, paths):
