@@ -55,11 +55,39 @@ MetricName = Literal[tuple(METRICS)]  # the names of the pipeline's one metric r
 
 
 class ConfigError(ValueError):
-    """An invalid benchmark configuration (raised before any work is done)."""
+    """An invalid benchmark configuration (raised before any work is done).
+
+    Examples
+    --------
+    Every invalid field is named at once, with the value given:
+
+    >>> from skcausal_meta.pipeline import ConfigError, load_config
+    >>> try:
+    ...     load_config({"name": "tiny", "families": ["id"], "models": [{"name": "empty", "params": {"alpha": 1}}],
+    ...                  "runtime": {"n_jobs": 0}})
+    ... except ConfigError as error:
+    ...     print(error)
+    invalid benchmark config (dict):
+      models.0: unknown parameters ['alpha'] in params of model 'empty'; its parameters are [...] (got ...)
+      runtime.n_jobs: n_jobs must be a positive int or -1 (all cores), got 0 (got 0)
+    """
 
 
 class Config(_Strict):
-    """A whole benchmark (see the module docstring for an example)."""
+    """A whole benchmark (see the module docstring for an example in YAML).
+
+    Examples
+    --------
+    >>> from skcausal_meta.pipeline import Config
+    >>> config = Config(name="tiny", families=["id", {"name": "ood_nodes_small", "n_nodes": 4}],
+    ...                 models=[{"name": "empty"}, {"name": "random_dag", "grid": {"edges_per_node": [0.5, 2.0]}}])
+    >>> [family.name for family in config.families], config.run_dir.as_posix()
+    (['id', 'ood_nodes_small'], 'runs/tiny')
+    >>> [model.parameter_sets() for model in config.models]  # a task per family, data set and parameter set
+    [[{}], [{'edges_per_node': 0.5}, {'edges_per_node': 2.0}]]
+    >>> config.data.n_datasets, config.runtime.n_jobs, config.metrics  # the defaults
+    (5, 1, ['e_shd', 'edge_auroc', 'edge_auprc', 'nil', 'i_nil', 'graph_entropy', 'edge_entropy', 'time'])
+    """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     output_dir: Path | None = None
@@ -165,6 +193,16 @@ def load_config(source) -> Config:
     ------
     ConfigError
         Naming each invalid field, its value and what is allowed (or the file that cannot be read).
+
+    Examples
+    --------
+    >>> from skcausal_meta.pipeline import load_config
+    >>> config = load_config("{name: quick, data: {n_datasets: 2, n_nodes: 5}, families: [id], "
+    ...                      "models: [{name: var_sortnregress}]}")  # a YAML string, path or dict
+    >>> config.data.n_datasets, config.data.n_samples, config.runtime.n_jobs, config.metrics[:3]
+    (2, None, 1, ['e_shd', 'edge_auroc', 'edge_auprc'])
+    >>> load_config(config) is config
+    True
     """
     if isinstance(source, Config):
         return source

@@ -32,7 +32,19 @@ LOCK_FILE = "runner.lock"
 
 
 class RunLockedError(RuntimeError):
-    """Another live runner holds the run folder."""
+    """Another live runner holds the run folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skcausal_meta.pipeline import RunLockedError, run_benchmark
+    >>> from skcausal_meta.pipeline.lock import run_lock
+    >>> with tempfile.TemporaryDirectory() as tmp, run_lock(tmp):  # as if another runner held the folder
+    ...     run_benchmark({"name": "tiny", "families": ["id"], "models": [{"name": "empty"}]}, output_dir=tmp)
+    Traceback (most recent call last):
+    skcausal_meta.pipeline.lock.RunLockedError: run folder '...' is in use by another runner (pid ...);
+    wait for it to finish, or pass wait=True (--wait on the command line) to start after it
+    """
 
 
 def _owner(fd: int) -> str | None:

@@ -228,6 +228,23 @@ def write_plots(tables: dict, families: list[str], models: list[str], distances:
 
     ``tables`` maps each metric to its summary (columns ``family``, ``variant``, ``mean``, ``se``,
     ``n``); ``distances`` is the run's distances record, or an empty dict.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from skcausal_meta.pipeline.plots import write_plots
+    >>> table = pd.DataFrame({"family": ["id", "id", "ood", "ood"], "variant": ["a", "b", "a", "b"],
+    ...                       "mean": [0.9, 0.8, 0.6, 0.7], "se": [0.01] * 4, "n": [5] * 4})
+    >>> distances = {"reference": "id", "families": {"id": {"mmd": 0.0}, "ood": {"mmd": 0.3}}}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     with_distances = write_plots({"edge_auroc": table}, ["id", "ood"], ["a", "b"], distances, tmp)
+    ...     without = write_plots({"edge_auroc": table}, ["id", "ood"], ["a", "b"], {}, tmp)
+    >>> [path.name for path in with_distances]
+    ['edge_auroc_by_family.png', 'edge_auroc_heatmap.png', 'edge_auroc_vs_distance.png',
+     'edge_auroc_degradation.png']
+    >>> [path.name for path in without]
+    ['edge_auroc_by_family.png', 'edge_auroc_heatmap.png']
     """
     try:
         import matplotlib
