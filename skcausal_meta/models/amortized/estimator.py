@@ -41,6 +41,25 @@ class AmortizedEstimator(BaseCausalEstimator):
     Subclasses set ``_network_class`` (a network following the contract of
     ``skcausal_meta.models.amortized.loop``) and ``_default_checkpoint`` (the shipped name
     used when ``checkpoint=None``), and take a ``checkpoint`` parameter.
+
+    Examples
+    --------
+    ``AviciEstimator`` and ``BCNPEstimator`` are amortized: ``meta_fit`` trains a network (here a
+    tiny one, for four steps) that later calls of ``fit`` use in place of the shipped checkpoint.
+
+    >>> from skcausal_meta import AviciEstimator, make_scm_family
+    >>> from skcausal_meta.models.amortized import AmortizedEstimator
+    >>> est = AviciEstimator(n_graphs=10, random_state=0, device="cpu")
+    >>> isinstance(est, AmortizedEstimator)
+    True
+    >>> _ = est.meta_fit("id", steps=4, batch_size=2, n_nodes=[3, 3], n_samples=20, warmup_steps=1,
+    ...                  eval_every=2, n_validation_batches=1, progress=False,
+    ...                  model_config={"dim": 16, "n_layers": 1, "n_heads": 2})
+    >>> [record["step"] for record in est.meta_history_], est.checkpoint
+    ([2, 4], None)
+    >>> X, interventions, _ = make_scm_family("id", n_datasets=1, n_nodes=3, n_samples=30, random_state=0)
+    >>> est.fit(X[0], interventions=interventions[0]).edge_probs_.shape
+    (3, 3)
     """
 
     _trainable = True
