@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import inspect
 import pkgutil
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,7 +27,6 @@ OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 _EXTRAS = {
     "skcausal_meta.models.baselines.classical": [("causallearn", "baselines")],
     "skcausal_meta.pipeline.plots": [("matplotlib", "plot")],
-    "skcausal_meta.pipeline.runner": [("distributed", "dask"), ("ray", "ray")],
     "skcausal_meta.pipeline.tracking": [("mlflow", "mlflow")],
 }
 # top-level import name -> extra, for a module that cannot even be imported without it
@@ -80,8 +82,46 @@ def test_doctests(module_name):
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in {module_name}"
 
 
+_API_REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "api.rst"
+
+
+def _resolve(module_name: str, dotted: str):
+    """The object ``module_name.dotted``, where ``dotted`` may start with submodules."""
+    parts = dotted.split(".")
+    for k in range(len(parts), 0, -1):  # the longest importable module prefix first
+        try:
+            obj = importlib.import_module(".".join([module_name, *parts[: k - 1]]))
+        except ModuleNotFoundError:
+            continue
+        for part in parts[k - 1:]:
+            obj = getattr(obj, part)
+        return obj
+    raise LookupError(f"{module_name}.{dotted} named in docs/api.rst does not exist")
+
+
+def _documented_objects():
+    """``(qualified name, object)`` of every function and class the API reference documents
+    (``autosummary`` entries and ``autoclass``/``autofunction`` directives under the current
+    module). Modules and data (``autodata``) are left out: they have no signature to show."""
+    out, module = [], None
+    for line in _API_REFERENCE.read_text().splitlines():
+        directive = re.match(r"\.\. (?:current)?module:: (\S+)", line.strip())
+        if directive:
+            module = directive.group(1)
+            continue
+        auto = re.match(r"\.\. auto(?:class|function):: (\S+)", line.strip())
+        entry = re.match(r"^   ([A-Za-z_][\w.]*)$", line)
+        name = auto.group(1) if auto else entry.group(1) if entry and module else None
+        if name:
+            obj = _resolve(module, name)
+            if inspect.isclass(obj) or inspect.isfunction(obj):
+                out.append((f"{module}.{name}", obj))
+    return out
+
+
 def _public_objects():
-    """``(qualified name, object whose docstring documents it)`` for both ``__all__`` lists."""
+    """``(qualified name, object whose docstring documents it)``: both ``__all__`` lists and
+    every function and class of the API reference."""
     out = []
     for module in (skcausal_meta, skcausal_meta.metrics):
         for name in module.__all__:
@@ -89,7 +129,7 @@ def _public_objects():
             if name == "GRAPH_METRICS":  # a dict has no docstring of its own: its module documents it
                 obj = importlib.import_module("skcausal_meta.metrics.scorers")
             out.append((f"{module.__name__}.{name}", obj))
-    return out
+    return out + _documented_objects()
 
 
 def _has_examples(obj) -> bool:
@@ -100,8 +140,15 @@ def _has_examples(obj) -> bool:
     ) and ">>>" in doc
 
 
+def test_the_api_reference_is_read():
+    # a change of api.rst's layout must not silently empty the list checked below
+    names = {name for name, _ in _documented_objects()}
+    assert len(names) > 100
+    assert {"skcausal_meta.datasets.ErdosRenyi", "skcausal_meta.pipeline.run_benchmark",
+            "skcausal_meta.models.amortized.optim.Lamb"} <= names
+
+
 def test_every_public_object_has_examples():
-    # 10 of the 40 had one when this test was added (issue "Everyday use"); now all do
     objects = _public_objects()
     missing = [name for name, obj in objects if not _has_examples(obj)]
     assert not missing, (
