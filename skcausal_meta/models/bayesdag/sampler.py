@@ -5,7 +5,10 @@ allowed when ``p_i > p_j``) and a binary matrix ``W`` selects the edges. ``Step(
 computed as ``P L P^T`` with ``L`` strictly lower triangular and ``P`` the permutation that sorts
 ``p``: the Hungarian assignment of ``p o^T`` (``o = o_scale (1, ..., d)``) in the forward pass, with
 the gradient of the Sinkhorn relaxation ``S(p o^T / t)`` (straight-through). Every graph is
-therefore a DAG.
+therefore a DAG. The relaxation is iterated to its fixed point and differentiated there
+implicitly (:func:`~skcausal_meta.models.components.sinkhorn.log_sinkhorn_fixed_point`); each
+chain's column scalings are kept from one step to the next as the start of the next iteration
+(``p`` moves little per step, so few rounds reach the tolerance again).
 
 * ``p`` and the mechanism parameters ``theta`` of each chain are sampled by preconditioned
   SG-HMC (an RMSProp preconditioner ``M^{-1}``, friction ``a``, step ``eta``):
@@ -50,7 +53,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..components.permutation import log_sinkhorn, rank_permutation, straight_through
+from ..components.permutation import rank_permutation, straight_through
+from ..components.sinkhorn import log_sinkhorn_fixed_point
 from .anm import anm_log_likelihood, init_mlp, refit_nodes, toggle_gains
 from .sghmc import SGHMC, check_bounded
 
@@ -80,7 +84,7 @@ class BayesDAGSampler:
     o_scale, sinkhorn_temperature, w_temperature, p_std = 10.0, 0.2, 0.2, 0.1
     # Sinkhorn runs until every row sums to 1 within ``sinkhorn_tol`` (as the authors' code does);
     # a fixed small number of rounds is far from converged once the potentials spread out.
-    sinkhorn_tol, sinkhorn_max_iters, sinkhorn_chunk = 1e-3, 300, 10
+    sinkhorn_tol, sinkhorn_max_iters = 1e-3, 300
     # q(W | p) starts dense (logit 5 for every edge) and its regression targets are clipped to
     # +-20 (probabilities within 2e-9 of 0 or 1 are as good as certain); the toggled likelihoods
     # are computed in chunks of at most this many elements (1 MiB in float32: the temporaries
@@ -112,6 +116,9 @@ class BayesDAGSampler:
         self.adam = torch.optim.Adam([*self.phi, self.log_scale], lr=0.005, fused=True)
         idx = torch.arange(d, device=X.device)
         self.lower = (idx[:, None] > idx[None, :]).to(X.dtype)
+        # per-chain column log scalings of the last Sinkhorn fixed point (the next one's warm
+        # start; a swap move exchanges nodes, i.e. rows, and leaves them valid) and the rounds run
+        self.sinkhorn_potentials, self.sinkhorn_rounds = None, 0
 
     def edge_logits(self, p):
         """Logits ``(C, d, d)`` of ``q_phi(W | p)``."""
@@ -134,8 +141,15 @@ class BayesDAGSampler:
 
     def _sinkhorn(self, log_alpha):
         """Doubly stochastic ``S(exp(log_alpha))``, iterated to ``sinkhorn_tol`` (at most
-        ``sinkhorn_max_iters`` rounds); differentiable through the rounds it ran."""
-        return log_sinkhorn(log_alpha, self.sinkhorn_max_iters, self.sinkhorn_tol, self.sinkhorn_chunk).exp()
+        ``sinkhorn_max_iters`` rounds) from the previous call's scalings; differentiable (at the
+        fixed point). Counts the rounds in ``sinkhorn_rounds``."""
+        init = self.sinkhorn_potentials
+        if init is not None and init.shape != log_alpha.shape[:-1]:
+            init = None  # another batch of potentials than the chains' (a direct call)
+        fixed = log_sinkhorn_fixed_point(log_alpha, self.sinkhorn_tol, self.sinkhorn_max_iters, init=init)
+        self.sinkhorn_potentials = fixed.potentials
+        self.sinkhorn_rounds += fixed.n_rounds
+        return fixed.log_p.exp()
 
     def _sample_w(self, logits):
         u = torch.rand(logits.shape, generator=self.generator, dtype=logits.dtype, device=logits.device)
