@@ -24,7 +24,6 @@ __all__ = [
     "check_interventions",
     "check_positive_int",
     "check_positive_float",
-    "check_verbose",
     "is_dag",
     "kahn_order",
     "parse_yaml",
@@ -73,13 +72,6 @@ def check_positive_float(value, name: str, *, inclusive: bool = False, maximum: 
         bounds = (">= 0" if inclusive else "> 0") + ("" if maximum is None else f" and <= {maximum:g}")
         raise ValueError(f"{name} must be a finite float {bounds}, got {value!r}")
     return float(value)
-
-
-def check_verbose(value) -> bool:
-    """Return whether ``verbose`` asks for progress output (a bool or an int >= 0, as in scikit-learn)."""
-    if not isinstance(value, (bool, np.bool_, numbers.Integral)) or value < 0:
-        raise ValueError(f"verbose must be a bool or an int >= 0, got {value!r}")
-    return bool(value)
 
 
 def kahn_order(d: int, parent: list[int], child: list[int]) -> list[int] | None:

@@ -11,6 +11,7 @@ from scipy.stats import norm
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skcausal_meta.models.plugin_likelihood import PluginLikelihood
 from skcausal_meta.models.base import BaseCausalEstimator
@@ -259,12 +260,17 @@ def test_score_rejects_bad_sample_weight(weights):
 
 
 def test_fit_rejects_an_unknown_device_for_every_model():
-    with pytest.raises(ValueError, match="device"):
+    with pytest.raises(InvalidParameterError, match="The 'device' parameter of _FixedGraphEstimator must be 'auto', "
+                                                    "a device name .* Got 'foo' instead"):
         _FixedGraphEstimator(device="foo").fit(_data())
+    if not torch.cuda.is_available():  # a device torch names but this machine lacks
+        with pytest.raises(ValueError, match="device='cuda' was requested but no CUDA device is available"):
+            _FixedGraphEstimator(device="cuda").fit(_data())
 
 
 def test_fit_rejects_bad_standardize():
-    with pytest.raises(ValueError, match="standardize"):
+    with pytest.raises(InvalidParameterError, match="The 'standardize' parameter of _FixedGraphEstimator must be an "
+                                                    "instance of 'bool' or an instance of 'numpy.bool'. Got 'yes'"):
         _FixedGraphEstimator(standardize="yes").fit(_data())
 
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skcausal_meta import metrics as M
@@ -198,21 +199,31 @@ def test_missing_causallearn_names_the_extra(cls, monkeypatch):
         cls().fit(_collider(n=50))
 
 
+def _refused(estimator, name, accepted, got):
+    """The message of scikit-learn's InvalidParameterError as a regex (``accepted``, ``got``: regexes)."""
+    return rf"^The '{name}' parameter of {estimator} must be {accepted}\. Got {got} instead\.$"
+
+
 @pytest.mark.parametrize(
     "est, message",
     [
-        (PCEstimator(alpha=1.5), "alpha must be"),
-        (PCEstimator(indep_test="t"), "indep_test must be"),
-        (PCEstimator(n_bootstrap=-1), "n_bootstrap must be"),
-        (GESEstimator(n_extensions=0), "n_extensions must be"),
-        (GESEstimator(score_func="bdeu"), "score_func must be"),
-        (GESEstimator(max_parents=0), "max_parents must be"),
-        (RandomDAGEstimator(edges_per_node=-1.0), "edges_per_node must be"),
-        (RandomDAGEstimator(n_graphs=0), "n_graphs must be"),
+        (PCEstimator(alpha=1.5), _refused("PCEstimator", "alpha", r"a float in the range \(0\.0, 1\.0\)", "1.5")),
+        (PCEstimator(indep_test="t"), _refused("PCEstimator", "indep_test", "a str among {.*'fisherz'.*}", "'t'")),
+        (PCEstimator(n_bootstrap=-1), _refused("PCEstimator", "n_bootstrap", r"an int in the range \[0, inf\)", "-1")),
+        (GESEstimator(n_extensions=0),
+         _refused("GESEstimator", "n_extensions", r"an int in the range \[1, inf\)", "0")),
+        (GESEstimator(score_func="bdeu"),
+         _refused("GESEstimator", "score_func", "a str among {.*'local_score_BIC'.*}", "'bdeu'")),
+        (GESEstimator(max_parents=0),
+         _refused("GESEstimator", "max_parents", r"an int in the range \[1, inf\) or None", "0")),
+        (RandomDAGEstimator(edges_per_node=-1.0),
+         _refused("RandomDAGEstimator", "edges_per_node", r"a float in the range \[0\.0, inf\)", "-1.0")),
+        (RandomDAGEstimator(n_graphs=0),
+         _refused("RandomDAGEstimator", "n_graphs", r"an int in the range \[1, inf\)", "0")),
     ],
 )
 def test_bad_parameters(est, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InvalidParameterError, match=message):
         est.fit(_collider(n=50))
 
 
@@ -380,7 +391,8 @@ def test_sortnregress_needs_more_rows_than_columns():
 
 @pytest.mark.parametrize("alpha", [0.0, 1.0, "0.1", True])
 def test_dependence_bad_alpha(alpha):
-    with pytest.raises(ValueError, match="alpha must be"):
+    accepted = r"a float in the range \(0\.0, 1\.0\)"
+    with pytest.raises(InvalidParameterError, match=_refused("CorrelationEstimator", "alpha", accepted, repr(alpha))):
         CorrelationEstimator(alpha=alpha).fit(_collider(n=50))
 
 

@@ -5,6 +5,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skcausal_meta.metrics import e_shd
 from skcausal_meta.models.devices import torch_generator
@@ -274,27 +275,42 @@ def test_batch_size_of_n_or_more_uses_every_row():
     np.testing.assert_array_equal(full.graphs_, BayesDAGEstimator(batch_size=500, **params).fit(X).graphs_)
 
 
+def _refused(name, accepted, got):
+    """The message of scikit-learn's InvalidParameterError as a regex (``accepted``, ``got``: regexes)."""
+    return rf"^The '{name}' parameter of BayesDAGEstimator must be {accepted}\. Got {got} instead\.$"
+
+
+BURN_IN = r"a float in the range \[0\.0, 1\.0\)"
+FRICTION = r"a float in the range \(0\.0, 1\.0\]"
+POSITIVE_INT_OR_NONE = r"an int in the range \[1, inf\) or None"
+
+
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"mechanism": "spline"}, "mechanism"),
-        ({"n_chains": 0}, "n_chains"),
-        ({"burn_in": 1.0}, "burn_in"),
-        ({"burn_in": False}, "burn_in must be a float"),
-        ({"thinning": 500, "n_steps": 600}, "thinning"),
-        ({"friction": 2.0}, "friction"),
-        ({"lambda_sparse": -1.0}, "lambda_sparse"),
-        ({"lambda_sparse": float("nan")}, "lambda_sparse must be a finite float >= 0, got nan"),
-        ({"learning_rate": float("inf")}, "learning_rate must be a finite float > 0, got inf"),
-        ({"friction": True}, "friction must be a finite float > 0 and <= 1, got True"),
-        ({"hidden_layers": ()}, "hidden_layers"),
-        ({"batch_size": 0}, "batch_size"),
-        ({"swap_every": 0}, "swap_every"),
+        ({"mechanism": "spline"}, _refused("mechanism", "a str among {.*'linear'.*}", "'spline'")),
+        ({"n_chains": 0}, _refused("n_chains", r"an int in the range \[1, inf\)", "0")),
+        ({"burn_in": 1.0}, _refused("burn_in", BURN_IN, "1.0")),
+        ({"burn_in": False}, _refused("burn_in", BURN_IN, "False")),
+        ({"friction": 2.0}, _refused("friction", FRICTION, "2.0")),
+        ({"lambda_sparse": -1.0}, _refused("lambda_sparse", r"a float in the range \[0\.0, inf\) or None", "-1.0")),
+        ({"lambda_sparse": float("nan")}, _refused("lambda_sparse", r"a float in the range \[0\.0, inf\) or None",
+                                                   "nan")),
+        ({"learning_rate": float("inf")}, _refused("learning_rate", r"a float in the range \(0\.0, inf\)", "inf")),
+        ({"friction": True}, _refused("friction", FRICTION, "True")),
+        ({"hidden_layers": ()}, _refused("hidden_layers", "a non-empty tuple or list of ints >= 1", r"\(\)")),
+        ({"batch_size": 0}, _refused("batch_size", POSITIVE_INT_OR_NONE, "0")),
+        ({"swap_every": 0}, _refused("swap_every", POSITIVE_INT_OR_NONE, "0")),
     ],
 )
 def test_bad_parameters_raise(params, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InvalidParameterError, match=match):
         BayesDAGEstimator(**params).fit(_nonlinear_data(20))
+
+
+def test_too_few_steps_after_burn_in_for_one_sample_is_refused():
+    with pytest.raises(ValueError, match=r"n_steps=600 with burn_in=0.5 leaves fewer than thinning=500 steps"):
+        BayesDAGEstimator(thinning=500, n_steps=600).fit(_nonlinear_data(20))
 
 
 @pytest.mark.parametrize("mechanism", ["nonlinear", "linear"])

@@ -306,7 +306,8 @@ def test_estimator_bad_checkpoints(tmp_path, checkpoint):
     (tmp_path / "other.safetensors").write_bytes(data)
     with pytest.raises(ValueError, match="other.json"):
         BCNPEstimator(checkpoint=tmp_path / "other", device="cpu").fit(X)
-    with pytest.raises(ValueError, match="n_graphs"):
+    with pytest.raises(ValueError, match=r"The 'n_graphs' parameter of BCNPEstimator must be an int in the range "
+                                         r"\[1, inf\). Got 0 instead"):
         BCNPEstimator(checkpoint=checkpoint, n_graphs=0, device="cpu").fit(X)
 
 

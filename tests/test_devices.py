@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skcausal_meta import AviciEstimator, BayesDAGEstimator, DibsEstimator
 from skcausal_meta.models.devices import SMALL_WORK, intra_op_threads, reuse_freed_memory, torch_threads
@@ -81,10 +82,11 @@ def test_fit_uses_one_thread_on_small_work_and_restores_the_setting(make, monkey
                                atol=1e-6)
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.5, "2"])
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
 def test_bad_n_threads_is_refused_by_name(bad):
     X = np.random.default_rng(0).standard_normal((40, 3))
-    with pytest.raises((ValueError, TypeError), match="n_threads"):
+    with pytest.raises(InvalidParameterError, match=rf"The 'n_threads' parameter of BayesDAGEstimator must be an int "
+                                                    rf"in the range \[1, inf\) or None. Got {bad!r} instead"):
         BayesDAGEstimator(n_steps=20, thinning=5, n_threads=bad).fit(X)
 
 

@@ -9,10 +9,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import multivariate_t, norm
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skcausal_meta._validation import is_dag
 from skcausal_meta.models.dibs import DibsEstimator
 from skcausal_meta.models.dibs.models import log_graph_prior
+from skcausal_meta.models.dibs.weights import particle_posterior
 from skcausal_meta.models.bge import BGe
 from skcausal_meta.models.likelihoods import linear_gaussian_log_likelihood, mlp_forward
 
@@ -221,25 +223,33 @@ def test_interventions_orient_the_edge():
     assert probs[0, 1] > 0.9
 
 
+def _refused(name, accepted, got):
+    """The message of scikit-learn's InvalidParameterError as a regex (``accepted``, ``got``: regexes)."""
+    return rf"^The '{name}' parameter of DibsEstimator must be {accepted}\. Got {got} instead\.$"
+
+
+POSITIVE_OR_NONE = r"a float in the range \(0\.0, inf\) or None"
+
+
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"preset": "fast"}, "preset"),
-        ({"n_particles": 0}, "n_particles"),
-        ({"learning_rate": -1.0}, "learning_rate"),
-        ({"grad_estimator": "magic"}, "grad_estimator"),
-        ({"graph_prior": "tree"}, "graph_prior"),
-        ({"posterior": "map"}, "posterior"),
-        ({"hidden_layers": (0,)}, "hidden_layers"),
-        ({"beta_linear": -1.0}, "beta_linear"),
-        ({"tau": float("inf")}, "tau must be a finite float > 0, got inf"),
-        ({"kernel_bandwidth": float("nan")}, "kernel_bandwidth must be a finite float"),
-        ({"kernel_bandwidth": True}, "kernel_bandwidth must be a finite float > 0, got True"),
-        ({"edges_per_node": float("inf")}, "edges_per_node"),
+        ({"preset": "fast"}, _refused("preset", "a str among {.*'marginal'.*}", "'fast'")),
+        ({"n_particles": 0}, _refused("n_particles", r"an int in the range \[1, inf\) or None", "0")),
+        ({"learning_rate": -1.0}, _refused("learning_rate", POSITIVE_OR_NONE, "-1.0")),
+        ({"grad_estimator": "magic"}, _refused("grad_estimator", "a str among {.*'reparam'.*} or None", "'magic'")),
+        ({"graph_prior": "tree"}, _refused("graph_prior", "a str among {.*'sf'.*}", "'tree'")),
+        ({"posterior": "map"}, _refused("posterior", "a str among {.*'empirical'.*}", "'map'")),
+        ({"hidden_layers": (0,)}, _refused("hidden_layers", "a tuple or list of ints >= 1 or None", r"\(0,\)")),
+        ({"beta_linear": -1.0}, _refused("beta_linear", r"a float in the range \[0\.0, inf\) or None", "-1.0")),
+        ({"tau": float("inf")}, _refused("tau", POSITIVE_OR_NONE, "inf")),
+        ({"kernel_bandwidth": float("nan")}, _refused("kernel_bandwidth", POSITIVE_OR_NONE, "nan")),
+        ({"kernel_bandwidth": True}, _refused("kernel_bandwidth", POSITIVE_OR_NONE, "True")),
+        ({"edges_per_node": float("inf")}, _refused("edges_per_node", r"a float in the range \(0\.0, inf\)", "inf")),
     ],
 )
 def test_bad_parameters_raise(params, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InvalidParameterError, match=match):
         DibsEstimator(**params).fit(_chain_data(20))
 
 
@@ -276,9 +286,12 @@ def test_cuda_matches_cpu_quality():
 def test_empirical_posterior_gives_cyclic_particles_no_weight():
     """Their likelihood is no density (it would bias score and NIL); the authors' metrics drop them."""
     cyclic = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]])
-    est = DibsEstimator(posterior="empirical")
-    est._set_posterior(torch.tensor(np.stack([CHAIN, cyclic, CHAIN.T])), None, None, {"likelihood": "bge"})
-    np.testing.assert_allclose(np.exp(est.log_weights_), [0.5, 0.0, 0.5])
+    graphs, particle, log_weights = particle_posterior(
+        torch.tensor(np.stack([CHAIN, cyclic, CHAIN.T])), None, None, {"likelihood": "bge"}, "empirical")
+    np.testing.assert_allclose(np.exp(log_weights), [0.5, 0.0, 0.5])
+    np.testing.assert_array_equal(particle, [0, 1, 2])
+    np.testing.assert_array_equal(graphs[1], cyclic)
     with pytest.warns(RuntimeWarning, match="every particle graph is cyclic; giving them equal weights"):
-        est._set_posterior(torch.tensor(np.stack([cyclic, cyclic])), None, None, {"likelihood": "bge"})
-    np.testing.assert_allclose(np.exp(est.log_weights_), [0.5, 0.5])
+        _, _, log_weights = particle_posterior(torch.tensor(np.stack([cyclic, cyclic])), None, None,
+                                               {"likelihood": "bge"}, "empirical")
+    np.testing.assert_allclose(np.exp(log_weights), [0.5, 0.5])

@@ -159,7 +159,9 @@ def test_crashing_task_is_recorded_and_the_run_goes_on(tmp_path, cache):
     assert (summary.n_tasks, summary.n_failed) == (4, 2)
     results = pd.read_csv(tmp_path / "results.csv")
     failed = results[results["status"] == "error"]
-    assert len(failed) == 2 and failed["error"].str.contains("preset must be one of").all()
+    refused = "InvalidParameterError: The 'preset' parameter of DibsEstimator must be a str among"
+    assert len(failed) == 2 and failed["error"].str.contains(refused, regex=False).all()
+    assert failed["error"].str.contains("Got 'no-such-preset' instead", regex=False).all()
     assert results.loc[results["status"] == "ok", "e_shd"].notna().all()
     report = (tmp_path / "report.md").read_text()
     assert "4 tasks: 2 finished, 2 failed" in report and "## Failed tasks" in report

@@ -7,6 +7,7 @@ from scipy.stats import multivariate_normal
 from sklearn.exceptions import NotFittedError
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.linear_model import LinearRegression
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skcausal_meta.metrics import i_nil, nil
 from skcausal_meta.models.plugin_likelihood import PluginLikelihood
@@ -165,11 +166,12 @@ def test_bad_input():
         PluginLikelihood().fit(GRAPH, X)
     with pytest.raises(ValueError, match="X_train contains NaN"):
         PluginLikelihood().fit(np.zeros((2, 2)), np.where(np.eye(10, 2) == 1, np.nan, X))
-    with pytest.raises(ValueError, match="regressor must be 'ols'"):
+    must = "parameter of PluginLikelihood must be"
+    with pytest.raises(InvalidParameterError, match=f"'regressor' {must} a str among {{'ols'}} .* Got 'kernel'"):
         PluginLikelihood(regressor="kernel").fit(np.zeros((2, 2)), X)
-    with pytest.raises(ValueError, match="regressor must be 'ols' or an object"):
+    with pytest.raises(InvalidParameterError, match=f"'regressor' {must} .*implementing 'fit' and 'predict'. Got 3"):
         PluginLikelihood(regressor=3).fit(np.zeros((2, 2)), X)
-    with pytest.raises(ValueError, match="min_variance must be a positive float"):
+    with pytest.raises(InvalidParameterError, match=rf"'min_variance' {must} a float in the range \(0.0, inf\). Got 0 "):
         PluginLikelihood(min_variance=0).fit(np.zeros((2, 2)), X)
     with pytest.raises(NotFittedError, match="not fitted"):
         PluginLikelihood().log_likelihood(X)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skcausal_meta._validation import read_json
 from skcausal_meta.datasets import DatasetSpec
@@ -129,8 +130,8 @@ BAD_INPUTS = [
     ("11-config-YML-path", lambda p: load_config("cfg.YML"), ConfigError, r"config file 'cfg.YML' does not exist"),
     ("11-posterior-load-non-npz", lambda p: GraphPosterior.load(_non_npz(p)), ValueError,
      r"posterior.npz' is not a GraphPosterior file \(an .npz archive"),
-    ("11-random-state-minus-one", lambda p: _IgnoresSeed(random_state=-1).fit(X), ValueError,
-     r"random_state must be a non-negative int, got -1"),
+    ("11-random-state-minus-one", lambda p: _IgnoresSeed(random_state=-1).fit(X), InvalidParameterError,
+     r"The 'random_state' parameter of _IgnoresSeed must be None, an int in the range \[0, inf\).* Got -1 instead"),
     ("12-dibs-d50-defaults", lambda p: _d50_fit(), UserWarning, r"d=50 nodes .* estimated to take about \d+ minutes"),
     ("12-n-jobs-above-cores", _n_jobs_above_cores, UserWarning, r"runtime.n_jobs=\d+ is more than the \d+ CPU cores"),
 ]

@@ -23,27 +23,26 @@ Subclasses implement three hooks, all on standardised numpy data:
 Optional: ``_min_samples()`` (smallest ``n`` the model accepts, and why), ``_sample_graphs(n, rng)``,
 ``infer_mechanism_posterior()``, and the class attribute ``_trainable`` (True for models that
 need meta-training before use).
+
+The data checks are in ``_inputs.py``; ``score`` and the default ``_log_likelihood`` in
+``_scoring.py``; the constraints of the parameter tables in ``_constraints.py``.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 from sklearn.utils._tags import Tags
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .plugin_likelihood import PluginLikelihood
+from ._constraints import RANDOM_STATE, Devices
+from ._inputs import column_scales, validate_input
+from ._scoring import HeldOutScoreMixin
 from .posterior import GraphPosterior
-from .._validation import (
-    check_interventions,
-    check_positive_int,
-    check_random_state,
-)
+from .._validation import check_positive_int, check_random_state
 
 if TYPE_CHECKING:
     from typing import Self
@@ -62,11 +61,15 @@ class CausalTags(Tags):
     trainable: bool = False
 
 
-class BaseCausalEstimator(BaseEstimator):
+class BaseCausalEstimator(HeldOutScoreMixin, BaseEstimator):
     """Base class of every causal-discovery estimator (fit data, return a graph posterior).
 
     Subclasses must accept the constructor parameters ``standardize`` (bool), ``device`` and
-    ``random_state`` and implement the hooks described in the module docstring.
+    ``random_state``, declare what their other parameters accept in ``_parameter_constraints``
+    (``{**BaseCausalEstimator._parameter_constraints, "n_steps": [Interval(Integral, 1, None,
+    closed="left")], ...}``) and implement the hooks described in the module docstring. ``fit``
+    checks the table first: a bad value raises scikit-learn's ``InvalidParameterError`` (a
+    ``ValueError``) naming the parameter and the value.
 
     Data are z-scored per column before inference when ``standardize=True`` (the default):
     simulated additive-noise data are often *varsortable* (marginal variance grows along the
@@ -142,6 +145,11 @@ class BaseCausalEstimator(BaseEstimator):
     """
 
     _trainable = False
+    _parameter_constraints: ClassVar[dict] = {
+        "standardize": ["boolean"],
+        "device": [Devices()],
+        "random_state": RANDOM_STATE,
+    }
 
     def __sklearn_is_fitted__(self) -> bool:
         # fitted by fit(), not by meta_fit(), whose meta_history_ also ends in "_"
@@ -171,16 +179,6 @@ class BaseCausalEstimator(BaseEstimator):
     def _sample_graphs(self, n, rng) -> np.ndarray:
         return self._posterior(None, rng).sample(n, random_state=rng)
 
-    def _log_likelihood(self, X, mask):
-        posterior = self._posterior(None, check_random_state(self.random_state))
-        likelihood = PluginLikelihood().fit(self._plugin_graphs(posterior), self._train_X_, self._train_mask_)
-        return likelihood.log_likelihood(X, mask), posterior.log_weights
-
-    def _plugin_graphs(self, posterior) -> np.ndarray:
-        """The DAGs whose plug-in mechanisms make the default likelihood (the posterior's samples;
-        models whose samples may be cyclic override this to project them onto DAGs)."""
-        return posterior.samples
-
     # ------------------------------------------------------------------ helpers
     def _device(self):
         """The ``torch.device`` of ``self.device`` (torch is imported only by models that use it)."""
@@ -194,22 +192,8 @@ class BaseCausalEstimator(BaseEstimator):
         (:func:`~skcausal_meta.models.devices.reuse_freed_memory`)."""
         from .devices import intra_op_threads, reuse_freed_memory, torch_threads
 
-        if self.n_threads is not None:
-            check_positive_int(self.n_threads, "n_threads")
         reuse_freed_memory()
         return torch_threads(intra_op_threads(self.n_threads, work))
-
-    def _validate(self, X, interventions, reset: bool):
-        X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_min_features=2 if reset else 1)
-        if reset:
-            minimum, reason = self._min_samples()
-            if X.shape[0] < minimum:
-                raise ValueError(
-                    f"n_samples={X.shape[0]} is too few: {type(self).__name__} needs at least "
-                    f"{minimum} rows ({reason})"
-                )
-        mask = check_interventions(interventions, X.shape[0], X.shape[1])
-        return X, mask
 
     def _node_names(self):
         names = getattr(self, "feature_names_in_", None)
@@ -232,7 +216,14 @@ class BaseCausalEstimator(BaseEstimator):
         -------
         self : object
             A fit that raises leaves the estimator as it was before the call.
+
+        Raises
+        ------
+        ValueError
+            scikit-learn's ``InvalidParameterError`` (also a ``TypeError``), before any work, naming
+            the constructor parameter whose value ``_parameter_constraints`` does not accept.
         """
+        self._validate_params()
         before = dict(self.__dict__)
         try:
             self._fit_data(X, interventions)
@@ -244,18 +235,9 @@ class BaseCausalEstimator(BaseEstimator):
 
     def _fit_data(self, X, interventions):
         if not (isinstance(self.device, str) and self.device in ("auto", "cpu")):
-            self._device()  # an unknown device is an error for every model, those that run on the CPU too
-        check_random_state(self.random_state)  # refused now, not first at predict, by every model
-        X, mask = self._validate(X, interventions, reset=True)
-        with np.errstate(over="ignore"):  # an overflowing variance is reported below
-            std = X.std(axis=0)
-        for kind, bad in (("constant", std == 0), ("too large to standardise", ~np.isfinite(std))):
-            if bad.any():
-                j = int(np.flatnonzero(bad)[0])
-                name = self.feature_names_in_[j] if hasattr(self, "feature_names_in_") else j
-                raise ValueError(f"X column {name!r} (index {j}) is {kind}; every node must vary finitely")
-        if not isinstance(self.standardize, (bool, np.bool_)):
-            raise ValueError(f"standardize must be True or False, got {self.standardize!r}")
+            self._device()  # a device this machine lacks (CUDA) is an error for every model, CPU-only ones too
+        X, mask = validate_input(self, X, interventions, reset=True)
+        std = column_scales(X, getattr(self, "feature_names_in_", None))
         self.mean_ = X.mean(axis=0) if self.standardize else np.zeros(X.shape[1])
         self.scale_ = std if self.standardize else np.ones(X.shape[1])
         Z = (X - self.mean_) / self.scale_
@@ -287,66 +269,6 @@ class BaseCausalEstimator(BaseEstimator):
         check_is_fitted(self)
         n = check_positive_int(n, "n")
         return self._sample_graphs(n, check_random_state(random_state))
-
-    def score(
-        self,
-        X: ArrayLike,
-        y: None = None,
-        interventions: ArrayLike | None = None,
-        sample_weight: ArrayLike | None = None,
-    ) -> float:
-        """Mean held-out log predictive density per row (higher is better).
-
-        ``(1/n) sum_r log sum_k w_k p(x_r | G_k, theta_k)`` with the model's own likelihood,
-        mixed over posterior samples by log-sum-exp; intervened nodes' terms are dropped.
-        ``sample_weight`` turns the mean into a weighted mean (and lets
-        :meth:`~sklearn.pipeline.Pipeline.score` forward its argument of that name).
-
-        Parameters
-        ----------
-        X : array-like of shape (n, d)
-        y : None
-            Ignored.
-        interventions : array-like of shape (n, d), dtype bool, default=None
-            Intervention mask of the rows of ``X``; ``None`` means every row is observational,
-            and warns when the estimator was fitted with interventional rows (the sign of a mask
-            dropped by cross-validation without metadata routing).
-        sample_weight : array-like of shape (n,), default=None
-            Non-negative row weights.
-
-        Returns
-        -------
-        score : float
-        """
-        check_is_fitted(self)
-        if interventions is None and self._train_mask_.any():
-            warnings.warn(
-                f"{type(self).__name__} was fitted with an intervention mask but score() got none, so every "
-                "row is scored as observational. In cross-validation (cross_val_score, GridSearchCV) the mask "
-                "reaches score() only through scikit-learn metadata routing: "
-                "sklearn.set_config(enable_metadata_routing=True) and "
-                "est.set_fit_request(interventions=True).set_score_request(interventions=True), then pass "
-                "params={'interventions': mask}. Pass an all-False mask to score observational rows silently.",
-                UserWarning, stacklevel=2,
-            )
-        X, mask = self._validate(X, interventions, reset=False)
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=np.float64)
-            if (sample_weight.shape != (X.shape[0],) or not np.isfinite(sample_weight).all()
-                    or (sample_weight < 0).any() or not sample_weight.sum() > 0):
-                raise ValueError(f"sample_weight must hold {X.shape[0]} finite non-negative weights, not all "
-                                 f"zero, one per row of X; got shape {sample_weight.shape}")
-        Z = (X - self.mean_) / self.scale_
-        with np.errstate(over="ignore"):
-            too_large = ~np.isfinite(Z * Z)
-        if too_large.any():  # its squared deviation overflows every density; fit refuses such columns too
-            r, j = (int(k) for k in np.argwhere(too_large)[0])
-            raise ValueError(f"X[{r}, {j}] = {X[r, j]:g} is too large to score: it lies {abs(Z[r, j]):.3g} training "
-                             "standard deviations from the training mean, beyond what a density can be computed at")
-        log_lik, log_weights = self._log_likelihood(Z, mask)
-        per_row = logsumexp(np.asarray(log_lik) + np.asarray(log_weights)[:, None], axis=0)
-        log_jacobian = np.where(mask, 0.0, np.log(self.scale_)).sum(axis=1)
-        return float(np.average(per_row - log_jacobian, weights=sample_weight))
 
     def infer_mechanism_posterior(self) -> dict[str, Any]:
         """Posterior over mechanism parameters, for models that define one."""

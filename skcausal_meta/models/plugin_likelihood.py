@@ -25,15 +25,18 @@ This module needs numpy, scipy and scikit-learn only (no torch).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
+from sklearn.utils._param_validation import HasMethods, StrOptions, validate_parameter_constraints
 
 from skcausal_meta._validation import check_adjacency_stack, check_interventions, is_dag
+
+from ._constraints import POSITIVE_FLOAT
 
 __all__ = ["PluginLikelihood", "NodeMechanism", "LinearMechanism"]
 
@@ -89,6 +92,11 @@ class PluginLikelihood:
     ((2, 500), True)
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        "regressor": [StrOptions({"ols"}), HasMethods(["fit", "predict"])],
+        "min_variance": [POSITIVE_FLOAT],
+    }
+
     def __init__(self, regressor="ols", min_variance: float = 1e-8):
         self.regressor = regressor
         self.min_variance = min_variance
@@ -114,7 +122,8 @@ class PluginLikelihood:
         -------
         self
         """
-        self._check_params()
+        validate_parameter_constraints(self._parameter_constraints, {"regressor": self.regressor,
+                                       "min_variance": self.min_variance}, caller_name=type(self).__name__)
         graphs = check_adjacency_stack(graphs, name="graphs")
         for s, graph in enumerate(graphs):
             if not is_dag(graph):
@@ -140,19 +149,6 @@ class PluginLikelihood:
         self.graphs_ = graphs
         self.n_features_in_ = d
         return self
-
-    def _check_params(self) -> None:
-        if not (np.isscalar(self.min_variance) and self.min_variance > 0):
-            raise ValueError(f"min_variance must be a positive float, got {self.min_variance!r}")
-        if isinstance(self.regressor, str):
-            if self.regressor != "ols":
-                raise ValueError(
-                    f"regressor must be 'ols' or a scikit-learn regressor, got {self.regressor!r}"
-                )
-        elif not (hasattr(self.regressor, "fit") and hasattr(self.regressor, "predict")):
-            raise ValueError(
-                f"regressor must be 'ols' or an object with fit/predict, got {self.regressor!r}"
-            )
 
     def _fit_node(self, j: int, parent_sets, rows: np.ndarray) -> dict:
         """Fit node ``j`` on each parent tuple, using the training ``rows`` where it is observed."""

@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
 
 from ..._validation import check_positive_int, check_random_state
+from .._constraints import POSITIVE_INT
 from ..base import BaseCausalEstimator
 from .checkpoint import (
     checkpoint_file,
@@ -40,7 +41,8 @@ class AmortizedEstimator(BaseCausalEstimator):
 
     Subclasses set ``_network_class`` (a network following the contract of
     ``skcausal_meta.models.amortized.loop``) and ``_default_checkpoint`` (the shipped name
-    used when ``checkpoint=None``), and take a ``checkpoint`` parameter.
+    used when ``checkpoint=None``), and take the parameters ``checkpoint``, ``n_graphs`` and
+    ``n_threads`` (declared here) besides their own.
 
     Examples
     --------
@@ -63,6 +65,12 @@ class AmortizedEstimator(BaseCausalEstimator):
     """
 
     _trainable = True
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseCausalEstimator._parameter_constraints,
+        "checkpoint": [str, os.PathLike, None],
+        "n_graphs": [POSITIVE_INT],
+        "n_threads": [POSITIVE_INT, None],
+    }
     _network_class: type
     _default_checkpoint: str
 
@@ -154,6 +162,7 @@ class AmortizedEstimator(BaseCausalEstimator):
             left as given; the trained network is in ``meta_network_`` and, with ``out``, on disk
             (``checkpoint=out`` loads it in a clone).
         """
+        self._validate_params()
         steps = check_positive_int(steps, "steps")
         if isinstance(exclude_graphs, (str, os.PathLike)):
             exclude_graphs = [exclude_graphs]

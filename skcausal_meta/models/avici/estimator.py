@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from numbers import Integral
+from typing import TYPE_CHECKING, ClassVar
 
 import networkx as nx
 import numpy as np
 import torch
 
-from ..._validation import check_adjacency, check_positive_int
+from ..._validation import check_adjacency
+from .._constraints import Number
 from ..amortized import AmortizedEstimator
 from ..posterior import GraphPosterior
 from .model import AviciModel
@@ -101,6 +103,10 @@ class AviciEstimator(AmortizedEstimator):
 
     _network_class = AviciModel
     _default_checkpoint = DEFAULT_CHECKPOINT
+    _parameter_constraints: ClassVar[dict] = {
+        **AmortizedEstimator._parameter_constraints,
+        "max_nodes": [Number(Integral, 2, None, closed="left")],
+    }
 
     def __init__(
         self,
@@ -123,17 +129,15 @@ class AviciEstimator(AmortizedEstimator):
 
     # ------------------------------------------------------------------ hooks
     def _fit_network(self, X, mask):
-        n_graphs = check_positive_int(self.n_graphs, "n_graphs")
-        max_nodes = check_positive_int(self.max_nodes, "max_nodes", minimum=2)
         model, self.checkpoint_path_ = self._network()
-        self._check_n_variables(X.shape[1], max_nodes, self.checkpoint_path_,
+        self._check_n_variables(X.shape[1], self.max_nodes, self.checkpoint_path_,
                                 "; raise max_nodes to run it anyway")
         device = self._device()
         x = self._model_input(X, mask, model)
         with torch.no_grad():
             probs = model.to(device).eval().edge_probs(x)[0].double().cpu().numpy()
         self.edge_probs_ = probs
-        self._n_graphs = n_graphs
+        self._n_graphs = int(self.n_graphs)
 
     def _posterior(self, n_graphs, rng) -> GraphPosterior:
         p = self.edge_probs_

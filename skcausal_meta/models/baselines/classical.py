@@ -14,13 +14,14 @@ imported when an estimator is fitted.
 from __future__ import annotations
 
 import importlib
-import numbers
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 from tqdm.auto import tqdm
 
-from ..._validation import check_positive_int, check_random_state, check_verbose
+from ..._validation import check_random_state
+from .._constraints import NON_NEGATIVE_INT, OPEN_UNIT, POSITIVE_INT
 from ._empirical import EmpiricalGraphEstimator
 from .cpdag import pdag_from_causallearn, sample_consistent_extension
 
@@ -52,24 +53,26 @@ class _CausalLearnEstimator(EmpiricalGraphEstimator):
     observational rows to reproduce the purely observational setting.
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        **EmpiricalGraphEstimator._parameter_constraints,
+        "n_bootstrap": [NON_NEGATIVE_INT],
+        "n_extensions": [POSITIVE_INT],
+        "verbose": ["verbose"],
+    }
+
     def _learn_pdag(self, X) -> np.ndarray:
         raise NotImplementedError
-
-    def _check_params(self):
-        """Validate the algorithm's parameters (before any work)."""
 
     def _check_data(self, X):
         """Validate the data for the algorithm (before any work)."""
 
     def _fit(self, X, mask):
-        n_bootstrap = check_positive_int(self.n_bootstrap, "n_bootstrap", minimum=0)
-        n_extensions = check_positive_int(self.n_extensions, "n_extensions")
-        self._check_params()
+        n_bootstrap, n_extensions = int(self.n_bootstrap), int(self.n_extensions)
         self._check_data(X)
         rng = check_random_state(self.random_state)
         fits = []
         rounds = tqdm(range(max(n_bootstrap, 1)), desc=type(self).__name__.removesuffix("Estimator"),
-                      unit="fit", disable=not check_verbose(self.verbose) or not n_bootstrap)
+                      unit="fit", disable=not self.verbose or not n_bootstrap)
         for _ in rounds:
             rows = rng.integers(X.shape[0], size=X.shape[0]) if n_bootstrap else np.arange(X.shape[0])
             fits.append(pdag_from_causallearn(self._learn_pdag(X[rows])))
@@ -138,6 +141,12 @@ class PCEstimator(_CausalLearnEstimator):
     (6, 4, 4)
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        **_CausalLearnEstimator._parameter_constraints,
+        "alpha": [OPEN_UNIT],
+        "indep_test": [StrOptions(set(_PC_TESTS))],
+    }
+
     def __init__(
         self,
         alpha: float = 0.05,
@@ -158,12 +167,6 @@ class PCEstimator(_CausalLearnEstimator):
         self.verbose = verbose
         self.device = device
         self.random_state = random_state
-
-    def _check_params(self):
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, numbers.Real) or not 0 < self.alpha < 1:
-            raise ValueError(f"alpha must be a float in (0, 1), got {self.alpha!r}")
-        if self.indep_test not in _PC_TESTS:
-            raise ValueError(f"indep_test must be one of {_PC_TESTS}, got {self.indep_test!r}")
 
     def _check_data(self, X):
         """Refuse data the chosen test cannot judge (causal-learn would fail obscurely or find
@@ -233,6 +236,12 @@ class GESEstimator(_CausalLearnEstimator):
     True
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        **_CausalLearnEstimator._parameter_constraints,
+        "score_func": [StrOptions(set(_GES_SCORES))],
+        "max_parents": [POSITIVE_INT, None],
+    }
+
     def __init__(
         self,
         score_func: Literal["local_score_BIC", "local_score_BIC_from_cov"] = "local_score_BIC",
@@ -253,12 +262,6 @@ class GESEstimator(_CausalLearnEstimator):
         self.verbose = verbose
         self.device = device
         self.random_state = random_state
-
-    def _check_params(self):
-        if self.score_func not in _GES_SCORES:
-            raise ValueError(f"score_func must be one of {_GES_SCORES}, got {self.score_func!r}")
-        if self.max_parents is not None:
-            check_positive_int(self.max_parents, "max_parents")
 
     def _learn_pdag(self, X):
         ges = _causallearn("search.ScoreBased.GES", type(self).__name__).ges

@@ -11,13 +11,14 @@ structure, only a property of the simulator.
 
 from __future__ import annotations
 
-import numbers
+from typing import ClassVar
 
 import numpy as np
 from scipy.stats import norm
 from sklearn.covariance import LedoitWolf
 
-from ..._validation import check_positive_int, check_random_state
+from ..._validation import check_random_state
+from .._constraints import OPEN_UNIT, POSITIVE_INT
 from ..posterior import GraphPosterior
 from ._empirical import EmpiricalGraphEstimator
 
@@ -34,6 +35,12 @@ class _DependenceEstimator(EmpiricalGraphEstimator):
     statistic says nothing about direction. Both subclasses take the same parameters, set here.
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        **EmpiricalGraphEstimator._parameter_constraints,
+        "alpha": [OPEN_UNIT],
+        "n_graphs": [POSITIVE_INT],
+    }
+
     def __init__(self, alpha=0.01, n_graphs=100, *, standardize=True, device="auto", random_state=None):
         self.alpha = alpha
         self.n_graphs = n_graphs
@@ -45,9 +52,7 @@ class _DependenceEstimator(EmpiricalGraphEstimator):
         raise NotImplementedError
 
     def _fit(self, X, mask):
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, numbers.Real) or not 0 < self.alpha < 1:
-            raise ValueError(f"alpha must be a float in (0, 1), got {self.alpha!r}")
-        n_graphs = check_positive_int(self.n_graphs, "n_graphs")
+        n_graphs = int(self.n_graphs)
         rng = check_random_state(self.random_state)
         scores, n_conditioned = self._statistic(X)
         scores = np.clip(np.abs(scores), 0.0, 1.0)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ..._validation import check_positive_int, check_random_state
+from ..._validation import check_random_state
 from ...datasets.graphs import ErdosRenyi
+from .._constraints import NON_NEGATIVE_FLOAT, POSITIVE_INT
 from ._empirical import EmpiricalGraphEstimator
 
 if TYPE_CHECKING:
@@ -100,6 +100,12 @@ class RandomDAGEstimator(EmpiricalGraphEstimator):
     ((10, 4, 4), True)
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        **EmpiricalGraphEstimator._parameter_constraints,
+        "edges_per_node": [NON_NEGATIVE_FLOAT],
+        "n_graphs": [POSITIVE_INT],
+    }
+
     def __init__(
         self,
         edges_per_node: float = 1.0,
@@ -116,10 +122,6 @@ class RandomDAGEstimator(EmpiricalGraphEstimator):
         self.random_state = random_state
 
     def _fit(self, X, mask):
-        if isinstance(self.edges_per_node, bool) or not isinstance(self.edges_per_node, numbers.Real) \
-                or not self.edges_per_node >= 0:
-            raise ValueError(f"edges_per_node must be a float >= 0, got {self.edges_per_node!r}")
-        n_graphs = check_positive_int(self.n_graphs, "n_graphs")
         rng = check_random_state(self.random_state)
         prior = ErdosRenyi(edges_per_node=float(self.edges_per_node), cap_density=True)
-        self.graphs_ = np.stack([prior.sample(X.shape[1], rng) for _ in range(n_graphs)])
+        self.graphs_ = np.stack([prior.sample(X.shape[1], rng) for _ in range(self.n_graphs)])

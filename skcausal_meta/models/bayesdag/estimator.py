@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import numbers
-from typing import TYPE_CHECKING, Any, Literal
+from numbers import Real
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import StrOptions
 from tqdm.auto import tqdm
 
-from ..._validation import check_positive_float, check_positive_int, check_random_state, check_verbose
+from ..._validation import check_random_state
+from .._constraints import NON_NEGATIVE_FLOAT, POSITIVE_FLOAT, POSITIVE_INT, Number, Widths
 from ..base import BaseCausalEstimator
 from ..devices import torch_generator
 from ..posterior import GraphPosterior
@@ -128,6 +130,24 @@ class BayesDAGEstimator(BaseCausalEstimator):
     True
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseCausalEstimator._parameter_constraints,
+        "mechanism": [StrOptions({"nonlinear", "linear"})],
+        "hidden_layers": [Widths()],
+        "n_chains": [POSITIVE_INT],
+        "n_steps": [POSITIVE_INT],
+        "burn_in": [Number(Real, 0, 1, closed="left")],
+        "thinning": [POSITIVE_INT],
+        "lambda_sparse": [NON_NEGATIVE_FLOAT, None],
+        "batch_size": [POSITIVE_INT, None],
+        "learning_rate": [POSITIVE_FLOAT],
+        "p_learning_rate": [POSITIVE_FLOAT],
+        "friction": [Number(Real, 0, 1, closed="right")],
+        "swap_every": [POSITIVE_INT, None],
+        "n_threads": [POSITIVE_INT, None],
+        "verbose": ["verbose"],
+    }
+
     def __init__(
         self,
         mechanism: Literal["nonlinear", "linear"] = "nonlinear",
@@ -167,30 +187,13 @@ class BayesDAGEstimator(BaseCausalEstimator):
         self.device = device
         self.random_state = random_state
 
-    def _check_params(self, d):
-        if self.mechanism not in ("nonlinear", "linear"):
-            raise ValueError(f"mechanism must be 'nonlinear' or 'linear', got {self.mechanism!r}")
-        if not isinstance(self.hidden_layers, (tuple, list)) or not self.hidden_layers:
-            raise ValueError(f"hidden_layers must be a non-empty tuple of positive ints, got {self.hidden_layers!r}")
-        for h in self.hidden_layers:
-            check_positive_int(h, "hidden_layers")
-        for name in ("n_chains", "n_steps", "thinning"):
-            check_positive_int(getattr(self, name), name)
-        for name in ("batch_size", "swap_every"):
-            if getattr(self, name) is not None:
-                check_positive_int(getattr(self, name), name)
-        if isinstance(self.burn_in, bool) or not isinstance(self.burn_in, numbers.Real) or not 0 <= self.burn_in < 1:
-            raise ValueError(f"burn_in must be a float in [0, 1), got {self.burn_in!r}")
+    def _check_thinning(self):
+        """The one check across parameters: the steps after burn-in must keep a sample."""
         if self.n_steps - int(self.burn_in * self.n_steps) < self.thinning:
             raise ValueError(
                 f"n_steps={self.n_steps} with burn_in={self.burn_in} leaves fewer than thinning="
                 f"{self.thinning} steps, so no sample would be kept"
             )
-        for name in ("learning_rate", "p_learning_rate", "friction"):
-            check_positive_float(getattr(self, name), name, maximum=1 if name == "friction" else None)
-        if self.lambda_sparse is None:
-            return float(default_lambda_sparse(d))
-        return check_positive_float(self.lambda_sparse, "lambda_sparse", inclusive=True)
 
     def _sampler(self, X, mask, lam, generator, device):
         return BayesDAGSampler(
@@ -201,19 +204,20 @@ class BayesDAGEstimator(BaseCausalEstimator):
         )
 
     def _fit(self, X, mask):
+        self._check_thinning()
         rows = X.shape[0] if self.batch_size is None else min(self.batch_size, X.shape[0])
-        hidden = max(self.hidden_layers) if isinstance(self.hidden_layers, (tuple, list)) and self.hidden_layers else 1
-        with self._cpu_threads(self.n_chains * X.shape[1] * rows * hidden):
+        with self._cpu_threads(self.n_chains * X.shape[1] * rows * max(self.hidden_layers)):
             self._sample(X, mask)
 
     def _sample(self, X, mask):
-        lam = self._check_params(X.shape[1])
+        d = X.shape[1]
+        lam = float(default_lambda_sparse(d) if self.lambda_sparse is None else self.lambda_sparse)
         device = self._device()
         generator = torch_generator(check_random_state(self.random_state), device)
         sampler = self._sampler(X, mask, lam, generator, device)
         start = int(self.burn_in * self.n_steps)
         draws = []
-        steps = tqdm(range(self.n_steps), desc="BayesDAG", unit="step", disable=not check_verbose(self.verbose))
+        steps = tqdm(range(self.n_steps), desc="BayesDAG", unit="step", disable=not self.verbose)
         for t in steps:
             try:
                 sampler.step()

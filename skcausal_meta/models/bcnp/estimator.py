@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import torch
 
-from ..._validation import check_adjacency, check_positive_int, is_dag
+from ..._validation import check_adjacency, is_dag
+from .._constraints import POSITIVE_INT
 from ..amortized import AmortizedEstimator
 from ..devices import torch_generator
 from ..posterior import GraphPosterior
@@ -82,6 +83,10 @@ class BCNPEstimator(AmortizedEstimator):
 
     _network_class = BCNP
     _default_checkpoint = DEFAULT_CHECKPOINT
+    _parameter_constraints: ClassVar[dict] = {
+        **AmortizedEstimator._parameter_constraints,
+        "n_mc_samples": [POSITIVE_INT],
+    }
 
     def __init__(
         self,
@@ -103,8 +108,6 @@ class BCNPEstimator(AmortizedEstimator):
 
     # ------------------------------------------------------------------ hooks
     def _fit_network(self, X, mask):
-        check_positive_int(self.n_graphs, "n_graphs")
-        check_positive_int(self.n_mc_samples, "n_mc_samples")
         device = self._device()
         model, stem = self._network()
         self._check_n_variables(X.shape[1], model.config["max_nodes"], stem)

@@ -3,34 +3,30 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import torch
-from scipy.special import logsumexp
+from sklearn.utils._param_validation import StrOptions
 
-from ..._validation import check_positive_float, check_positive_int, check_random_state, check_verbose, is_dag
+from ..._validation import check_random_state
+from .._constraints import NON_NEGATIVE_FLOAT, POSITIVE_FLOAT, POSITIVE_INT, Widths
 from ..base import BaseCausalEstimator
 from ..devices import torch_generator
 from ..posterior import GraphPosterior
-from .models import GRAPH_PRIORS, log_graph_prior, make_likelihood_model
-from .presets import PRESETS, estimated_fit_seconds
+from .models import GRAPH_PRIORS, make_likelihood_model
+from .presets import PRESETS, estimated_fit_seconds, resolve_config
 from .svgd import hard_graphs, run_svgd
+from .weights import particle_posterior
 
 if TYPE_CHECKING:
     from ..._typing import RandomStateLike
 
 __all__ = ["DibsEstimator"]
 
-_POSITIVE_FLOATS = (
-    "alpha_linear", "tau", "kernel_bandwidth", "theta_bandwidth", "learning_rate", "obs_noise",
-    "param_prior_std",
-)
 # SVGD runs in single precision (twice as fast; Monte Carlo noise dwarfs rounding); mixture
 # weights and held-out scores are computed in double precision.
 _INFERENCE_DTYPE = torch.float32
-
-_POSITIVE_INTS = ("n_particles", "n_steps", "n_grad_mc_samples", "n_acyclicity_mc_samples")
 _LONG_FIT_SECONDS = 30 * 60
 
 
@@ -134,6 +130,31 @@ class DibsEstimator(BaseCausalEstimator):
     1.0
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseCausalEstimator._parameter_constraints,
+        "preset": [StrOptions(set(PRESETS))],
+        "n_particles": [POSITIVE_INT, None],
+        "n_steps": [POSITIVE_INT, None],
+        "latent_dim": [POSITIVE_INT, None],
+        "alpha_linear": [POSITIVE_FLOAT, None],
+        "beta_linear": [NON_NEGATIVE_FLOAT, None],
+        "tau": [POSITIVE_FLOAT, None],
+        "n_grad_mc_samples": [POSITIVE_INT, None],
+        "n_acyclicity_mc_samples": [POSITIVE_INT, None],
+        "grad_estimator": [StrOptions({"score", "reparam"}), None],
+        "kernel_bandwidth": [POSITIVE_FLOAT, None],
+        "theta_bandwidth": [POSITIVE_FLOAT, None],
+        "learning_rate": [POSITIVE_FLOAT, None],
+        "obs_noise": [POSITIVE_FLOAT, None],
+        "param_prior_std": [POSITIVE_FLOAT, None],
+        "hidden_layers": [Widths(allow_empty=True), None],
+        "graph_prior": [StrOptions(set(GRAPH_PRIORS))],
+        "edges_per_node": [POSITIVE_FLOAT],
+        "posterior": [StrOptions({"mixture", "empirical"})],
+        "n_threads": [POSITIVE_INT, None],
+        "verbose": ["verbose"],
+    }
+
     def __init__(
         self,
         preset: Literal["marginal", "joint-linear", "joint-nonlinear"] = "marginal",
@@ -187,38 +208,6 @@ class DibsEstimator(BaseCausalEstimator):
         self.device = device
         self.random_state = random_state
 
-    def _config(self, d):
-        """The preset merged with the explicit parameters, validated."""
-        if self.preset not in PRESETS:
-            raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
-        cfg = dict(PRESETS[self.preset])
-        for key in cfg:
-            value = getattr(self, key, None)
-            if value is not None:
-                cfg[key] = value
-        for key in _POSITIVE_INTS:
-            cfg[key] = check_positive_int(cfg[key], key)
-        cfg["latent_dim"] = d if cfg["latent_dim"] is None else check_positive_int(cfg["latent_dim"], "latent_dim")
-        for key in _POSITIVE_FLOATS:
-            check_positive_float(cfg[key], key)
-        check_positive_float(cfg["beta_linear"], "beta_linear", inclusive=True)
-        if cfg["grad_estimator"] not in ("score", "reparam"):
-            raise ValueError(f"grad_estimator must be 'score' or 'reparam', got {cfg['grad_estimator']!r}")
-        hidden = cfg["hidden_layers"]
-        if not isinstance(hidden, (tuple, list)) or not all(check_positive_int(h, "hidden_layers") for h in hidden):
-            raise ValueError(f"hidden_layers must be a tuple of positive ints, got {hidden!r}")
-        if self.graph_prior not in GRAPH_PRIORS:
-            raise ValueError(f"graph_prior must be one of {GRAPH_PRIORS}, got {self.graph_prior!r}")
-        check_positive_float(self.edges_per_node, "edges_per_node")
-        if self.posterior not in ("mixture", "empirical"):
-            raise ValueError(f"posterior must be 'mixture' or 'empirical', got {self.posterior!r}")
-        cfg.update(
-            graph_prior=self.graph_prior,
-            edges_per_node=float(self.edges_per_node),
-            latent_prior_std=1.0 / np.sqrt(cfg["latent_dim"]),
-        )
-        return cfg
-
     def _model(self, cfg, X, mask, device, dtype=torch.float64):
         Xt = torch.as_tensor(X, dtype=dtype, device=device)
         mt = torch.as_tensor(mask, device=device)
@@ -228,7 +217,7 @@ class DibsEstimator(BaseCausalEstimator):
         )
 
     def _fit(self, X, mask):
-        cfg = self._config(X.shape[1])
+        cfg = resolve_config(self.get_params(deep=False), X.shape[1])
         work = cfg["n_particles"] * cfg["n_grad_mc_samples"] * X.shape[1] ** 2
         with self._cpu_threads(work if cfg["likelihood"] == "bge" else work * X.shape[0]):
             self._run(X, mask, cfg)
@@ -236,7 +225,6 @@ class DibsEstimator(BaseCausalEstimator):
     def _run(self, X, mask, cfg):
         d = X.shape[1]
         device = self._device()
-        verbose = check_verbose(self.verbose)
         seconds = estimated_fit_seconds(cfg, d)
         if device.type == "cpu" and seconds > _LONG_FIT_SECONDS:
             warnings.warn(
@@ -250,39 +238,13 @@ class DibsEstimator(BaseCausalEstimator):
         shape = (cfg["n_particles"], d, cfg["latent_dim"], 2)
         Z = cfg["latent_prior_std"] * torch.randn(shape, generator=generator, dtype=_INFERENCE_DTYPE, device=device)
         theta = model.init_theta(cfg["n_particles"], generator)
-        Z, theta = run_svgd(Z, theta, model, cfg, generator, cfg["n_steps"], verbose)
+        Z, theta = run_svgd(Z, theta, model, cfg, generator, cfg["n_steps"], bool(self.verbose))
         self.config_ = cfg
         self.particles_ = Z.cpu().numpy().astype(np.float64)
         self.theta_ = [p.cpu().numpy().astype(np.float64) for p in theta]
         with torch.no_grad():
-            self._set_posterior(hard_graphs(Z), [p.double() for p in theta], self._model(cfg, X, mask, device), cfg)
-
-    def _set_posterior(self, graphs, theta, model, cfg):
-        """Fill ``graphs_``, ``log_weights_`` and ``sample_particle_`` (particle of each sample)."""
-        G = graphs.cpu().numpy()
-        index = np.arange(G.shape[0])
-        if cfg["likelihood"] == "bge" and self.posterior == "mixture":
-            _, index = np.unique(G.reshape(G.shape[0], -1), axis=0, return_index=True)
-        self.graphs_, self.sample_particle_ = G[index], index
-        if self.posterior == "empirical":
-            log_w = np.zeros(index.size)
-        else:
-            Gt = graphs[index].to(torch.float64)
-            log_w = log_graph_prior(Gt, cfg["graph_prior"], cfg["edges_per_node"])
-            if cfg["likelihood"] == "bge":
-                log_w = log_w + model.log_joint(Gt, [])
-            else:
-                log_w = log_w + model.log_joint(Gt.unsqueeze(1), [p[index] for p in theta])[:, 0]
-            log_w = log_w.cpu().numpy()
-        # either way the posterior is over DAGs, as in the authors' metrics: a cyclic particle gets
-        # weight zero (its likelihood is no density, so it would bias NIL and score)
-        acyclic = np.array([is_dag(g) for g in self.graphs_])
-        if not acyclic.any():
-            warnings.warn("DiBS: every particle graph is cyclic; giving them equal weights", RuntimeWarning)
-            acyclic[:] = True
-            log_w = np.zeros_like(log_w)
-        log_w = np.where(acyclic, log_w, -np.inf)
-        self.log_weights_ = log_w - logsumexp(log_w)
+            self.graphs_, self.sample_particle_, self.log_weights_ = particle_posterior(
+                hard_graphs(Z), [p.double() for p in theta], self._model(cfg, X, mask, device), cfg, self.posterior)
 
     def _posterior(self, n_graphs, rng):
         posterior = GraphPosterior(self.graphs_, self.log_weights_)

@@ -9,6 +9,10 @@ the paper's experiments. ``n_particles=20`` and ``n_steps=1000`` follow the pape
 
 from __future__ import annotations
 
+import numpy as np
+
+__all__ = ["PRESETS", "estimated_fit_seconds", "resolve_config"]
+
 _COMMON = dict(
     n_particles=20,
     n_steps=1000,
@@ -45,6 +49,25 @@ PRESETS = {
         grad_estimator="reparam",
     ),
 }
+
+_INTS = ("n_particles", "n_steps", "n_grad_mc_samples", "n_acyclicity_mc_samples")
+
+
+def resolve_config(params: dict, d: int) -> dict:
+    """The settings of a DiBS fit on ``d`` nodes from ``DibsEstimator.get_params()`` (validated).
+
+    The preset ``params["preset"]``, overridden by every parameter given (not ``None``), with
+    ``latent_dim = d`` by default; plus the graph prior (``graph_prior``, ``edges_per_node``)
+    and the latent prior's standard deviation ``1 / sqrt(latent_dim)``.
+    """
+    cfg = dict(PRESETS[params["preset"]])
+    cfg.update({key: params[key] for key in cfg if params.get(key) is not None})
+    for key in _INTS:
+        cfg[key] = int(cfg[key])
+    cfg["latent_dim"] = d if cfg["latent_dim"] is None else int(cfg["latent_dim"])
+    cfg.update(graph_prior=params["graph_prior"], edges_per_node=float(params["edges_per_node"]),
+               latent_prior_std=1.0 / np.sqrt(cfg["latent_dim"]))
+    return cfg
 
 
 def estimated_fit_seconds(cfg: dict, d: int) -> float:
