@@ -18,9 +18,11 @@ from safetensors.torch import save_file
 from skcausal_meta.models.amortized.checkpoint import (
     load_encoder,
     load_model,
+    save_model,
+)
+from skcausal_meta.models.amortized.training_state import (
     load_training_state,
     read_training_state_configs,
-    save_model,
     save_training_state,
 )
 from skcausal_meta.models.amortized.config import TrainConfig

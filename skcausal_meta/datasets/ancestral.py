@@ -14,14 +14,14 @@ import numpy as np
 
 if TYPE_CHECKING:
     from .interventions import Interventions
-    from .scm import SCMInstance
 
 __all__ = ["forward", "draw_noise"]
 
 
-def forward(scm: SCMInstance, n: int, iv: Interventions | None, rng: np.random.Generator,
+def forward(scm, n: int, iv: Interventions | None, rng: np.random.Generator,
             calibrate: bool = False) -> np.ndarray:
-    """``n`` rows of ``scm`` under ``iv`` (``None``: observational), node-major ``(d, n)``.
+    """``n`` rows of the :class:`~skcausal_meta.datasets.SCMInstance` ``scm`` under ``iv``
+    (``None``: observational), node-major ``(d, n)``.
 
     With ``calibrate=True`` (used once, when a family draws the instance), mechanisms that ask
     for it get the output shift and scale that standardise ``f_j`` on these rows.
@@ -64,7 +64,7 @@ def forward(scm: SCMInstance, n: int, iv: Interventions | None, rng: np.random.G
     return XT
 
 
-def draw_noise(scm: SCMInstance, n: int, rng: np.random.Generator) -> np.ndarray:
+def draw_noise(scm, n: int, rng: np.random.Generator) -> np.ndarray:
     """The noise of every node, ``(d, n)`` (rows of nodes without noise are left unset).
 
     Drawn group by group (:meth:`Noise.draw_standard`) and multiplied by the nodes' scales,

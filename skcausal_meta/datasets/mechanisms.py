@@ -15,7 +15,8 @@ the instance and the seed). Linear and RFF mechanisms follow AVICI's domains and
 This module holds the linear kind, mixtures and the registry of kinds (:data:`MECHANISMS`,
 :func:`make_mechanism`); the base class and ``Constant`` are in
 :mod:`~skcausal_meta.datasets.mechanism_base`, the nonlinear kinds in
-:mod:`~skcausal_meta.datasets.nonlinear_mechanisms`, and all are re-exported here.
+:mod:`~skcausal_meta.datasets.nonlinear_mechanisms` and
+:mod:`~skcausal_meta.datasets.additive_mechanisms`, and all are re-exported here.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._params import build, draw_many, draw_signed, validate_range
+from .additive_mechanisms import Periodic, Square
 from .mechanism_base import Constant, Mechanism
-from .nonlinear_mechanisms import MLP, GaussianProcess, Periodic, PostNonlinear, RandomFourier, Square
+from .nonlinear_mechanisms import MLP, GaussianProcess, PostNonlinear, RandomFourier
 
 __all__ = [
     "Mechanism",

@@ -6,8 +6,8 @@ what it was trained on and from which checkpoint), so a user can read what a che
 without loading it, and loading executes no code. The loader verifies the SHA-256 and checks the
 config against the tensor shapes in the file's header *before* building the network, so altered
 weights or a hostile config fail with an error naming the file instead of loading silently or
-exhausting memory. A *training state* (``OUT.train.safetensors``) holds model and optimizer
-tensors with the step and settings in its metadata. Every file is replaced atomically.
+exhausting memory. Every file is replaced atomically. Training states (to resume a run) are
+written by :mod:`~skcausal_meta.models.amortized.training_state` in the same format.
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from ..._files import atomic_write_bytes
 from ..._validation import parse_json, read_json
 
 __all__ = ["FORMAT", "SHIPPED_DIR", "list_shipped_checkpoints", "resolve_checkpoint", "checkpoint_stem",
-           "checkpoint_file", "training_state_path", "checkpoint_record", "save_model", "load_model",
-           "load_encoder", "save_training_state", "load_training_state", "read_training_state_configs"]
+           "checkpoint_file", "checkpoint_record", "save_model", "load_model", "load_encoder"]
 
 FORMAT = "skcausal_meta-checkpoint-v1"
 SHIPPED_DIR = Path(str(resources.files("skcausal_meta.models").joinpath("checkpoints")))
@@ -44,11 +43,6 @@ def checkpoint_stem(path) -> Path:
 def checkpoint_file(stem, suffix: str) -> Path:
     """``STEM`` + ``suffix``, appended so that a dot in the name (``lr1e-3.seed1``) stays in it."""
     return Path(os.fspath(stem) + suffix)
-
-
-def training_state_path(out) -> Path:
-    """``OUT.train.safetensors``: where a run writing the checkpoint ``out`` keeps its state."""
-    return checkpoint_file(checkpoint_stem(out), ".train.safetensors")
 
 
 def list_shipped_checkpoints() -> list[str]:
@@ -250,50 +244,6 @@ def load_model(path, model_cls, map_location="cpu") -> tuple[torch.nn.Module, di
     tensors, _ = _read_tensors(weights_path, _verified_payload(weights_path, meta))
     model.load_state_dict({k: v.to(model.state_dict()[k].dtype) for k, v in tensors.items()})
     return model.to(map_location).eval(), meta
-
-
-def save_training_state(path, model, optimizer: torch.optim.Optimizer, step: int, settings: dict) -> None:
-    """Write model + optimizer tensors, the step and the settings to one safetensors file."""
-    optim = optimizer.state_dict()
-    tensors = _cpu_tensors(model.state_dict(), "model.")
-    for idx, state in optim["state"].items():
-        for key, value in state.items():
-            tensors[f"optim.{idx}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
-    metadata = {"format": FORMAT, "model": model.model_name, "config": json.dumps(model.config),
-                "step": str(int(step)), "train_config": json.dumps(settings),
-                "param_groups": json.dumps(optim["param_groups"])}
-    atomic_write_bytes(Path(path), save_bytes(tensors, metadata=metadata))
-
-
-def read_training_state_configs(path, model_name: str) -> tuple[dict, dict]:
-    """The network config and the settings a training state was saved with (no tensor is read)."""
-    path = Path(os.fspath(path))
-    meta = _header(path).get("__metadata__") or {}
-    if meta.get("format") != FORMAT or meta.get("model") != model_name:
-        raise ValueError(f"training state {str(path)!r} holds a {meta.get('model')!r} model, not {model_name!r}")
-    try:
-        return json.loads(meta["config"]), json.loads(meta["train_config"])
-    except (KeyError, ValueError) as exc:
-        raise ValueError(f"training state {str(path)!r} is not readable (truncated or corrupt?): {exc}") from exc
-
-
-def load_training_state(path, model, optimizer: torch.optim.Optimizer) -> tuple[int, dict]:
-    """Restore ``model`` and ``optimizer`` in place; return ``(step, settings)``."""
-    path = Path(os.fspath(path))
-    config, settings = read_training_state_configs(path, model.model_name)
-    if config != json.loads(json.dumps(model.config)):
-        raise ValueError(f"training state {str(path)!r} was saved for another model config: "
-                         f"{config} != {model.config}")
-    tensors, meta = _read_tensors(path)
-    device = next(model.parameters()).device
-    model.load_state_dict({k[6:]: v.to(device) for k, v in tensors.items() if k.startswith("model.")})
-    state: dict = {}
-    for key, value in tensors.items():
-        if key.startswith("optim."):
-            _, idx, name = key.split(".", 2)
-            state.setdefault(int(idx), {})[name] = value if name == "step" else value.to(device)
-    optimizer.load_state_dict({"state": state, "param_groups": json.loads(meta["param_groups"])})
-    return int(meta["step"]), settings
 
 
 def load_encoder(model: torch.nn.Module, path) -> dict:

@@ -19,13 +19,12 @@ from .checkpoint import (
     checkpoint_file,
     checkpoint_stem,
     load_model,
-    read_training_state_configs,
     resolve_checkpoint,
-    training_state_path,
 )
 from .config import TrainConfig
 from .inputs import make_model_input
 from .training import train
+from .training_state import read_training_state_configs, training_state_path
 
 if TYPE_CHECKING:
     from typing import Self

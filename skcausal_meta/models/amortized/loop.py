@@ -30,7 +30,8 @@ from tqdm.auto import tqdm
 
 from ...datasets import get_family
 from ..devices import resolve_device
-from .checkpoint import checkpoint_stem, load_training_state, save_model, save_training_state, training_state_path
+from .checkpoint import checkpoint_stem, save_model
+from .training_state import load_training_state, save_training_state, training_state_path
 from .config import TrainConfig
 from .optim import learning_rate, make_optimizer
 from .stream import TRAIN, VALIDATION, DatasetStream

@@ -19,14 +19,13 @@ from .checkpoint import (
     load_encoder,
     load_model,
     read_meta,
-    read_training_state_configs,
     resolve_checkpoint,
     save_model,
-    training_state_path,
 )
 from .config import TrainConfig
 from .loop import meta_train
 from .stream import read_graph_hashes
+from .training_state import read_training_state_configs, training_state_path
 
 __all__ = ["NETWORKS", "network_class", "train", "export_checkpoint"]
 
