@@ -116,6 +116,18 @@ def test_old_spelling_n_samples_of_the_graph_count_names_model_and_new_key(model
         load_config(with_changes(models=[{"name": "dibs", "params": {"n_samples": 100}}]))
 
 
+def test_bad_parameter_values_are_refused_when_the_config_loads():
+    # each parameter set (fixed params updated by every grid point) passes the estimator's table
+    with pytest.raises(ConfigError, match=r"models\.0: model 'dibs' with \{'n_steps': 0\}: The 'n_steps' parameter "
+                                          r"of DibsEstimator must be .* Got 0 instead"):
+        load_config(with_changes(models=[{"name": "dibs", "params": {"n_steps": 0}}]))
+    with pytest.raises(ConfigError, match=r"model 'bayesdag' with \{'n_chains': 2, 'burn_in': 1\.5\}: "
+                                          r"The 'burn_in' parameter of BayesDAGEstimator"):
+        load_config(with_changes(models=[{"name": "bayesdag", "params": {"n_chains": 2},
+                                          "grid": {"burn_in": [0.5, 1.5]}}]))
+    load_config(with_changes(models=[{"name": "bayesdag", "params": {"n_chains": 2}, "grid": {"burn_in": [0.2, 0.5]}}]))
+
+
 def test_wrong_type():
     with pytest.raises(ConfigError, match=r"runtime\.n_jobs: Input should be a valid integer.*got 'two'"):
         load_config(with_changes(runtime={"n_jobs": "two"}))

@@ -153,15 +153,17 @@ def test_corrupted_artifact_is_detected_and_rerun(reference, tmp_path, cache):
 
 def test_crashing_task_is_recorded_and_the_run_goes_on(tmp_path, cache):
     config = tiny_config(cache)
-    config["models"][0]["grid"] = {"preset": ["marginal", "no-such-preset"]}
+    # values each valid alone (the config loads), refused together by the fit: thinning 20 keeps
+    # no sample of 10 steps
+    config["models"] = [{"name": "bayesdag", "params": {"n_chains": 2, "n_steps": 10, "burn_in": 0.5},
+                         "grid": {"thinning": [1, 20]}}]
     config["families"] = ["id"]
     summary = run_benchmark(config, output_dir=tmp_path, progress=False)
     assert (summary.n_tasks, summary.n_failed) == (4, 2)
     results = pd.read_csv(tmp_path / "results.csv")
     failed = results[results["status"] == "error"]
-    refused = "InvalidParameterError: The 'preset' parameter of DibsEstimator must be a str among"
+    refused = "ValueError: n_steps=10 with burn_in=0.5 leaves fewer than thinning=20 steps"
     assert len(failed) == 2 and failed["error"].str.contains(refused, regex=False).all()
-    assert failed["error"].str.contains("Got 'no-such-preset' instead", regex=False).all()
     assert results.loc[results["status"] == "ok", "e_shd"].notna().all()
     report = (tmp_path / "report.md").read_text()
     assert "4 tasks: 2 finished, 2 failed" in report and "## Failed tasks" in report

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sklearn.model_selection import ParameterGrid
+from sklearn.utils._param_validation import InvalidParameterError
 
 from ..datasets import SCMFamily, get_family, list_families
 from ..models.registry import get_estimator_class, list_estimators
@@ -173,6 +174,21 @@ class ModelConfig(_Strict):
         overlap = sorted({k for g in grids for k in g} & set(self.params))
         if overlap:
             raise ValueError(f"parameters {overlap} of model {self.name!r} are both fixed (params) and in the grid")
+        return self
+
+    @model_validator(mode="after")
+    def _valid_values(self):
+        """Every parameter set passes the estimator's own parameter table, so a bad value is
+        refused when the config loads instead of failing each of its tasks (estimators without a
+        table, e.g. some registered by users, are checked by their own ``fit``)."""
+        estimator_class = get_estimator_class(self.name)
+        if not hasattr(estimator_class, "_parameter_constraints"):
+            return self
+        for params in self.parameter_sets():
+            try:
+                estimator_class(**params)._validate_params()
+            except InvalidParameterError as exc:
+                raise ValueError(f"model {self.name!r} with {params}: {exc}") from None
         return self
 
     @property
