@@ -44,11 +44,15 @@ def count_sinkhorn_rounds():
     """A function that returns the Sinkhorn rounds BayesDAG ran since this call.
 
     Works for this checkout (the sampler counts its rounds in ``sinkhorn_rounds``) and for older
-    ones (rounds counted from the softmaxes that ``_rounds_numpy`` saves for the backward pass).
+    ones (rounds counted from the softmaxes that ``_rounds_numpy`` saves for the backward pass);
+    NaN for checkouts from before ``components.sinkhorn``.
     """
     from skcausal_meta.models.bayesdag import sampler as sampler_module
-    from skcausal_meta.models.components import sinkhorn as sinkhorn_module
 
+    try:
+        from skcausal_meta.models.components import sinkhorn as sinkhorn_module
+    except ImportError:  # a checkout from before the Sinkhorn module: rounds not counted
+        return lambda: float("nan")
     if hasattr(sampler_module, "log_sinkhorn_fixed_point"):
         cls, init, samplers = sampler_module.BayesDAGSampler, sampler_module.BayesDAGSampler.__init__, []
 
