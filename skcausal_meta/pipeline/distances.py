@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
 
-from .._validation import read_json
+from .._files import atomic_write_bytes, read_cache
 from ..datasets import family_distance, summarize_family
-from .._files import atomic_write_bytes
 from .config import Config, FamilyConfig
 from .real import RealData, load_real, real_options, real_summary
 from .tasks import data_spec, inline_families, stable_seed
@@ -83,15 +81,7 @@ def read_distances(run_dir) -> dict:
     returned, so that :func:`compute_distances` recomputes every entry and a report goes on
     without distances.
     """
-    path = Path(run_dir) / DISTANCES_FILE
-    if not path.is_file():
-        return {}
-    try:
-        return _check_record(read_json(path))
-    except (OSError, ValueError) as exc:
-        warnings.warn(f"ignoring the unreadable distances cache {str(path)!r} ({exc}); it is recomputed by the next "
-                      "run", stacklevel=2)
-        return {}
+    return read_cache(Path(run_dir) / DISTANCES_FILE, _check_record, "distances cache")
 
 
 def compute_distances(config: Config, run_dir) -> dict:

@@ -19,15 +19,14 @@ import hashlib
 import json
 import math
 import traceback
-import warnings
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from .._validation import is_dag, read_json
+from .._files import atomic_write_bytes, read_cache
+from .._validation import is_dag
 from ..datasets import r2_sortability, varsortability
-from .._files import atomic_write_bytes
 from .config import Config, FamilyConfig
 from .real import real_options
 from .tasks import data_spec, inline_families, load_task_data
@@ -111,12 +110,4 @@ def _check_record(record) -> dict:
 def read_sortability(run_dir) -> dict:
     """The record :func:`compute_sortability` wrote, or an empty dict (no file, or an unreadable
     one: a warning says so and the report goes on without sortabilities)."""
-    path = Path(run_dir) / SORTABILITY_FILE
-    if not path.is_file():
-        return {}
-    try:
-        return _check_record(read_json(path))
-    except (OSError, ValueError) as exc:
-        warnings.warn(f"ignoring the unreadable sortability file {str(path)!r} ({exc}); it is rewritten by the "
-                      "next run", stacklevel=2)
-        return {}
+    return read_cache(Path(run_dir) / SORTABILITY_FILE, _check_record, "sortability file")
