@@ -65,6 +65,43 @@ def test_correlations_match_numpy_scipy_and_sklearn(n, d):
     np.testing.assert_allclose(s[..., _channel(ALL, "rank_partial")], _partial_reference(ranks), atol=1e-5)
 
 
+def _ols_partial_reference(X):
+    precision = np.linalg.inv(np.corrcoef(X.T))
+    scale = np.sqrt(np.diag(precision))
+    return _zero_diag(-precision / np.outer(scale, scale))
+
+
+@pytest.mark.parametrize("n, d", [(200, 6), (30, 12)])
+def test_ols_partial_matches_the_inverse_correlation_matrix(n, d):
+    rng = np.random.default_rng(n)
+    X = rng.normal(size=(n, d))
+    X[:, 1] = 2 * X[:, 0] + 0.01 * rng.normal(size=n)  # near-deterministic: shrinkage would blur it
+    s = _stats(X, names=["partial_ols", "partial"])
+    np.testing.assert_allclose(s[..., 0], _ols_partial_reference(X), atol=1e-4)
+    assert abs(s[0, 1, 0]) > 0.99 > abs(s[0, 1, 1]) + 0.01  # Ledoit-Wolf shrinks the edge
+
+
+def test_ols_partial_falls_back_to_ledoit_wolf_where_the_covariance_is_singular():
+    X = _data(8, 8, seed=1)
+    s = _stats(X, names=["partial_ols"])[..., 0]
+    np.testing.assert_allclose(s, _partial_reference(X), atol=1e-5)
+
+
+def test_collider_matches_a_loop_and_points_into_the_common_child():
+    rng = np.random.default_rng(6)
+    n = 2000
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    X = np.column_stack([a, b, a + b + 0.3 * rng.normal(size=n), rng.normal(size=n)])
+    s = _stats(X, names=["collider"])[..., 0]
+    A = np.abs(_ols_partial_reference(X))
+    S = np.clip(A - np.abs(_zero_diag(np.corrcoef(X.T))), 0, None)
+    expected = [[A[i, j] * sum(S[i, k] * A[k, j] for k in range(4)) for j in range(4)] for i in range(4)]
+    np.testing.assert_allclose(s, _zero_diag(expected), atol=1e-4)
+    assert s[0, 2] > 0.5 and s[1, 2] > 0.5  # a -> c <- b
+    assert s[0, 2] > 3 * s[2, 0] and s[1, 2] > 3 * s[2, 1]  # the reverse direction scores much lower
+    assert max(np.abs(s[3]).max(), np.abs(s[:, 3]).max()) < 0.01  # the independent column
+
+
 def test_average_ranks_match_scipy_with_ties():
     X = np.random.default_rng(0).integers(0, 4, size=(30, 5)).astype(float)
     ours = average_ranks(torch.from_numpy(X)[None])[0].numpy()
@@ -138,6 +175,8 @@ def test_statistics_stay_finite_on_degenerate_data(case):
     assert np.isfinite(s).all()
     if case == "constant":
         assert np.abs(s[1, :, :5]).max() < 1e-6 and np.abs(s[:, 1, :5]).max() < 1e-6  # no dependence
+        ols = _channel(ALL, "partial_ols")
+        assert np.abs(s[1, :, ols]).max() < 1e-6 and np.abs(s[:, 1, ols]).max() < 1e-6
 
 
 def test_statistics_are_row_invariant_and_variable_equivariant():
@@ -243,6 +282,33 @@ def test_bcnp_with_statistics_is_equivariant_and_row_invariant():
     torch.testing.assert_close(edge_logits, edge_logits.transpose(-1, -2))
     paper = BCNP(dim=16, n_layers=1, n_heads=2)
     assert not hasattr(paper, "pair_head") and paper.config["statistics"] is None
+
+
+@pytest.mark.parametrize("model_name", ["avici", "bcnp"])
+def test_add_statistics_keeps_the_output_until_training_moves_the_new_weights(model_name):
+    from skcausal_meta.models.amortized.training import add_statistics, network_class
+
+    torch.manual_seed(0)
+    kw = {"edge_head": "factorised"} if model_name == "avici" else {}
+    model = network_class(model_name)(dim=16, n_layers=1, n_heads=2, statistics=["pearson", "partial"], **kw)
+    wider = add_statistics(model, ["partial", "collider", "partial_ols"]).eval()
+    assert wider.config["statistics"] == ["pearson", "partial", "collider", "partial_ols"]
+    x = torch.from_numpy(make_model_input(np.random.default_rng(11).normal(size=(2, 40, 5)), None))
+    if model_name == "avici":
+        torch.testing.assert_close(wider.edge_probs(x), model.eval().edge_probs(x))
+    else:
+        torch.testing.assert_close(wider.decode(x), model.eval().decode(x))
+    widened = [k for k, v in wider.state_dict().items() if v.shape != model.state_dict()[k].shape]
+    assert widened and all(torch.all(wider.state_dict()[k][..., 2:] == 0) for k in widened)
+    with pytest.raises(ValueError, match="already reads statistics"):
+        add_statistics(network_class(model_name)(dim=16, n_layers=1, n_heads=2), ["pearson"])
+
+
+def test_train_refuses_add_statistics_without_a_checkpoint():
+    from skcausal_meta.models.amortized import TrainConfig, train
+
+    with pytest.raises(ValueError, match=r"add_statistics=\['collider'\] needs init_from"):
+        train("avici", "id", TrainConfig(steps=1), add_statistics=["collider"], progress=False)
 
 
 @pytest.mark.parametrize("case, message", [("n_below_d", "rows for d=6"), ("duplicated", "duplicates"),

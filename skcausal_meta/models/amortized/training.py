@@ -23,11 +23,12 @@ from .checkpoint import (
     save_model,
 )
 from .config import TrainConfig
+from ..components.statistics import n_statistics_channels
 from .loop import meta_train
 from .stream import read_graph_hashes
 from .training_state import read_training_state_configs, training_state_path
 
-__all__ = ["NETWORKS", "network_class", "train", "export_checkpoint"]
+__all__ = ["NETWORKS", "network_class", "train", "export_checkpoint", "add_statistics"]
 
 # registry name -> "module:Class" of every network following the contract in loop.py
 NETWORKS = {"avici": "skcausal_meta.models.avici.model:AviciModel",
@@ -42,6 +43,47 @@ def network_class(name: str):
     return getattr(import_module(module), cls)
 
 
+def add_statistics(model: torch.nn.Module, names) -> torch.nn.Module:
+    """A copy of a statistics network that also reads the statistics groups ``names``.
+
+    The new channels are appended after the network's own, and every weight that reads the pair
+    statistics gets zero columns for them, so the copy computes exactly what ``model`` computes
+    until training moves those weights (fine-tuning a checkpoint onto new statistics).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skcausal_meta.models.avici.model import AviciModel
+    >>> small = AviciModel(dim=16, n_layers=1, n_heads=2, edge_head="factorised", statistics=["pearson"])
+    >>> wider = add_statistics(small, ["partial_ols"])
+    >>> wider.config["statistics"]
+    ['pearson', 'partial_ols']
+    >>> x = torch.randn(1, 30, 4, 2)
+    >>> x[..., 1] = 0
+    >>> torch.allclose(small.edge_probs(x), wider.edge_probs(x))
+    True
+    """
+    old = model.config.get("statistics")
+    if not old:
+        raise ValueError("add_statistics needs a network that already reads statistics (config['statistics'] "
+                         f"is {old!r})")
+    added = [name for name in names if name not in old]
+    if not added:
+        return copy.deepcopy(model)
+    wider = type(model)(**{**model.config, "statistics": [*old, *added]})
+    width = n_statistics_channels(old)
+    state = {}
+    for key, target in wider.state_dict().items():
+        source = model.state_dict()[key]
+        if source.shape != target.shape:
+            if source.shape[:-1] != target.shape[:-1] or source.shape[-1] != width:
+                raise ValueError(f"cannot widen {key!r} from {tuple(source.shape)} to {tuple(target.shape)}")
+            source = torch.cat([source, source.new_zeros(*source.shape[:-1], target.shape[-1] - width)], -1)
+        state[key] = source
+    wider.load_state_dict(state)
+    return wider.train(model.training)
+
+
 def _check_sources(network, model_config, init_from, init_encoder_from) -> None:
     if sum(x is not None for x in (network, init_from, init_encoder_from)) > 1:
         raise ValueError("give at most one of network, init_from and init_encoder_from")
@@ -50,15 +92,20 @@ def _check_sources(network, model_config, init_from, init_encoder_from) -> None:
                          f"configuration), got {model_config!r}")
 
 
-def _build(model_name, config, out, resume, network, model_config, init_from, init_encoder_from):
+def _build(model_name, config, out, resume, network, model_config, init_from, init_encoder_from,
+           statistics=()):
     """The network to train and the ``info`` naming its source."""
     _check_sources(network, model_config, init_from, init_encoder_from)
+    if statistics and init_from is None:
+        raise ValueError(f"add_statistics={list(statistics)!r} needs init_from (a fresh network takes its "
+                         "statistics from model_config)")
     cls = network_class(model_name)
     if network is not None:
         return copy.deepcopy(network), {}
     if init_from is not None:
         stem = resolve_checkpoint(init_from, None)
-        return load_model(stem, cls)[0], {"init_from": checkpoint_record(stem)}
+        model = load_model(stem, cls)[0]
+        return (add_statistics(model, statistics) if statistics else model), {"init_from": checkpoint_record(stem)}
     state = None if out is None else training_state_path(out)
     if model_config is None and resume and state is not None and state.is_file():
         model_config = read_training_state_configs(state, cls.model_name)[0]
@@ -73,7 +120,8 @@ def _build(model_name, config, out, resume, network, model_config, init_from, in
 
 
 def train(model_name: str, family, config: TrainConfig, out=None, *, network=None, model_config=None,
-          init_from=None, init_encoder_from=None, exclude_graphs=(), resume: bool = True, device="auto",
+          init_from=None, init_encoder_from=None, add_statistics=(), exclude_graphs=(), resume: bool = True,
+          device="auto",
           progress: bool = True, log_path=None, command: str | None = None):
     """Meta-train a network of ``model_name`` on ``family``; returns ``(network, history)``.
 
@@ -94,6 +142,9 @@ def train(model_name: str, family, config: TrainConfig, out=None, *, network=Non
         Start from this checkpoint's network (fine-tuning).
     init_encoder_from : str or path-like, default=None
         A fresh network whose encoder is copied from this checkpoint (of either model).
+    add_statistics : sequence of str, default=()
+        Statistics groups the ``init_from`` network also reads from now on (see
+        :func:`add_statistics`).
     exclude_graphs : sequence of path-like, default=()
         Files of held-out graphs (``.npy`` stacks or hash lists) never to train on.
     resume, device, progress, log_path
@@ -120,7 +171,8 @@ def train(model_name: str, family, config: TrainConfig, out=None, *, network=Non
     ([2, 4], ['acyclicity', 'bce', 'dual', 'elapsed_s', 'grad_norm', 'loss', 'lr', 'step', 'val_auroc'])
     """
     family = get_family(family)  # a YAML file is read once
-    model, info = _build(model_name, config, out, resume, network, model_config, init_from, init_encoder_from)
+    model, info = _build(model_name, config, out, resume, network, model_config, init_from, init_encoder_from,
+                         add_statistics)
     info = {"family": family.name, **info, **_recorded_source(out, resume)}
     if command is not None:
         info["command"] = command

@@ -20,6 +20,13 @@ group                    channels ``s_ij``
                                   ``RFF_FEATURES`` fixed random Fourier features
                                   (``||C_ij||_F^2 / (||C_ii||_F ||C_jj||_F)``, ``C`` the centred
                                   feature cross-covariance; in [0, 1], 0 for independent columns)
+``partial_ols``          1        partial correlation from the sample covariance itself (a ``1e-10``
+                                  ridge), precise where the data are near-deterministic and
+                                  shrinkage blurs the skeleton; ``partial``'s value where ``n <= d + 1``
+``collider``             1        v-structure evidence for ``i -> j``: ``A_ij sum_k S_ik A_kj`` with
+                                  ``A = |partial_ols|`` and ``S = max(A - |pearson|, 0)``, the
+                                  dependence that conditioning creates between spouses ``i`` and ``k``
+                                  of a common child ``j``
 ``r2_gap``               1        ``R2_j - R2_i``, with ``R2_k = 1 - 1 / (S_kk P_kk)`` the fraction of
                                   column ``k``'s variance explained by all others (the cue of
                                   R2-sortability, Reisach et al. 2023)
@@ -42,7 +49,7 @@ __all__ = ["STATISTICS", "RFF_FEATURES", "n_statistics_channels", "check_statist
            "ledoit_wolf", "average_ranks", "rff_parameters"]
 
 STATISTICS = {"pearson": 1, "partial": 1, "spearman": 1, "rank_partial": 1, "hsic": 1, "r2_gap": 1,
-              "interventional_shift": 2}
+              "interventional_shift": 2, "partial_ols": 1, "collider": 1}
 RFF_FEATURES = 16
 _EPS = 1e-8
 
@@ -110,6 +117,25 @@ def _precision(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def _partial_from_precision(precision: torch.Tensor) -> torch.Tensor:
     diag = precision.diagonal(dim1=-2, dim2=-1).clamp_min(_EPS).sqrt()
     return -precision / (diag[..., :, None] * diag[..., None, :])
+
+
+def _ols_partial(z: torch.Tensor) -> torch.Tensor:
+    """Partial correlations of standardised columns from their sample covariance (Ledoit-Wolf's
+    where ``n <= d + 1``, when the sample covariance is singular)."""
+    n, d = z.shape[1], z.shape[2]
+    if n <= d + 1:
+        return _partial_from_precision(_precision(z)[1])
+    cov = z.transpose(1, 2) @ z / n
+    ridge = 1e-10 * torch.eye(d, dtype=cov.dtype, device=cov.device)  # only guards duplicated columns
+    return _partial_from_precision(torch.linalg.inv(cov + ridge)).clamp(-1, 1)
+
+
+def _collider(partial: torch.Tensor, correlation: torch.Tensor) -> torch.Tensor:
+    """``A_ij sum_k S_ik A_kj``: ``A = |partial|`` (zero diagonal), ``S = max(A - |correlation|, 0)``."""
+    off = 1 - torch.eye(partial.shape[-1], dtype=partial.dtype, device=partial.device)
+    adjacency = partial.abs() * off
+    spouses = (adjacency - correlation.abs()).clamp_min(0) * off
+    return adjacency * (spouses @ adjacency)
 
 
 def _correlation(z: torch.Tensor) -> torch.Tensor:
@@ -201,6 +227,8 @@ def pair_statistics(x: torch.Tensor, names=tuple(STATISTICS)) -> torch.Tensor:
         "hsic": lambda: _rff_hsic(z)[..., None],
         "r2_gap": lambda: _r2_gap(*lazy("lw", lambda: _precision(z)))[..., None],
         "interventional_shift": lambda: _interventional_shift(z, mask),
+        "partial_ols": lambda: lazy("ols", lambda: _ols_partial(z))[..., None],
+        "collider": lambda: _collider(lazy("ols", lambda: _ols_partial(z)), _correlation(z))[..., None],
     }
     out = torch.cat([builders[name]() for name in names], dim=-1)
     off = 1 - torch.eye(out.shape[1], dtype=out.dtype, device=out.device)
