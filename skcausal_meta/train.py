@@ -40,6 +40,8 @@ def _parser():
             parser.add_argument(flag, default=default, action=argparse.BooleanOptionalAction)
         else:
             many = {"nargs": len(default), "type": type(default[0])} if isinstance(default, list) else {"type": type(default)}
+            if f.name == "n_samples":
+                many = {"nargs": "+", "type": int, "metavar": "N"}  # one count or LOW HIGH
             parser.add_argument(flag, default=default, **many)
     return parser
 

@@ -32,6 +32,29 @@ def test_stream_is_a_pure_function_of_seed_and_step():
     assert validation.shape != x5.shape or not torch.equal(validation, x5)
 
 
+def test_a_range_of_rows_draws_one_count_per_step_and_a_fixed_count_draws_none():
+    ranged = DatasetStream("id", TrainConfig(seed=3, **{**TINY_DATA, "n_samples": [10, 40],
+                                                        "p_observational_only": 1.0}))
+    counts = {ranged[step][0].shape[1] for step in range(12)}
+    assert len(counts) > 3 and min(counts) >= 10 and max(counts) <= 40
+    torch.testing.assert_close(ranged[4][0], ranged[4][0])
+    # a fixed count keeps the stream it had before ranges existed: the draws after d and the
+    # interventional rows are those of make_scm_family's own generator
+    cfg = TrainConfig(seed=3, **{**TINY_DATA, "p_observational_only": 1.0})
+    rng = np.random.default_rng(np.random.SeedSequence([3, 0, 2, 0]))
+    d = int(rng.integers(3, 5))
+    rng.random()
+    expected = make_scm_family("id", n_datasets=2, n_nodes=d, n_samples=16, n_interventional=0, random_state=rng)
+    x, graphs = DatasetStream("id", cfg)[2]
+    np.testing.assert_array_equal(graphs.numpy(), np.asarray(expected[2], dtype=np.float32))
+
+
+@pytest.mark.parametrize("bad", [[0, 5], [5, 4], [1, 2, 3], 0, [2.5, 4]])
+def test_a_bad_row_range_is_refused_naming_it(bad):
+    with pytest.raises(ValueError, match="n_samples"):
+        TrainConfig(n_samples=bad)
+
+
 def test_stream_skips_excluded_graphs_by_their_canonical_hash():
     cfg = TrainConfig(seed=0, **TINY_DATA)
     first = DatasetStream("id", cfg)[0][1].numpy().astype(int)

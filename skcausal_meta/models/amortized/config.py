@@ -21,8 +21,9 @@ class TrainConfig:
         Data sets per step; all share one number of nodes ``d``.
     n_nodes : list of two ints
         Inclusive range of ``d``, drawn uniformly per step.
-    n_samples : int
-        Observational rows per data set.
+    n_samples : int or list of two ints
+        Observational rows per data set, or an inclusive range ``[low, high]`` drawn uniformly
+        per step (so one network meets both small and large data sets).
     n_interventional : int
         Interventional rows appended to each data set in steps that have them.
     p_observational_only : float
@@ -61,6 +62,8 @@ class TrainConfig:
     ([5, 20], 0.0003, 'cosine')
     >>> len(asdict(config))  # every field is saved with each checkpoint
     19
+    >>> TrainConfig(n_samples=[100, 1000]).n_samples, TrainConfig(n_samples=[300]).n_samples
+    ([100, 1000], 300)
     >>> TrainConfig(n_nodes=[1, 5])
     Traceback (most recent call last):
     ValueError: n_nodes must be [low, high] with 2 <= low <= high, got [1, 5]
@@ -69,7 +72,7 @@ class TrainConfig:
     steps: int = 10_000
     batch_size: int = 8
     n_nodes: list = field(default_factory=lambda: [5, 20])
-    n_samples: int = 200
+    n_samples: int | list = 200
     n_interventional: int = 50
     p_observational_only: float = 0.5
     lr: float = 3e-4
@@ -87,7 +90,8 @@ class TrainConfig:
     num_workers: int = 0
 
     def __post_init__(self):
-        for name in ("steps", "batch_size", "n_samples", "warmup_steps", "checkpoint_every",
+        self.n_samples = _int_or_range(self.n_samples, "n_samples")
+        for name in ("steps", "batch_size", "warmup_steps", "checkpoint_every",
                      "eval_every", "n_validation_batches", "n_interventional", "num_workers", "seed"):
             minimum = 0 if name in ("warmup_steps", "n_interventional", "num_workers", "seed") else 1
             check_positive_int(getattr(self, name), name, minimum=minimum)
@@ -107,3 +111,18 @@ class TrainConfig:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
         if self.weight_decay < 0:
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+
+
+def _int_or_range(value, name: str):
+    """``value`` as a positive int, or as ``[low, high]`` with ``1 <= low <= high`` (a one-element
+    list is its element)."""
+    if isinstance(value, (list, tuple)):
+        if len(value) == 1:
+            value = value[0]
+        elif len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value) \
+                and 1 <= value[0] <= value[1]:
+            return [int(value[0]), int(value[1])]
+        else:
+            raise ValueError(f"{name} must be a positive int or [low, high] with 1 <= low <= high, got {value!r}")
+    check_positive_int(value, name)
+    return int(value)

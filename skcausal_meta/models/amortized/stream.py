@@ -53,7 +53,8 @@ class DatasetStream(torch.utils.data.Dataset):
         return self.config.steps
 
     def _draw(self, step: int, attempt: int):
-        """Data sets of ``attempt`` at ``step``; ``d`` and the row counts come from attempt 0."""
+        """Data sets of ``attempt`` at ``step``; ``d`` and the row counts come from attempt 0 (a fixed
+        ``n_samples`` draws nothing, so its stream does not depend on the range option)."""
         c = self.config
 
         def rng_of(k):
@@ -62,9 +63,10 @@ class DatasetStream(torch.utils.data.Dataset):
         rng = rng_of(0)
         d = int(rng.integers(c.n_nodes[0], c.n_nodes[1] + 1))
         n_int = 0 if rng.random() < c.p_observational_only else c.n_interventional
+        n = c.n_samples if isinstance(c.n_samples, int) else int(rng.integers(c.n_samples[0], c.n_samples[1] + 1))
         if attempt:
             rng = rng_of(attempt)
-        return make_scm_family(self.family, n_datasets=c.batch_size, n_nodes=d, n_samples=c.n_samples,
+        return make_scm_family(self.family, n_datasets=c.batch_size, n_nodes=d, n_samples=n,
                                n_interventional=n_int, random_state=rng)
 
     def __getitem__(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
