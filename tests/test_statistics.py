@@ -102,6 +102,17 @@ def test_collider_matches_a_loop_and_points_into_the_common_child():
     assert max(np.abs(s[3]).max(), np.abs(s[:, 3]).max()) < 0.01  # the independent column
 
 
+def test_min_dependence_is_low_for_spouses_and_high_for_edges():
+    rng = np.random.default_rng(7)
+    n = 2000
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    X = np.column_stack([a, b, a + b + 0.3 * rng.normal(size=n)])
+    s = _stats(X, names=["min_dependence", "partial_ols", "pearson"])
+    np.testing.assert_allclose(s[..., 0], np.minimum(np.abs(s[..., 1]), np.abs(s[..., 2])), atol=1e-6)
+    assert abs(s[0, 1, 1]) > 0.8 and s[0, 1, 0] < 0.05  # the spouses: partial high, marginal ~0
+    assert min(s[0, 2, 0], s[1, 2, 0]) > 0.5
+
+
 def test_average_ranks_match_scipy_with_ties():
     X = np.random.default_rng(0).integers(0, 4, size=(30, 5)).astype(float)
     ours = average_ranks(torch.from_numpy(X)[None])[0].numpy()

@@ -27,6 +27,11 @@ group                    channels ``s_ij``
                                   ``A = |partial_ols|`` and ``S = max(A - |pearson|, 0)``, the
                                   dependence that conditioning creates between spouses ``i`` and ``k``
                                   of a common child ``j``
+``min_dependence``       1        ``min(|pearson|, |partial_ols|)``: adjacent columns depend on each
+                                  other both marginally and given all others (PC's test with the
+                                  conditioning sets {} and all the rest); spouses, dependent only
+                                  given their common child, and marginally correlated non-neighbours
+                                  score low
 ``r2_gap``               1        ``R2_j - R2_i``, with ``R2_k = 1 - 1 / (S_kk P_kk)`` the fraction of
                                   column ``k``'s variance explained by all others (the cue of
                                   R2-sortability, Reisach et al. 2023)
@@ -49,7 +54,7 @@ __all__ = ["STATISTICS", "RFF_FEATURES", "n_statistics_channels", "check_statist
            "ledoit_wolf", "average_ranks", "rff_parameters"]
 
 STATISTICS = {"pearson": 1, "partial": 1, "spearman": 1, "rank_partial": 1, "hsic": 1, "r2_gap": 1,
-              "interventional_shift": 2, "partial_ols": 1, "collider": 1}
+              "interventional_shift": 2, "partial_ols": 1, "collider": 1, "min_dependence": 1}
 RFF_FEATURES = 16
 _EPS = 1e-8
 
@@ -229,6 +234,8 @@ def pair_statistics(x: torch.Tensor, names=tuple(STATISTICS)) -> torch.Tensor:
         "interventional_shift": lambda: _interventional_shift(z, mask),
         "partial_ols": lambda: lazy("ols", lambda: _ols_partial(z))[..., None],
         "collider": lambda: _collider(lazy("ols", lambda: _ols_partial(z)), _correlation(z))[..., None],
+        "min_dependence": lambda: torch.minimum(lazy("ols", lambda: _ols_partial(z)).abs(),
+                                                _correlation(z).abs())[..., None],
     }
     out = torch.cat([builders[name]() for name in names], dim=-1)
     off = 1 - torch.eye(out.shape[1], dtype=out.dtype, device=out.device)
