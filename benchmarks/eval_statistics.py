@@ -3,12 +3,14 @@
 Scores checkpoints of ``AviciEstimator`` / ``BCNPEstimator`` next to the |partial correlation|
 baseline (Ledoit-Wolf, no training) on seeded held-out data sets: directed edge AUROC and skeleton
 AUROC (a pair scored by ``p_ij + p_ji``), mean over data sets. The settings are ER graphs with 2
-expected edges per node and the mechanisms and noise of the ``id`` family (linear, RFF) or MLPs.
+expected edges per node and the mechanisms and noise of the ``id`` family (linear, RFF) or MLPs,
+and the real Sachs data (its 853 observational rows; one data set). ``--reference ges dibs``
+scores classical and per-data-set models alongside.
 Their graphs are written to ``benchmarks/heldout/eval_graphs.txt`` by ``--write-hashes`` (with the
 test graphs of ``benchmarks/ood.yml``) and given to training as ``--exclude-graphs``.
 
     python benchmarks/eval_statistics.py --checkpoint avici=runs/avici_stats bcnp=bcnp_id_large
-        [--settings lin20 mlp20] [--n-datasets 20] [--write-hashes]
+        [--reference ges dibs] [--settings lin20 mlp20 sachs] [--n-datasets 20] [--write-hashes]
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ SETTINGS = {
     "rff20": ("rff", 20, 1000, 0),
     "lin10_int": ("linear", 10, 800, 200),
     "lin20_int": ("linear", 20, 800, 200),
+    "sachs": (None, 11, 853, 0),  # the real data: the 853 observational rows, 17-edge consensus graph
 }
+REFERENCES = {"ges": "GESEstimator", "pc": "PCEstimator", "dibs": "DibsEstimator"}
 
 
 def er2_family(mechanism: str) -> SCMFamily:
@@ -59,6 +63,11 @@ def er2_family(mechanism: str) -> SCMFamily:
 
 def test_set(key: str, n_datasets: int):
     mechanism, d, n_obs, n_int = SETTINGS[key]
+    if mechanism is None:
+        from skcausal_meta.datasets import load_sachs
+
+        X, mask, graph = load_sachs(observational_only=True)
+        return np.asarray(X, dtype=float)[None], np.asarray(mask)[None], np.asarray(graph)[None]
     return make_scm_family(er2_family(mechanism), n_datasets=n_datasets, n_nodes=d, n_samples=n_obs,
                            n_interventional=n_int, random_state=SEED + d)
 
@@ -74,6 +83,11 @@ def partial_correlation(X):
 def edge_probs(name: str, X, mask):
     if name == "partial_corr":
         return partial_correlation(X)
+    if name in REFERENCES:
+        import skcausal_meta
+
+        est = getattr(skcausal_meta, REFERENCES[name])(**({"random_state": 0} if name == "dibs" else {}))
+        return est.fit(X, interventions=mask).predict_graph_posterior().edge_probs
     model, checkpoint = name.split("=", 1)
     from skcausal_meta import AviciEstimator, BCNPEstimator
 
@@ -90,7 +104,7 @@ def skeleton_auroc(graph, probs) -> float:
 def write_hashes(n_datasets: int) -> None:
     from skcausal_meta.models.amortized.stream import held_out_graph_hashes, write_graph_hashes
 
-    hashes = {canonical_graph_hash(g) for key in SETTINGS for g in test_set(key, n_datasets)[2]}
+    hashes = {canonical_graph_hash(g) for key in SETTINGS if SETTINGS[key][0] for g in test_set(key, n_datasets)[2]}
     ood = ["id", "ood_graph_ws", "ood_dense", "ood_mech_mlp", "ood_noise_student", "ood_interv_soft",
            "ood_samples_small", "ood_combo_all"]
     for family in ood:
@@ -104,6 +118,8 @@ def write_hashes(n_datasets: int) -> None:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", nargs="*", default=[], help="MODEL=CHECKPOINT (model avici or bcnp)")
+    parser.add_argument("--reference", nargs="*", default=[], choices=sorted(REFERENCES),
+                        help="classical or per-data-set models scored alongside (default settings)")
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     parser.add_argument("--n-datasets", type=int, default=20)
     parser.add_argument("--no-baseline", dest="baseline", action="store_false")
@@ -112,7 +128,7 @@ def main(argv=None):
     if args.write_hashes:
         return write_hashes(args.n_datasets)
     torch.set_num_threads(1)
-    names = (["partial_corr"] if args.baseline else []) + list(args.checkpoint)
+    names = (["partial_corr"] if args.baseline else []) + list(args.reference) + list(args.checkpoint)
     print("| setting | " + " | ".join(names) + " |")
     print("|---" * (len(names) + 1) + "|")
     for key in args.settings:
