@@ -31,6 +31,8 @@ from skcausal_meta.models.amortized import TrainConfig, make_model_input, train 
 from skcausal_meta.models.components.statistics import STATISTICS  # noqa: E402
 
 FAMILY = Path(__file__).parent / "families" / "broad.yml"
+# groups added after the first statistics checkpoints (conditioning-set and v-structure evidence)
+_LATER = ("partial_ols", "collider", "min_dependence")
 
 
 def variants() -> dict[str, list[str]]:
@@ -38,8 +40,10 @@ def variants() -> dict[str, list[str]]:
     groups = list(STATISTICS)
     rows = {"all groups": groups}
     rows.update({f"all but {g}": [h for h in groups if h != g] for g in groups})
-    rows.update({f"{g} alone": [g] for g in ("pearson", "partial", "hsic")})
+    rows.update({f"{g} alone": [g] for g in ("pearson", "partial", "hsic", "partial_ols", "min_dependence")})
+    rows["the first seven groups"] = [g for g in groups if g not in _LATER]
     return rows
+
 
 
 def score(model, key: str, n_datasets: int) -> tuple[float, float]:
