@@ -144,7 +144,7 @@ def train(model_name: str, family, config: TrainConfig, out=None, *, network=Non
         A fresh network whose encoder is copied from this checkpoint (of either model).
     add_statistics : sequence of str, default=()
         Statistics groups the ``init_from`` network also reads from now on (see
-        :func:`add_statistics`).
+        :func:`~skcausal_meta.models.amortized.training.add_statistics`).
     exclude_graphs : sequence of path-like, default=()
         Files of held-out graphs (``.npy`` stacks or hash lists) never to train on.
     resume, device, progress, log_path
