@@ -224,18 +224,20 @@ def pair_statistics(x: torch.Tensor, names=tuple(STATISTICS)) -> torch.Tensor:
         return cache[key]
 
     ranks = lambda: _standardize(average_ranks(values))  # noqa: E731
+    lw = lambda: lazy("lw", lambda: _precision(z))  # noqa: E731
+    ols = lambda: lazy("ols", lambda: _ols_partial(z))  # noqa: E731
+    corr = lambda: lazy("corr", lambda: _correlation(z))  # noqa: E731
     builders = {
-        "pearson": lambda: _correlation(z)[..., None],
-        "partial": lambda: _partial_from_precision(lazy("lw", lambda: _precision(z))[1])[..., None],
+        "pearson": lambda: corr()[..., None],
+        "partial": lambda: _partial_from_precision(lw()[1])[..., None],
         "spearman": lambda: _correlation(lazy("ranks", ranks))[..., None],
         "rank_partial": lambda: _partial_from_precision(_precision(lazy("ranks", ranks))[1])[..., None],
         "hsic": lambda: _rff_hsic(z)[..., None],
-        "r2_gap": lambda: _r2_gap(*lazy("lw", lambda: _precision(z)))[..., None],
+        "r2_gap": lambda: _r2_gap(*lw())[..., None],
         "interventional_shift": lambda: _interventional_shift(z, mask),
-        "partial_ols": lambda: lazy("ols", lambda: _ols_partial(z))[..., None],
-        "collider": lambda: _collider(lazy("ols", lambda: _ols_partial(z)), _correlation(z))[..., None],
-        "min_dependence": lambda: torch.minimum(lazy("ols", lambda: _ols_partial(z)).abs(),
-                                                _correlation(z).abs())[..., None],
+        "partial_ols": lambda: ols()[..., None],
+        "collider": lambda: _collider(ols(), corr())[..., None],
+        "min_dependence": lambda: torch.minimum(ols().abs(), corr().abs())[..., None],
     }
     out = torch.cat([builders[name]() for name in names], dim=-1)
     off = 1 - torch.eye(out.shape[1], dtype=out.dtype, device=out.device)
