@@ -72,9 +72,9 @@ def add_statistics(model: torch.nn.Module, names) -> torch.nn.Module:
         return copy.deepcopy(model)
     wider = type(model)(**{**model.config, "statistics": [*old, *added]})
     width = n_statistics_channels(old)
-    state = {}
+    state, old_state = {}, model.state_dict()
     for key, target in wider.state_dict().items():
-        source = model.state_dict()[key]
+        source = old_state[key]
         if source.shape != target.shape:
             if source.shape[:-1] != target.shape[:-1] or source.shape[-1] != width:
                 raise ValueError(f"cannot widen {key!r} from {tuple(source.shape)} to {tuple(target.shape)}")
