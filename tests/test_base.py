@@ -181,6 +181,28 @@ def test_score_sample_weight_is_a_weighted_mean():
     assert est.score(X_test, sample_weight=weights) == pytest.approx(np.average(per_row, weights=weights))
 
 
+def test_score_reuses_the_plugin_fit_until_refit(monkeypatch):
+    """Scoring groups of rows one at a time (I-NIL) fits the plug-in likelihood once; a refit on
+    other rows fits it anew, so the score follows the new training data."""
+    fits = []
+    original = PluginLikelihood.fit
+
+    def counting_fit(self, *args, **kwargs):
+        fits.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PluginLikelihood, "fit", counting_fit)
+    X, X_test = _data(seed=0), _data(n=30, seed=1)
+    est = _FixedGraphEstimator().fit(X)
+    first = [est.score(X_test[:10]), est.score(X_test[10:])]
+    assert len(fits) == 1
+    est.fit(_data(seed=2))
+    refitted = est.score(X_test[:10])
+    assert len(fits) == 2 and refitted != first[0]
+    est.fit(X)
+    assert est.score(X_test[:10]) == first[0]
+
+
 def test_default_plugin_likelihood_matches_ols_for_chain():
     rng = np.random.default_rng(3)
     n = 200

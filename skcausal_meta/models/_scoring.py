@@ -10,6 +10,7 @@ default is the plug-in linear-Gaussian likelihood
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from typing import TYPE_CHECKING
 
@@ -33,8 +34,19 @@ class HeldOutScoreMixin:
 
     def _log_likelihood(self, X, mask):
         posterior = self._posterior(None, check_random_state(self.random_state))
-        likelihood = PluginLikelihood().fit(self._plugin_graphs(posterior), self._train_X_, self._train_mask_)
-        return likelihood.log_likelihood(X, mask), posterior.log_weights
+        return self._plugin_likelihood(posterior).log_likelihood(X, mask), posterior.log_weights
+
+    def _plugin_likelihood(self, posterior) -> PluginLikelihood:
+        """The plug-in likelihood of the posterior's graphs fitted on the training rows, kept for the
+        next call with the same samples and training rows (I-NIL scores one group of rows at a time)."""
+        key = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in (
+            posterior.samples, self._train_X_, self._train_mask_))).digest()
+        cached = self.__dict__.get("_plugin_cache")
+        if cached is None or cached[0] != key:
+            graphs = self._plugin_graphs(posterior)
+            cached = (key, PluginLikelihood().fit(graphs, self._train_X_, self._train_mask_))
+            self._plugin_cache = cached
+        return cached[1]
 
     def _plugin_graphs(self, posterior) -> np.ndarray:
         """The DAGs whose plug-in mechanisms make the default likelihood (the posterior's samples;
