@@ -14,10 +14,10 @@ import torch
 
 from ..likelihoods import _masked_gaussian_log_density, mlp_input_layer, mlp_output_layers
 
-__all__ = ["anm_log_density", "anm_log_likelihood", "init_mlp", "refit_nodes", "toggle_gains"]
+__all__ = ["anm_input_layer", "anm_log_density", "anm_log_likelihood", "init_mlp", "refit_nodes", "toggle_gains"]
 
 
-def _input_layer(mechanism, G, theta, X):
+def anm_input_layer(mechanism, G, theta, X):
     """The part of the mechanisms that is linear in ``G``: ``(..., d_target, n, h)``.
 
     For ``"linear"`` it is the mean itself (``h = 1``); for ``"nonlinear"`` the first layer's
@@ -29,21 +29,23 @@ def _input_layer(mechanism, G, theta, X):
 
 
 def _output_layers(mechanism, theta, pre, overwrite=False):
-    """Means ``(..., n, d)`` from :func:`_input_layer`'s output (``overwrite``: ``pre`` is scratch)."""
+    """Means ``(..., n, d)`` from :func:`anm_input_layer`'s output (``overwrite``: ``pre`` is scratch)."""
     if mechanism == "linear":
         return pre.squeeze(-1).transpose(-1, -2)
     n_layers = len(theta) // 2
     return mlp_output_layers(theta[:n_layers], theta[n_layers:], pre, overwrite)
 
 
-def anm_log_density(mechanism, G, theta, log_scale, X, mask):
+def anm_log_density(mechanism, G, theta, log_scale, X, mask, pre=None):
     """Per-row, per-node ``log p(x_j | pa_j, theta)``, ``(C, n, d)``; noise variance ``exp(2 log_scale)``.
 
     ``theta`` is ``[W]`` for ``"linear"`` (``x_j = sum_i G_ij W_ij x_i + eps_j``) and the MLP
     layer weights then biases (equal numbers) for ``"nonlinear"`` (``x_j = f_j(G[:, j] * x) +
     eps_j``, the node-wise MLPs of :func:`~skcausal_meta.models.likelihoods.mlp_forward`).
+    ``pre`` is :func:`anm_input_layer`'s output when the caller has it already.
     """
-    mean = _output_layers(mechanism, theta, _input_layer(mechanism, G, theta, X))
+    pre = anm_input_layer(mechanism, G, theta, X) if pre is None else pre
+    mean = _output_layers(mechanism, theta, pre)
     return _masked_gaussian_log_density(X, mean, torch.exp(2 * log_scale).unsqueeze(-2), mask)
 
 
@@ -65,20 +67,24 @@ def init_mlp(widths, generator, dtype, device, leading=()):
 
 
 @torch.no_grad()
-def toggle_gains(mechanism, G, allowed, theta, log_scale, X, mask, scale, chunk_elements):
+def toggle_gains(mechanism, G, allowed, theta, log_scale, X, mask, scale, chunk_elements, pre=None, base=None):
     """``Delta_ij = log p(D | W_ij = 1) - log p(D | W_ij = 0)`` for every allowed edge, ``(C, d, d)``.
 
     Everything else (the other edges, ``theta``, the noise scales ``exp(log_scale)``) is held;
     forbidden entries are 0. Toggling ``i -> j`` changes only node ``j``'s first-layer input by
     ``x_i * w_ij``, so each allowed pair costs one pass of node ``j``'s later layers over the
     rows. The pairs are taken in chunks of at most ``chunk_elements`` tensor elements, which
-    bounds the memory and, kept small, holds the temporaries in cache.
+    bounds the memory and, kept small, holds the temporaries in cache. A caller that has just
+    computed the likelihood at ``G`` passes its first-layer output ``pre`` (:func:`anm_input_layer`,
+    detached) and per-node log likelihoods ``base`` ``(C, d)`` (scaled by ``scale``), which are not
+    computed again.
     """
     theta = [t.detach() for t in theta]
     noise_var = torch.exp(2 * log_scale.detach())  # (C, d)
-    pre = _input_layer(mechanism, G, theta, X)  # (C, d_target, m, h)
-    mean = _output_layers(mechanism, theta, pre)
-    base = scale * _masked_gaussian_log_density(X, mean, noise_var.unsqueeze(-2), mask).sum(-2)  # (C, d)
+    if pre is None:
+        pre = anm_input_layer(mechanism, G, theta, X)  # (C, d_target, m, h)
+        mean = _output_layers(mechanism, theta, pre)
+        base = scale * _masked_gaussian_log_density(X, mean, noise_var.unsqueeze(-2), mask).sum(-2)  # (C, d)
     w_in = theta[0].transpose(-1, -2).unsqueeze(-1) if mechanism == "linear" else theta[0]  # (C, j, i, h)
     chain, source, target = torch.nonzero(allowed, as_tuple=True)
     C, d, m, h = pre.shape
@@ -201,7 +207,7 @@ def refit_nodes(mechanism, hidden, X, mask, parents, nodes, generator, fit_rows=
         with torch.no_grad():
             _fit_mlp_adam(theta, inputs, y_fit, weight, n_steps, lr)
     with torch.no_grad():
-        mean = _output_layers(mechanism, theta, _input_layer(mechanism, G, theta, X))[..., 0]
+        mean = _output_layers(mechanism, theta, anm_input_layer(mechanism, G, theta, X))[..., 0]
         n_rows = keep.sum(-1).clamp(min=1)
         var = (((y - mean) ** 2 * keep).sum(-1) / n_rows).clamp(min=1e-8)
         log_lik = -0.5 * n_rows * (torch.log(2 * math.pi * var) + 1)

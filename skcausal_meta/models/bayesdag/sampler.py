@@ -55,7 +55,7 @@ import torch
 
 from ..components.permutation import rank_permutation, straight_through
 from ..components.sinkhorn import log_sinkhorn_fixed_point
-from .anm import anm_log_likelihood, init_mlp, refit_nodes, toggle_gains
+from .anm import anm_input_layer, anm_log_density, anm_log_likelihood, init_mlp, refit_nodes, toggle_gains
 from .sghmc import SGHMC, check_bounded
 
 __all__ = ["BayesDAGSampler", "anm_log_likelihood", "refit_nodes", "stack_draws"]
@@ -202,12 +202,14 @@ class BayesDAGSampler:
         allowed, logits = self.order_mask(p), self.edge_logits(p)
         G = torch.bernoulli(torch.sigmoid(logits.detach()), generator=self.generator) * allowed
         X, mask, scale = self._batch()
-        log_lik = scale * anm_log_likelihood(self.mechanism, G, self.theta, self.log_scale, X, mask)
+        pre = anm_input_layer(self.mechanism, G, self.theta, X)
+        density = anm_log_density(self.mechanism, G, self.theta, self.log_scale, X, mask, pre=pre)  # (C, m, d)
+        log_lik = scale * density.sum(-1)
         theta_prior = sum(0.5 * (t**2).sum() for t in self.theta)
         grads = torch.autograd.grad(-log_lik.sum() + theta_prior, [*self.theta, self.log_scale])
         # natural-gradient target of q(W | p)'s logits (module docstring); forbidden edges: 0
         gain = toggle_gains(self.mechanism, G, allowed, self.theta, self.log_scale, X, mask, scale,
-                            self.toggle_chunk_elements)
+                            self.toggle_chunk_elements, pre=pre.detach(), base=scale * density.detach().sum(-2))
         target = (gain - self.lambda_sparse).clamp(-self.w_logit_clip, self.w_logit_clip) * allowed
         off = 1.0 - torch.eye(G.shape[-1], dtype=G.dtype, device=G.device)
         phi_grads = torch.autograd.grad(0.5 * ((logits - target) ** 2 * off).sum(), self.phi)
