@@ -28,6 +28,8 @@ def _parser():
     parser.add_argument("--init-encoder-from", help="a fresh network with this checkpoint's encoder")
     parser.add_argument("--add-statistics", nargs="+", default=(), metavar="GROUP",
                         help="statistics groups the --init-from network also reads (zero-initialised weights)")
+    parser.add_argument("--encoder-rows", type=int, metavar="K",
+                        help="the encoder attends over at most K rows per data set; the statistics read all")
     parser.add_argument("--exclude-graphs", nargs="+", default=(), metavar="FILE", help=".npy graphs or hash files")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, help="torch.set_num_threads (CPU)")
@@ -66,7 +68,7 @@ def main(argv=None):
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
     return train(args.model, args.family, config, args.out, model_config=args.model_config,
                  init_from=args.init_from, init_encoder_from=args.init_encoder_from,
-                 add_statistics=args.add_statistics,
+                 add_statistics=args.add_statistics, encoder_rows=args.encoder_rows,
                  exclude_graphs=args.exclude_graphs, resume=args.resume, device=args.device,
                  progress=not args.quiet, log_path=args.log, command="python -m skcausal_meta.train " + " ".join(argv))[1]
 

@@ -38,8 +38,10 @@ def checkpoint(tmp_path):
     return save_model(tmp_path / "tiny_avici", model), model
 
 
-def test_edge_probs_are_equivariant_to_variables_and_invariant_to_rows():
-    model = _model().double().eval()
+@pytest.mark.parametrize("kw", [{}, {"statistics": ["pearson", "partial_ols"], "edge_head": "factorised",
+                                     "encoder_rows": 15}])
+def test_edge_probs_are_equivariant_to_variables_and_invariant_to_rows(kw):
+    model = _model(**kw).double().eval()
     x = torch.randn(2, 40, 6, 2, dtype=torch.float64)
     probs = model.edge_probs(x)
     assert probs.shape == (2, 6, 6)

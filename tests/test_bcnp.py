@@ -183,8 +183,9 @@ def test_forbidden_true_edge_still_has_gradient_to_edge_and_order_logits():
 
 
 # ---------------------------------------------------------------------------- network symmetries
-def test_variable_permutation_equivariance_with_fixed_noise():
-    model = tiny_model(1)
+@pytest.mark.parametrize("kw", [{}, {"statistics": ["pearson", "collider"], "encoder_rows": 12}])
+def test_variable_permutation_equivariance_with_fixed_noise(kw):
+    model = tiny_model(1, **kw)
     x = random_input(2, 20, 6, seed=1)
     perm = torch.tensor([4, 2, 0, 5, 1, 3])
     dist, dist_p = model.distribution(x), model.distribution(x[:, :, perm])
@@ -194,8 +195,9 @@ def test_variable_permutation_equivariance_with_fixed_noise():
     torch.testing.assert_close(probs_p, probs[:, :, perm][:, :, :, perm], atol=1e-5, rtol=1e-4)
 
 
-def test_row_permutation_invariance():
-    model = tiny_model(2)
+@pytest.mark.parametrize("kw", [{}, {"statistics": ["pearson", "collider"], "encoder_rows": 12}])
+def test_row_permutation_invariance(kw):
+    model = tiny_model(2, **kw)
     x = random_input(2, 25, 5, seed=2)
     rows = torch.randperm(25, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(model.edge_probs(x[:, rows]), model.edge_probs(x), atol=1e-5, rtol=1e-4)

@@ -322,6 +322,33 @@ def test_train_refuses_add_statistics_without_a_checkpoint():
         train("avici", "id", TrainConfig(steps=1), add_statistics=["collider"], progress=False)
 
 
+def test_train_sets_encoder_rows_and_the_checkpoint_keeps_it(tmp_path, monkeypatch):
+    """``encoder_rows`` on a fine-tuned network: during training the encoder attends over that many
+    rows and the statistics read every row; the saved checkpoint loads with the setting."""
+    from skcausal_meta.models.amortized import TrainConfig, train
+    from skcausal_meta.models.amortized.checkpoint import load_model, save_model
+    from skcausal_meta.models.avici import model as avici_module
+    from skcausal_meta.models.components.encoder import AlternatingAxialEncoder
+
+    torch.manual_seed(0)
+    source = save_model(tmp_path / "source", avici_module.AviciModel(dim=16, n_layers=1, n_heads=2,
+                                                                     statistics=["pearson"], edge_head="factorised"))
+    encoder_rows, statistics_rows = [], []
+    encode, statistics = AlternatingAxialEncoder.forward, avici_module.pair_statistics
+    monkeypatch.setattr(AlternatingAxialEncoder, "forward",
+                        lambda self, x, *a, **k: encoder_rows.append(x.shape[1]) or encode(self, x, *a, **k))
+    monkeypatch.setattr(avici_module, "pair_statistics",
+                        lambda x, names: statistics_rows.append(x.shape[1]) or statistics(x, names))
+    config = TrainConfig(steps=2, batch_size=2, n_nodes=[3, 4], n_samples=30, n_interventional=0, warmup_steps=1,
+                         eval_every=2, n_validation_batches=1, seed=0)
+    train("avici", "id", config, out=tmp_path / "tuned", init_from=source, encoder_rows=8, device="cpu",
+          progress=False)
+    assert encoder_rows and set(encoder_rows) == {8} and set(statistics_rows) == {30}
+    assert load_model(tmp_path / "tuned", avici_module.AviciModel)[0].config["encoder_rows"] == 8
+    with pytest.raises(ValueError, match="encoder_rows"):
+        train("avici", "id", config, init_from=source, encoder_rows=0, device="cpu", progress=False)
+
+
 @pytest.mark.parametrize("case, message", [("n_below_d", "rows for d=6"), ("duplicated", "duplicates"),
                                            ("all_intervened", "every row")])
 def test_estimators_warn_where_the_statistics_are_degenerate(tmp_path, case, message):

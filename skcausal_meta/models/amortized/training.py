@@ -12,6 +12,7 @@ from importlib import import_module
 
 import torch
 
+from ..._validation import check_positive_int
 from ...datasets import get_family
 from .checkpoint import (
     checkpoint_record,
@@ -120,7 +121,8 @@ def _build(model_name, config, out, resume, network, model_config, init_from, in
 
 
 def train(model_name: str, family, config: TrainConfig, out=None, *, network=None, model_config=None,
-          init_from=None, init_encoder_from=None, add_statistics=(), exclude_graphs=(), resume: bool = True,
+          init_from=None, init_encoder_from=None, add_statistics=(), encoder_rows=None, exclude_graphs=(),
+          resume: bool = True,
           device="auto",
           progress: bool = True, log_path=None, command: str | None = None):
     """Meta-train a network of ``model_name`` on ``family``; returns ``(network, history)``.
@@ -145,6 +147,10 @@ def train(model_name: str, family, config: TrainConfig, out=None, *, network=Non
     add_statistics : sequence of str, default=()
         Statistics groups the ``init_from`` network also reads from now on (see
         :func:`~skcausal_meta.models.amortized.training.add_statistics`).
+    encoder_rows : int, default=None
+        From now on the network's encoder attends over at most this many rows of each data set,
+        while its statistics read every row (the networks' ``encoder_rows``; it changes no
+        weight, so it may be set on any network). ``None`` keeps the network's setting.
     exclude_graphs : sequence of path-like, default=()
         Files of held-out graphs (``.npy`` stacks or hash lists) never to train on.
     resume, device, progress, log_path
@@ -173,6 +179,8 @@ def train(model_name: str, family, config: TrainConfig, out=None, *, network=Non
     family = get_family(family)  # a YAML file is read once
     model, info = _build(model_name, config, out, resume, network, model_config, init_from, init_encoder_from,
                          add_statistics)
+    if encoder_rows is not None:
+        model.config["encoder_rows"] = check_positive_int(encoder_rows, "encoder_rows")
     info = {"family": family.name, **info, **_recorded_source(out, resume)}
     if command is not None:
         info["command"] = command

@@ -38,9 +38,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..._validation import check_positive_int
 from ..components.acyclicity import spectral_radius_penalty
 from ..components.decoders import PairHead
 from ..components.encoder import AlternatingAxialEncoder
+from ..components.rows import select_rows
 from ..components.statistics import check_statistics, n_statistics_channels, pair_statistics
 
 __all__ = ["AviciModel"]
@@ -91,6 +93,10 @@ class AviciModel(nn.Module):
         ``p(i -> j) + p(j -> i) <= 1``.
     pair_hidden : int, default=64
         Width of the factorised edge head.
+    encoder_rows : int, default=None
+        The encoder attends over at most this many rows
+        (:func:`~skcausal_meta.models.components.rows.select_rows`) while the statistics read every
+        row; ``None``: every row.
     """
 
     model_name = "avici"
@@ -101,7 +107,7 @@ class AviciModel(nn.Module):
     def __init__(self, dim=64, n_layers=4, n_heads=4, widening_factor=4, dropout=0.0, out_dim=None,
                  logit_bias_init=-3.0, temperature_init=0.0, acyclicity_iters=10, dual_lr=1e-4,
                  dual_every=500, dual_burnin=50_000, penalty_ema=1e-4, key_size=None, statistics=None,
-                 edge_head="dot", pair_hidden=64):
+                 edge_head="dot", pair_hidden=64, encoder_rows=None):
         super().__init__()
         statistics = None if statistics is None else list(check_statistics(statistics))
         self.config = dict(dim=dim, n_layers=n_layers, n_heads=n_heads, key_size=key_size,
@@ -110,7 +116,8 @@ class AviciModel(nn.Module):
                            temperature_init=temperature_init, acyclicity_iters=acyclicity_iters,
                            dual_lr=dual_lr, dual_every=dual_every, dual_burnin=dual_burnin,
                            penalty_ema=penalty_ema, statistics=statistics, edge_head=edge_head,
-                           pair_hidden=pair_hidden)
+                           pair_hidden=pair_hidden,
+                           encoder_rows=None if encoder_rows is None else check_positive_int(encoder_rows, "encoder_rows"))
         if dual_lr < 0 or not 0 < penalty_ema <= 1:
             raise ValueError(f"dual_lr must be >= 0 and penalty_ema in (0, 1], got {dual_lr!r}, {penalty_ema!r}")
         if edge_head not in ("dot", "factorised"):
@@ -135,7 +142,8 @@ class AviciModel(nn.Module):
             raise ValueError(f"x must have shape [B, n, d, 2], got {tuple(x.shape)}")
         statistics = self.config["statistics"]
         pair = pair_statistics(x, statistics).to(x.dtype) if statistics else None
-        return self.encoder(x, pair).amax(dim=1), pair  # max over rows: invariant to their order
+        rows = select_rows(x, self.config["encoder_rows"])  # the statistics read every row
+        return self.encoder(rows, pair).amax(dim=1), pair  # max over rows: invariant to their order
 
     def edge_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Edge logits ``[B, d, d]`` (diagonal not yet masked) for inputs ``[B, n, d, 2]``."""

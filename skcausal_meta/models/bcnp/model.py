@@ -56,6 +56,7 @@ from torch import nn
 from ..._validation import check_positive_int
 from ..components.decoders import BilinearEdgeDecoder, PairHead
 from ..components.encoder import AlternatingAxialEncoder, AxialBlock
+from ..components.rows import select_rows
 from ..components.statistics import check_statistics, n_statistics_channels, pair_statistics
 from .distribution import DAGDistribution
 
@@ -114,6 +115,10 @@ class BCNP(nn.Module):
         ``None`` is the paper network.
     pair_hidden : int, default=64
         Width of the pair head (only with ``statistics``).
+    encoder_rows : int, default=None
+        The encoder attends over at most this many rows
+        (:func:`~skcausal_meta.models.components.rows.select_rows`) while the statistics read every
+        row; ``None``: every row.
     """
 
     model_name = "bcnp"
@@ -137,6 +142,7 @@ class BCNP(nn.Module):
         max_nodes: int = 100,
         statistics: list | None = None,
         pair_hidden: int = 64,
+        encoder_rows: int | None = None,
     ):
         super().__init__()
         statistics = None if statistics is None else list(check_statistics(statistics))
@@ -155,6 +161,7 @@ class BCNP(nn.Module):
             "n_perm_samples": n_perm_samples, "temperature": float(temperature),
             "sinkhorn_iters": sinkhorn_iters, "eps": float(eps), "max_nodes": max_nodes,
             "statistics": statistics, "pair_hidden": pair_hidden,
+            "encoder_rows": None if encoder_rows is None else check_positive_int(encoder_rows, "encoder_rows"),
         }
         n_pair = n_statistics_channels(statistics) if statistics else 0
         self.encoder = AlternatingAxialEncoder(
@@ -196,7 +203,8 @@ class BCNP(nn.Module):
         self._check_input(x)
         statistics = self.config["statistics"]
         pair = pair_statistics(x, statistics).to(x.dtype) if statistics else None
-        summary = self.encoder(x, pair)[:, -1]  # the query row: [B, d, dim]
+        rows = select_rows(x, self.config["encoder_rows"])  # the statistics read every row
+        summary = self.encoder(rows, pair)[:, -1]  # the query row: [B, d, dim]
         bias = None if pair is None else self.decoder_bias(pair).permute(0, 3, 1, 2)
         nodes = _attend(self.order_blocks, summary, bias)
         scores = self.order_head(nodes).squeeze(-1)  # [B, d]
