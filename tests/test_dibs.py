@@ -146,6 +146,30 @@ def test_mlp_forward_matches_per_node_loop():
         np.testing.assert_allclose(out[:, j], (hidden @ W2[j] + b2[j])[:, 0])
 
 
+def test_mlp_forward_of_many_graphs_per_weight_set_matches_per_node_loop():
+    """Monte Carlo graphs sharing each particle's weights (the batched product path) give the
+    per-node loop's means, and autograd's gradients with respect to the soft graphs and weights
+    equal those of the broadcast formula (G * W)."""
+    rng = np.random.default_rng(1)
+    P, M, d, h, n = 2, 3, 4, 5, 6
+    X = torch.tensor(rng.normal(size=(n, d)))
+    G = torch.tensor(rng.uniform(size=(P, M, d, d)), requires_grad=True)
+    W1 = torch.tensor(rng.normal(size=(P, 1, d, d, h)), requires_grad=True)
+    b1 = torch.tensor(rng.normal(size=(P, 1, d, h)))
+    W2, b2 = torch.tensor(rng.normal(size=(P, 1, d, h, 1))), torch.tensor(rng.normal(size=(P, 1, d, 1)))
+    out = mlp_forward(G, [W1, W2], [b1, b2], X)
+    assert out.shape == (P, M, n, d)
+    for p, m, j in itertools.product(range(P), range(M), range(d)):
+        hidden = torch.relu((X * G[p, m, :, j]) @ W1[p, 0, j] + b1[p, 0, j])
+        torch.testing.assert_close(out[p, m, :, j], (hidden @ W2[p, 0, j] + b2[p, 0, j])[:, 0])
+    weights = torch.tensor(rng.normal(size=out.shape))
+    grads = torch.autograd.grad((out * weights).sum(), [G, W1])
+    pre = X @ (G.transpose(-1, -2).unsqueeze(-1) * W1) + b1.unsqueeze(-2)  # the broadcast formula
+    reference = ((torch.relu(pre) * W2.transpose(-1, -2)).sum(-1) + b2).transpose(-1, -2)
+    for ours, expected in zip(grads, torch.autograd.grad((reference * weights).sum(), [G, W1])):
+        torch.testing.assert_close(ours, expected)
+
+
 # ------------------------------------------------------------------ DiBS
 def _exact_posterior(Z):
     """Exact p(G | D) over all 25 DAGs on 3 nodes by enumeration (prior x BGe)."""

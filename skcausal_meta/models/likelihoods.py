@@ -95,6 +95,16 @@ def mlp_input_layer(G, weight, bias, X):
     The only part of :func:`mlp_forward` that depends on ``G`` (linearly), kept apart so that a
     caller can change single entries of ``G`` without recomputing it.
     """
+    if G.dim() >= 3 and weight.dim() == G.dim() + 1 and weight.shape[-4] == 1 < G.shape[-3]:
+        # Many graphs share each set of weights (DiBS's Monte Carlo graphs of one particle): for
+        # each node j, one matrix product of the graphs' parent rows (M, d_in) with the inputs
+        # scaled by j's weights (d_in, n h), instead of M * d products of (n, d_in) by (d_in, h).
+        n, (d_j, d_in, h), M = X.shape[0], weight.shape[-3:], G.shape[-3]
+        scaled = (weight.squeeze(-4).unsqueeze(-2) * X.T.unsqueeze(-1)).reshape(-1, d_in, n * h)
+        parents = G.movedim(-1, -3).reshape(-1, M, d_in)  # (batch d_j, M, d_in)
+        tiled_bias = bias.squeeze(-3).unsqueeze(-2).expand(*bias.shape[:-3], d_j, n, h).reshape(-1, 1, n * h)
+        first = torch.baddbmm(tiled_bias, parents, scaled)  # (batch d_j, M, n h), the bias added in the product
+        return first.reshape(*G.shape[:-3], d_j, M, n, h).movedim(-4, -3)
     # Masking the inputs of node j by its parents equals masking the first-layer weights' rows.
     first = G.transpose(-1, -2).unsqueeze(-1) * weight  # (..., d_j, d_in, h)
     return X @ first + bias.unsqueeze(-2)
