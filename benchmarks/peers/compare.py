@@ -1,9 +1,9 @@
 """skcausal_meta side by side with the reference packages avici and dibs-lib, in one table.
 
-    python benchmarks/peers/compare.py [--setup] [--quick | --full] [--parts {a,b,c} ...] [--json FILE]
+    python benchmarks/peers/compare.py [--setup] [--quick | --full] [--parts {a,b,c,d} ...] [--json FILE]
 
 ``--setup`` first builds the peer virtual environments (``setup_venvs.sh``; without it a missing
-venv stops the run with the command to build it). ``--parts`` runs only the named parts (all three
+venv stops the run with the command to build it). ``--parts`` runs only the named parts (all four
 by default). Every row gives ours, theirs and the ratio
 ours / theirs; the column "better" says which direction is good.
 
@@ -20,6 +20,10 @@ ours / theirs; the column "better" says which direction is good.
     8 layers (16 alternating attention blocks), 8 heads of key size 32 and widening factor 4;
     ours runs at the same size (``key_size=32``), and the table prints both parameter counts.
     The reference's JIT compilation is excluded from its time and reported in its own row.
+(d) Joint DiBS, nonlinear Gaussian model, d = 10, n = 100, 10 particles, against dibs-lib's
+    ``JointDiBS`` (``dibs_joint_vs_reference.py``, which says how each side is clocked and
+    scored): E-SHD, edge AUROC and CPU seconds per step (means over seeds); the reference's
+    JIT compilation in its own row.
 
 Timing, the same on both sides: every measurement runs in a fresh subprocess (ours in this
 interpreter's environment, theirs in their venv) with one CPU thread (BLAS, OpenMP, torch,
@@ -28,8 +32,8 @@ time is the median over repeats after warm-up calls. The column "same in CPU s" 
 ratio with the workers' CPU seconds (``time.process_time``, all threads of the process), which
 other processes competing for the cores disturb less than the wall clock. Peak memory is the subprocess's peak
 resident set size (``getrusage``), which includes the interpreter and libraries; the RSS just
-before the first forward call is given in the notes. The DiBS rows time ours in this process
-(see ``dibs_vs_reference.py``).
+before the first forward call is given in the notes. The marginal DiBS rows (b) time ours in this
+process (see ``dibs_vs_reference.py``).
 """
 
 from __future__ import annotations
@@ -47,17 +51,20 @@ from pathlib import Path
 import numpy as np
 
 from _harness import HERE, peer_python, run_worker
+from dibs_joint_vs_reference import D, N, QUICK, joint_rows, side_means
 from dibs_vs_reference import dibs_rows, summarize
 
 SETTINGS = {
     "quick": dict(gen_repeats=5, gen_warmup=1, dibs=dict(dims=[5], seeds=1, steps=20, particles=4, samples=100),
-                  forward_dims=[20], forward_n=200, forward_repeats=1),
+                  forward_dims=[20], forward_n=200, forward_repeats=1, joint=QUICK),
     "default": dict(gen_repeats=20, gen_warmup=2, dibs=dict(dims=[10], seeds=2, steps=100, particles=10,
                                                             samples=100),
-                    forward_dims=[20, 100], forward_n=1000, forward_repeats=2),
+                    forward_dims=[20, 100], forward_n=1000, forward_repeats=2,
+                    joint=dict(seeds=2, steps=100, particles=10)),
     "full": dict(gen_repeats=50, gen_warmup=3, dibs=dict(dims=[10, 20], seeds=5, steps=300, particles=20,
                                                          samples=100),
-                 forward_dims=[20, 100], forward_n=1000, forward_repeats=2),
+                 forward_dims=[20, 100], forward_n=1000, forward_repeats=2,
+                 joint=dict(seeds=3, steps=300, particles=10)),
 }
 GENERATION = [("lin-gauss", 0), ("rff-gauss", 0), ("lin-gauss", 200)]
 OURS_AVICI = dict(dim=128, n_layers=8, n_heads=8, key_size=32, widening_factor=4)
@@ -103,6 +110,23 @@ def dibs_table_rows(settings, log):
                                            ("auroc", "DiBS+ edge AUROC", "higher", ".3f"),
                                            ("s_per_step", "DiBS s / step", "lower", ".4f")):
             rows.append(_row("b", quantity, setting, ours[key][0], theirs[key][0], better, fmt))
+    return rows, runs
+
+
+def joint_table_rows(settings, log):
+    """Part (d): joint DiBS (nonlinear Gaussian) against dibs-lib's ``JointDiBS``, means over seeds."""
+    cfg = settings["joint"]
+    runs = joint_rows(cfg["seeds"], cfg["steps"], cfg["particles"], log=log)
+    ours, theirs = side_means(runs, "skcausal_meta"), side_means(runs, "dibs-lib")
+    setting = (f"nonlinear Gaussian ER-2 d={D} n={N}, {cfg['particles']} particles, {cfg['steps']} steps, "
+               f"{cfg['seeds']} seed(s)")
+    wall = f"wall s / step: ours {ours['wall_s_per_step']:.4f}, dibs-lib {theirs['wall_s_per_step']:.4f}"
+    rows = [_row("d", "joint DiBS+ E-SHD", setting, ours["e_shd"], theirs["e_shd"], "lower", ".2f"),
+            _row("d", "joint DiBS+ edge AUROC", setting, ours["auroc"], theirs["auroc"], "higher", ".3f"),
+            _row("d", "joint DiBS CPU s / step", setting, ours["cpu_s_per_step"], theirs["cpu_s_per_step"], "lower",
+                 ".4f", wall, cpu_ratio=ours["cpu_s_per_step"] / theirs["cpu_s_per_step"]),
+            _row("d", "JIT compile CPU s (not in the time above)", setting, 0.0, theirs["compile_cpu_s"], "lower",
+                 ".1f", "ours: eager PyTorch, nothing to compile", ratio=False)]
     return rows, runs
 
 
@@ -156,15 +180,16 @@ def main(argv=None):
     parser.add_argument("--setup", action="store_true", help="build the peer venvs first (setup_venvs.sh)")
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="tiny settings: checks the wiring in about a minute")
-    size.add_argument("--full", action="store_true", help="DiBS d = 10, 20, 5 seeds, 300 steps; more repeats")
-    parser.add_argument("--parts", nargs="+", choices=["a", "b", "c"], default=["a", "b", "c"],
+    size.add_argument("--full", action="store_true",
+                      help="DiBS d = 10, 20, 5 seeds, 300 steps (joint DiBS: 3 seeds); more repeats")
+    parser.add_argument("--parts", nargs="+", choices=["a", "b", "c", "d"], default=["a", "b", "c", "d"],
                         help="the parts to run (default: all)")
     parser.add_argument("--json", help="also write the rows (and the DiBS runs) to this file")
     args = parser.parse_args(argv)
 
     if args.setup:
         subprocess.run(["bash", str(HERE / "setup_venvs.sh")], check=True)
-    for name in ["avici"] * bool({"a", "c"} & set(args.parts)) + ["dibs"] * ("b" in args.parts):
+    for name in ["avici"] * bool({"a", "c"} & set(args.parts)) + ["dibs"] * bool({"b", "d"} & set(args.parts)):
         peer_python(name)  # fail early, naming the setup command
     mode = "quick" if args.quick else "full" if args.full else "default"
     settings = SETTINGS[mode]
@@ -174,6 +199,8 @@ def main(argv=None):
     rows = generation_rows(settings, log) if "a" in args.parts else []
     dibs, dibs_runs = dibs_table_rows(settings, log) if "b" in args.parts else ([], [])
     rows += dibs + (forward_rows(settings, log) if "c" in args.parts else [])
+    joint, joint_runs = joint_table_rows(settings, log) if "d" in args.parts else ([], [])
+    rows += joint
     load_end = os.getloadavg()
 
     print(f"\nskcausal_meta vs avici 1.0.7 / dibs-lib 1.3.3 ({mode} settings), "
@@ -181,7 +208,8 @@ def main(argv=None):
           f"one thread per side; 1-min load average {load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end.\n")
     print(format_table(rows))
     if args.json:
-        Path(args.json).write_text(json.dumps(dict(mode=mode, rows=rows, dibs_runs=dibs_runs), indent=1))
+        runs = dict(dibs_runs=dibs_runs, joint_runs=joint_runs)
+        Path(args.json).write_text(json.dumps(dict(mode=mode, rows=rows, **runs), indent=1))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,12 @@ Tasks (see :func:`_harness.worker_main`):
   ``grad_clip``, no weight decay) on the batches of ``train_compare.iter_batches``; before
   training and after each step in ``evals`` it writes the edge probabilities of every validation
   set (``make_model_input`` of the raw data, as ``AviciEstimator.fit`` does) to ``probs_out``.
+- ``dibs_joint``: :class:`~skcausal_meta.DibsEstimator` with the ``"joint-nonlinear"`` preset
+  (dibs-lib's ``JointDiBS`` defaults) on the raw data set in ``data`` (``standardize=False``, as
+  dibs-lib does not z-score), ``particles`` particles and ``steps`` steps from ``random_state=seed``,
+  after an untimed 2-step warm-up fit on the same data; the seconds per step are the whole timed
+  ``fit`` (the final mixture weights included, about one step's work) divided by ``steps``.
+  Returns every particle's graph and its DiBS+ mixture weight.
 """
 
 import numpy as np
@@ -112,5 +118,27 @@ def _train_one(inputs, steps, evals, model_kwargs, lr, grad_clip, seed, data_dir
             "step_cpu_s": cpu, "loss": losses, "eval_s": eval_s}
 
 
+def dibs_joint(data, particles, steps, seed):
+    import time
+
+    import torch
+
+    from skcausal_meta import DibsEstimator
+
+    torch.set_num_threads(1)
+    X = np.load(data)["X"]
+
+    def fit(n_steps):
+        return DibsEstimator(preset="joint-nonlinear", n_particles=particles, n_steps=n_steps, standardize=False,
+                             n_threads=1, device="cpu", random_state=seed).fit(X)
+
+    fit(2)
+    start, start_wall = time.process_time(), time.perf_counter()
+    est = fit(steps)
+    cpu, wall = time.process_time() - start, time.perf_counter() - start_wall
+    return {"cpu_s_per_step": cpu / steps, "wall_s_per_step": wall / steps,
+            "graphs": est.graphs_.astype(int).tolist(), "weights": np.exp(est.log_weights_).tolist()}
+
+
 if __name__ == "__main__":
-    worker_main({"simulate": simulate, "forward": forward, "train": train})
+    worker_main({"simulate": simulate, "forward": forward, "train": train, "dibs_joint": dibs_joint})
