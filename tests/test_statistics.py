@@ -14,12 +14,15 @@ from skcausal_meta.models.components.encoder import AxialMultiHeadAttention
 from skcausal_meta.models.components.statistics import (
     RFF_FEATURES,
     STATISTICS,
+    SUBSET_EDGE_PROB,
+    SUBSET_SIZE,
     average_ranks,
     n_statistics_channels,
     pair_statistics,
     rff_parameters,
 )
 from skcausal_meta.models.amortized import make_model_input
+from skcausal_meta.models.order_posterior import order_edge_posterior
 
 ALL = list(STATISTICS)
 
@@ -159,6 +162,53 @@ def test_interventional_shift_matches_a_loop():
     assert s[0, 1, 0] > 2
 
 
+def _subset_posterior_reference(X, mask):
+    """Loop form of ``bge_subsets``: for each variable ``v``, the exact posterior of ``v`` and its
+    ``SUBSET_SIZE - 1`` largest |partial correlations| (numpy inverse), pooled per pair."""
+    n, d = X.shape
+    k = min(SUBSET_SIZE, d)
+    Z = (X - X.mean(0)) / X.std(0)
+    precision = np.linalg.inv(Z.T @ Z / n)
+    partial = np.abs(precision / np.sqrt(np.outer(np.diag(precision), np.diag(precision))))
+    sums, counts = np.zeros((d, d)), np.zeros((d, d))
+    for v in range(d):
+        strength = partial[v].copy()
+        strength[v] = np.inf
+        subset = np.argsort(-strength)[:k]
+        probs = order_edge_posterior(X[:, subset], mask[:, subset], edges_per_node=SUBSET_EDGE_PROB * (k - 1) / 2)
+        sums[np.ix_(subset, subset)] += probs
+        counts[np.ix_(subset, subset)] += 1
+    mean = sums / np.maximum(counts, 1)
+    return np.stack([mean, mean + mean.T, _zero_diag(counts > 0)], axis=-1)
+
+
+@pytest.mark.parametrize("d, intervened", [(5, True), (11, False), (12, True)])
+def test_bge_subsets_pool_the_exact_posteriors_around_each_variable(d, intervened):
+    rng = np.random.default_rng(d)
+    X = rng.normal(size=(150, d))
+    for j in range(1, d):
+        X[:, j] += 0.9 * X[:, j - 1] - 0.5 * X[:, max(j - 3, 0)]
+    X = X.astype(np.float32).astype(np.float64)  # the model input's precision
+    mask = np.zeros(X.shape, bool)
+    if intervened:
+        mask[:20, 2] = mask[20:30, 4] = True
+    s = _stats(X, mask, ["bge_subsets"])
+    np.testing.assert_allclose(s, _subset_posterior_reference(X, mask), atol=1e-5)
+    if d <= SUBSET_SIZE:  # one subset: the exact posterior of the whole data set
+        assert s[..., 2].sum() == d * (d - 1)
+
+
+def test_bge_subsets_find_a_chain_beyond_the_subset_size():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 14))
+    for j in range(1, 14):
+        X[:, j] += X[:, j - 1]
+    skeleton = _stats(X, None, ["bge_subsets"])[..., 1]
+    chain = np.eye(14, k=1, dtype=bool) | np.eye(14, k=-1, dtype=bool)
+    off_chain = ~chain & ~np.eye(14, dtype=bool)
+    assert skeleton[chain].min() > 0.9 and skeleton[chain].min() > skeleton[off_chain].max()
+
+
 def test_r2_gap_is_antisymmetric_and_points_to_the_explained_variable():
     rng = np.random.default_rng(3)
     x = rng.normal(size=500)
@@ -190,11 +240,12 @@ def test_statistics_stay_finite_on_degenerate_data(case):
         assert np.abs(s[1, :, ols]).max() < 1e-6 and np.abs(s[:, 1, ols]).max() < 1e-6
 
 
-def test_statistics_are_row_invariant_and_variable_equivariant():
+@pytest.mark.parametrize("d", [6, SUBSET_SIZE + 4])
+def test_statistics_are_row_invariant_and_variable_equivariant(d):
     rng = np.random.default_rng(5)
-    x = torch.from_numpy(make_model_input(_data(80, 6, 5), rng.random((80, 6)) < 0.1))[None]
+    x = torch.from_numpy(make_model_input(_data(80, d, 5), rng.random((80, d)) < 0.1))[None]
     s = pair_statistics(x)
-    rows, variables = torch.randperm(80), torch.randperm(6)
+    rows, variables = torch.randperm(80), torch.randperm(d)
     torch.testing.assert_close(pair_statistics(x[:, rows]), s, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(pair_statistics(x[:, :, variables]), s[:, variables][:, :, variables],
                                atol=1e-5, rtol=1e-5)
