@@ -52,13 +52,15 @@ def _tables(k: int):
     return bits, layers
 
 
-def _subset_log_sums(values: torch.Tensor, k: int) -> torch.Tensor:
-    """``out[..., U] = log sum_{S subset of U} exp(values[..., S])`` over bit masks (zeta transform)."""
+def _subset_log_sums(values: torch.Tensor, k: int, *, supersets: bool = False) -> torch.Tensor:
+    """``out[..., U] = log sum_{S subset of U} exp(values[..., S])`` over bit masks (zeta transform);
+    with ``supersets`` the sum runs over the ``S`` that hold ``U``."""
     out = values.clone()
-    masks = torch.arange(2**k, device=values.device)
+    lead = out.shape[:-1]
     for bit in range(k):
-        has = masks[(masks >> bit) & 1 == 1]
-        out[..., has] = torch.logaddexp(out[..., has], out[..., has ^ (1 << bit)])
+        pairs = out.view(*lead, 2 ** (k - 1 - bit), 2, 2**bit)  # [..., :, 0, :] lacks the bit
+        source, target = (pairs[..., 1, :], pairs[..., 0, :]) if supersets else (pairs[..., 0, :], pairs[..., 1, :])
+        target.copy_(torch.logaddexp(target, source))
     return out
 
 
@@ -71,7 +73,9 @@ def bge_posterior_matrices(z: torch.Tensor, observed: torch.Tensor, alpha_mu: fl
     """
     N = observed.sum(-2)  # [..., k]
     first = observed.transpose(-1, -2) @ z  # [..., k(node), k]: sums over the node's rows
-    second = torch.einsum("...rj,...rp,...rq->...jpq", observed, z, z)
+    lead, (n, k), nodes = z.shape[:-2], z.shape[-2:], observed.shape[-1]
+    weighted = (observed[..., :, :, None] * z[..., :, None, :]).reshape(*lead, n, nodes * k)
+    second = (weighted.transpose(-1, -2) @ z).reshape(*lead, nodes, k, k)  # sum_r o_rj z_rp z_rq
     mean = first / N.clamp_min(1)[..., None]
     outer = mean[..., :, None] * mean[..., None, :]
     shrink = (N * alpha_mu / (N + alpha_mu) - N)[..., None, None]
@@ -138,13 +142,13 @@ def batched_edge_posterior(R: torch.Tensor, N: torch.Tensor, *, edge_prob: float
         after = subsets[:, None] | (1 << outside)
         backward[:, subsets] = torch.logsumexp(alpha[:, outside, subsets[:, None]] + backward[:, after], -1)
 
-    with_i = beta[:, :, None, :].masked_fill(~bits.T[None, None], -math.inf)  # [G, j, i, S]: S holds i
-    alpha_i = _subset_log_sums(with_i, k)
+    # p(i -> j) = sum over parent sets S of j holding i of exp(beta[j, S]) times the orders that
+    # allow S: gamma[j, S] sums forward[U] backward[U + j] over the U (the nodes before j) above S
     after_j = torch.gather(backward[:, None, :].expand(G, k, 2**k), 2, with_node.expand(G, k, 2**k))
-    terms = forward[:, None, None, :] + alpha_i + after_j[:, :, None, :]  # U: the nodes before j
-    terms = terms.masked_fill(bits.T[None, :, None, :], -math.inf)  # U never holds j
-    log_probs = torch.logsumexp(terms, -1) - forward[:, -1, None, None]  # [G, j, i]
-    probs = log_probs.exp().transpose(1, 2).clamp(0.0, 1.0)
+    before_j = (forward[:, None, :] + after_j).masked_fill(bits.T[None], -math.inf)  # U never holds j
+    gamma = _subset_log_sums(before_j, k, supersets=True)
+    weights = (beta + gamma - forward[:, -1, None, None]).exp()  # [G, j, S]
+    probs = (weights @ bits.to(dtype)).transpose(1, 2).clamp(0.0, 1.0)  # [G, i, j]
     return probs * (1 - eye)
 
 
