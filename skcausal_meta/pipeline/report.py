@@ -246,8 +246,10 @@ def _markdown(frame: pd.DataFrame, tables: dict, families: list[str], models: li
     return "\n".join(lines)
 
 
-def write_report(run_dir, plots: bool = True) -> dict:
+def write_report(run_dir, plots: bool = True, n_jobs: int = 1) -> dict:
     """Write ``results.csv``, ``report.md`` and (with ``plots``) the PNG plots of a run folder.
+
+    ``n_jobs`` processes draw the plots (see :func:`~skcausal_meta.pipeline.plots.write_plots`).
 
     Returns the paths written (``"results"``, ``"report"``, ``"plots"``: a list).
 
@@ -293,5 +295,5 @@ def write_report(run_dir, plots: bool = True) -> dict:
     tables = {metric: summarize(frame, metric) for metric in _metric_columns(frame)}
     atomic_write_bytes(paths["report"],
                        _markdown(frame, tables, families, models, distances, read_sortability(run_dir)).encode())
-    paths["plots"] = write_plots(tables, families, models, distances, run_dir / "plots") if plots else []
+    paths["plots"] = write_plots(tables, families, models, distances, run_dir / "plots", n_jobs) if plots else []
     return paths

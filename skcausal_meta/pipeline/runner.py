@@ -252,7 +252,8 @@ def _run_locked(config: Config, run_dir: Path, progress: bool) -> RunSummary:
         if config.report.distances:
             compute_distances(config, run_dir)
     compute_sortability(config, run_dir)
-    report = write_report(run_dir, plots=config.report.plots)
+    report = write_report(run_dir, plots=config.report.plots,  # drawn on this machine's cores
+                          n_jobs=config.runtime.n_jobs if config.runtime.backend == "loky" else 1)
     return RunSummary(run_dir, len(tasks), len(tasks) - len(pending), len(pending), n_failed, report)
 
 
