@@ -426,8 +426,8 @@ def test_estimators_warn_where_the_statistics_are_degenerate(tmp_path, case, mes
 
 # docs/training.md: mean edge AUROC of the shipped statistics-informed networks on the first 5 held-out data sets of
 # benchmarks/eval_statistics.py's settings lin20 and mlp20 (ER-2, d = 20, 1000 observational rows)
-DOCUMENTED = {("avici_stats", "linear"): 0.874, ("avici_stats", "mlp"): 0.897,
-              ("bcnp_stats", "linear"): 0.858, ("bcnp_stats", "mlp"): 0.890}
+DOCUMENTED = {("avici_stats", "linear"): 0.942, ("avici_stats", "mlp"): 0.922,
+              ("bcnp_stats", "linear"): 0.925, ("bcnp_stats", "mlp"): 0.903}
 
 
 @pytest.mark.parametrize("checkpoint, mechanism", sorted(DOCUMENTED))
