@@ -209,6 +209,22 @@ def test_bge_subsets_find_a_chain_beyond_the_subset_size():
     assert skeleton[chain].min() > 0.9 and skeleton[chain].min() > skeleton[off_chain].max()
 
 
+def test_bge_subsets_stay_equivariant_with_many_constant_columns():
+    """Constant columns tie at zero dependence: they must neither pick members by position nor
+    leak into the pooled pairs."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 12))
+    X[:, 5:] = 1.0
+    X[:, 0] += 2 * X[:, 1]
+    x = torch.from_numpy(make_model_input(X, None))[None]
+    s = pair_statistics(x, ["bge_subsets"])
+    for variables in (torch.arange(11, -1, -1), torch.randperm(12, generator=torch.Generator().manual_seed(0))):
+        torch.testing.assert_close(pair_statistics(x[:, :, variables], ["bge_subsets"]),
+                                   s[:, variables][:, :, variables], atol=1e-6, rtol=1e-6)
+    assert s[0, 5:].abs().max() == 0 and s[0, :, 5:].abs().max() == 0
+    assert s[0, 0, 1, 1] > 0.9  # the dependent pair is found
+
+
 def test_r2_gap_is_antisymmetric_and_points_to_the_explained_variable():
     rng = np.random.default_rng(3)
     x = rng.normal(size=500)

@@ -39,7 +39,8 @@ group                    channels ``s_ij``
                                   on a subset around every variable ``v``: ``v`` and the
                                   ``SUBSET_SIZE - 1`` variables of largest ``|partial_ols|`` with it;
                                   ``p(i -> j)`` averaged over the subsets that hold both, ``p(i -> j)
-                                  + p(j -> i)``, and a 0/1 flag: some subset holds both. Likelihood
+                                  + p(j -> i)``, and a 0/1 flag: some subset holds both (constant
+                                  columns: 0 in every channel). Likelihood
                                   evidence with explaining away, which the correlations lack (SEA,
                                   Wu et al. 2024, feeds classical estimates on variable subsets)
 ``interventional_shift`` 2        the mean of ``j`` on rows intervening on ``i`` minus its mean on
@@ -268,7 +269,12 @@ def _bge_subsets(z: torch.Tensor, mask: torch.Tensor, partial: torch.Tensor) -> 
     """Exact BGe edge posteriors on the subset around every variable, pooled per pair ``[B, d, d, 3]``."""
     B, n, d = z.shape
     k = min(SUBSET_SIZE, d)
-    strength = partial.abs() + 2 * torch.eye(d, dtype=z.dtype, device=z.device)  # v heads its own subset
+    z = torch.nan_to_num(z, nan=0.0, posinf=0.0, neginf=0.0)
+    # constant columns never join another variable's subset and add nothing to the pooled means,
+    # so that ties among them (broken by position) cannot break the equivariance over variables
+    active = (z != 0).any(dim=1).to(z.dtype)  # [B, d]
+    strength = partial.abs().masked_fill(active[:, None, :] == 0, -1.0)
+    strength = strength + 3 * torch.eye(d, dtype=z.dtype, device=z.device)  # v heads its own subset
     members = strength.topk(k, dim=-1).indices  # [B, d, k]
     flat = members.reshape(B, 1, d * k).expand(B, n, d * k)
     values = torch.gather(z, 2, flat).reshape(B, n, d, k).transpose(1, 2)  # [B, d, n, k]
@@ -281,8 +287,10 @@ def _bge_subsets(z: torch.Tensor, mask: torch.Tensor, partial: torch.Tensor) -> 
     probs = batched_edge_posterior(R.reshape(B * d, *R.shape[2:]), N.reshape(B * d, -1),
                                    edge_prob=SUBSET_EDGE_PROB, alpha_mu=alpha_mu, alpha_lambd=alpha_lambd)
     pairs = (members[..., :, None] * d + members[..., None, :]).reshape(B, -1)  # [B, d k k]: flat (i, j)
-    sums = torch.zeros(B, d * d, dtype=z.dtype, device=z.device).scatter_add_(1, pairs, probs.reshape(B, -1))
-    counts = torch.zeros_like(sums).scatter_add_(1, pairs, torch.ones_like(probs).reshape(B, -1))
+    kept = torch.gather(active, 1, members.reshape(B, -1)).reshape(B, d, k) * active[:, :, None]  # [B, v, k]
+    weight = (kept[..., :, None] * kept[..., None, :]).reshape(B, -1)  # both ends active, in v's subset
+    sums = torch.zeros(B, d * d, dtype=z.dtype, device=z.device).scatter_add_(1, pairs, probs.reshape(B, -1) * weight)
+    counts = torch.zeros_like(sums).scatter_add_(1, pairs, weight)
     mean = (sums / counts.clamp_min(1)).reshape(B, d, d)
     covered = (counts > 0).to(z.dtype).reshape(B, d, d)
     return torch.stack([mean, mean + mean.transpose(1, 2), covered], dim=-1)
