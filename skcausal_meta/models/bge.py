@@ -15,6 +15,25 @@ import torch
 __all__ = ["BGe"]
 
 
+def family_score(N, n_pa, logdet_pa, logdet_fam, *, alpha_mu: float, alpha_lambd: float, d: int):
+    """BGe score of a node from its rows ``N``, its number of parents ``n_pa`` and the log
+    determinants of its posterior matrix on the parents and on the family (the formula of
+    :class:`BGe`; 0 where no row informs the node). Shared by :class:`BGe` and the batched order
+    programme of :mod:`~skcausal_meta.models.order_posterior`."""
+    t = alpha_mu * (alpha_lambd - d - 1) / (alpha_mu + 1)
+    a = alpha_lambd - d + n_pa
+    score = (
+        0.5 * (math.log(alpha_mu) - torch.log(N + alpha_mu))
+        + torch.lgamma(0.5 * (N + a + 1))
+        - torch.lgamma(0.5 * (a + 1))
+        - 0.5 * N * math.log(math.pi)
+        + 0.5 * (a + n_pa + 1) * math.log(t)
+        + 0.5 * (N + a) * logdet_pa
+        - 0.5 * (N + a + 1) * logdet_fam
+    )
+    return torch.where(N > 0, score, torch.zeros_like(score))
+
+
 class BGe:
     """BGe marginal likelihood of linear-Gaussian Bayesian networks.
 
@@ -106,19 +125,8 @@ class BGe:
         log_diag = 2 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1))
         logdet_fam = log_diag.sum(-1)
         logdet_pa = logdet_fam - log_diag.gather(-1, pivot.unsqueeze(-1)).squeeze(-1)
-        n_pa = parents.sum(-1)
-        N = self.N[nodes]
-        a = self.alpha_lambd - self.d + n_pa
-        score = (
-            0.5 * (math.log(self.alpha_mu) - torch.log(N + self.alpha_mu))
-            + torch.lgamma(0.5 * (N + a + 1))
-            - torch.lgamma(0.5 * (a + 1))
-            - 0.5 * N * math.log(math.pi)
-            + 0.5 * (a + n_pa + 1) * math.log(self.t)
-            + 0.5 * (N + a) * logdet_pa
-            - 0.5 * (N + a + 1) * logdet_fam
-        )
-        return torch.where(N > 0, score, torch.zeros_like(score))
+        return family_score(self.N[nodes], parents.sum(-1), logdet_pa, logdet_fam, alpha_mu=self.alpha_mu,
+                            alpha_lambd=self.alpha_lambd, d=self.d)
 
     def node_scores(self, G):
         """Per-node BGe scores ``(..., d)`` of (soft) graphs ``G`` of shape ``(..., d, d)``.

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from .._validation import check_interventions
+from .bge import family_score
 
 __all__ = ["order_edge_posterior", "MAX_NODES"]
 
@@ -107,7 +108,6 @@ def batched_edge_posterior(R: torch.Tensor, N: torch.Tensor, *, edge_prob: float
     G, _, k, _ = R.shape
     dtype, device = R.dtype, R.device
     alpha_lambd = k + 2.0 if alpha_lambd is None else float(alpha_lambd)
-    t = alpha_mu * (alpha_lambd - k - 1) / (alpha_mu + 1)
     bits, layers = _tables(k)
     bits = bits.to(device)
     layers = [tuple(None if index is None else index.to(device) for index in layer) for layer in layers]
@@ -122,11 +122,7 @@ def batched_edge_posterior(R: torch.Tensor, N: torch.Tensor, *, edge_prob: float
     n_pa = bits.sum(1).to(dtype)  # (2^k,)
     with_node = masks[None, :] | (1 << torch.arange(k, device=device))[:, None]  # (k, 2^k): S + j
     logdet_family = torch.gather(logdet, 2, with_node.expand(G, k, 2**k))
-    a = alpha_lambd - k + n_pa
-    beta = (0.5 * (math.log(alpha_mu) - torch.log(N + alpha_mu)) + torch.lgamma(0.5 * (N + a + 1))
-            - torch.lgamma(0.5 * (a + 1)) - 0.5 * N * math.log(math.pi) + 0.5 * (a + n_pa + 1) * math.log(t)
-            + 0.5 * (N + a) * logdet - 0.5 * (N + a + 1) * logdet_family)
-    beta = torch.where(N > 0, beta, torch.zeros_like(beta))
+    beta = family_score(N, n_pa, logdet, logdet_family, alpha_mu=alpha_mu, alpha_lambd=alpha_lambd, d=k)
     beta = beta + n_pa * math.log(edge_prob / (1 - edge_prob))
     beta = beta.masked_fill(bits.T[None], -math.inf)  # [G, j, S]: j's parents S, never j itself
     alpha = _subset_log_sums(beta, k)  # [G, j, U]: j's parents from within U
